@@ -1,0 +1,118 @@
+"""The ``callguide`` command (CONTRACT.md "Command line")."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from .facts import InvalidFacts, parse_incident
+from .rulebook import RulebookError, load_rulebook
+
+EXIT_INVALID = 2
+
+
+def _read_document(source: str) -> Any:
+    """JSON or YAML from a file or ``-`` (standard input); YAML is a superset of JSON."""
+    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _fail(message: str, code: int = EXIT_INVALID) -> None:
+    click.echo(f"callguide: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.version_option(package_name="callguide")
+def main() -> None:
+    """Should I call the police? Decision support for incidents involving children in care."""
+
+
+@main.command()
+@click.argument("file")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision object as JSON.")
+@click.option("--explain", is_flag=True, help="Also list the rules that did not apply.")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="Rulebook directory.")
+def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None) -> None:
+    """Decide on the incident facts in FILE (JSON or YAML; '-' for standard input)."""
+    from .decision import Decider
+    from .text import render_decision
+
+    try:
+        document = _read_document(file)
+    except FileNotFoundError:
+        _fail(f"no such file: {file}")
+    except yaml.YAMLError as exc:
+        _fail(f"the incident is not valid JSON or YAML: {exc}")
+    try:
+        incident = parse_incident(document)
+    except InvalidFacts as exc:
+        for field, message in exc.errors:
+            click.echo(f"callguide: invalid incident: {field}: {message}", err=True)
+        sys.exit(EXIT_INVALID)
+    try:
+        decider = Decider(load_rulebook(Path(rules_dir)) if rules_dir else None)
+    except RulebookError as exc:
+        _fail(f"the rulebook cannot be used: {exc}", code=1)
+    decision = decider.decide(incident, explain=explain)
+    if as_json:
+        click.echo(json.dumps(decision.model_dump(mode="json", exclude_none=True), indent=2))
+    else:
+        click.echo(render_decision(decision))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="Worker processes (durable_rules is single-threaded, so scale with processes).")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the HTTP service."""
+    import uvicorn
+
+    uvicorn.run("callguide.asgi:app", host=host, port=port, workers=workers, log_level="info")
+
+
+@main.group()
+def rules() -> None:
+    """Inspect and check the rulebook."""
+
+
+@rules.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def rules_check(directory: str | None) -> None:
+    """Validate the rulebook and show that every rule can fire."""
+    from .decision import Decider
+    from .engine import EngineError
+    from .lint import check_rulebook
+
+    try:
+        book = load_rulebook(Path(directory) if directory else None)
+        problems = check_rulebook(Decider(book))
+    except (RulebookError, EngineError) as exc:
+        _fail(str(exc), code=1)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"ok: {len(book.rules)} rules in {len(book.themes)} themes, "
+               f"{len(book.parameters)} parameters; rulebook {book.version}")
+
+
+@rules.command("list")
+@click.option("--theme", help="Only this theme.")
+def rules_list(theme: str | None) -> None:
+    """List the rules: id, theme, what it concludes, and its source."""
+    book = load_rulebook()
+    for rule in book.rules:
+        if theme and rule.theme != theme:
+            continue
+        then = rule.then
+        verdict = f"{then.recommend.value} ({then.strength})" if then.recommend else (
+            "derives " + ", ".join(then.derive) if then.derive else "actions")
+        click.echo(f"{rule.id:38} {rule.theme:22} {verdict:28} {rule.source}")

@@ -1,0 +1,103 @@
+"""Compiling rules into durable_rules ruleset definitions.
+
+Each rule becomes one durable_rules rule. Its conditions on the incident become a single
+``$and`` over the one ``incident`` fact (durable_rules joins every ``all`` entry to a *different*
+fact), and each derived conclusion it needs becomes one more entry matching a ``derived`` fact
+that another rule asserted. That is where the forward chaining happens: a rule's action asserts
+its conclusions, and the engine fires the rules waiting on them.
+
+Unknown facts are absent from the asserted fact, and durable_rules never matches an absent
+property with ``$neq``; "not true" therefore compiles to "absent or different".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .facts import ORDINALS
+from .rulebook import Rule, Rulebook, iter_conditions
+
+INCIDENT = "incident"
+DERIVED = "derived"
+OUTCOME = "outcome"
+
+
+def engine_path(path: str) -> str:
+    """Where a contract fact lives in the asserted fact (ordinals become numbers)."""
+    return f"{path}_level" if path in ORDINALS else path
+
+
+def engine_fact(known: dict[str, Any]) -> dict[str, Any]:
+    """The one ``incident`` fact asserted for a decision, from the known facts."""
+    nested: dict[str, Any] = {"t": INCIDENT}
+    for path, value in known.items():
+        section, name = path.split(".", 1)
+        if path in ORDINALS:
+            name, value = f"{name}_level", ORDINALS[path].index(value)
+        nested.setdefault(section, {})[name] = value
+    return nested
+
+
+def compile_rulebook(book: Rulebook) -> dict[str, dict[str, Any]]:
+    """``{rule_id: durable_rules rule}`` without ``run`` (the adapter attaches actions)."""
+    return {rule.id: compile_rule(rule, book) for rule in book.rules}
+
+
+def compile_rule(rule: Rule, book: Rulebook) -> dict[str, Any]:
+    conditions = [(k, v) for k, v in rule.when.items() if k not in ("derived",)]
+    reads_outcome = any(path.startswith("outcome.") for path, _ in iter_conditions(rule.when))
+    fact_type = OUTCOME if reads_outcome else INCIDENT
+    entries: list[dict[str, Any]] = []
+    if conditions:
+        terms = [{"t": fact_type}] + _terms(conditions, book)
+        entries.append({"m": {"$and": terms}})
+    for index, name in enumerate(rule.when.get("derived", [])):
+        entries.append({f"d{index}": {"$and": [{"t": DERIVED}, {"name": name}]}})
+    return {"all": entries}
+
+
+def _terms(conditions: list[tuple[str, Any]], book: Rulebook) -> list[dict[str, Any]]:
+    terms: list[dict[str, Any]] = []
+    for key, test in conditions:
+        if key == "any":
+            groups = [{"$and": _terms(list(group.items()), book) or [{"t": INCIDENT}]} for group in test]
+            terms.append({"$or": groups})
+        else:
+            terms.extend(_fact_terms(key, test, book))
+    return terms
+
+
+def _fact_terms(path: str, test: Any, book: Rulebook) -> list[dict[str, Any]]:
+    tests = test if isinstance(test, dict) else {"is": test}
+    terms: list[dict[str, Any]] = []
+    for op, operand in tests.items():
+        terms.append(_one_test(path, op, _resolve(operand, book)))
+    return terms
+
+
+def _resolve(operand: Any, book: Rulebook) -> Any:
+    if isinstance(operand, str) and operand.startswith("param."):
+        return book.parameters[operand[6:]].value
+    return operand
+
+
+def _one_test(path: str, op: str, operand: Any) -> dict[str, Any]:
+    target = engine_path(path)
+    if path in ORDINALS and op in ("is", "in", "not", "not_in", "at_least", "at_most"):
+        scale = ORDINALS[path]
+        operand = [scale.index(v) for v in operand] if isinstance(operand, list) else scale.index(operand)
+    if op == "is":
+        return {target: operand}
+    if op == "in":
+        return {"$or": [{target: value} for value in operand]}
+    if op == "not":
+        return {"$or": [{"$nex": {target: 1}}, {"$neq": {target: operand}}]}
+    if op == "not_in":
+        return {"$or": [{"$nex": {target: 1}}, {"$and": [{"$neq": {target: v}} for v in operand]}]}
+    if op == "at_least":
+        return {"$gte": {target: operand}}
+    if op == "at_most":
+        return {"$lte": {target: operand}}
+    if op == "known":
+        return {"$ex": {target: 1}} if operand else {"$nex": {target: 1}}
+    raise ValueError(f"unknown test {op}")

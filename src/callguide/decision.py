@@ -1,0 +1,243 @@
+"""From incident facts to the contract's decision object.
+
+The layers are one-way: facts -> engine (forward chaining) -> policy (one level) -> explanation
+(rationale, questions, actions, headline). The questions are computed, not written: for each
+unknown fact the rules read, callguide asks "what would the answer be if we knew it?" by
+running the engine again with that fact set, so a question is listed only when it matters.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import OrderedDict
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .engine import Engine, Firing
+from .facts import SAFETY_CRITICAL, Incident, Level, allowed_values, parse_incident
+from .policy import Resolution, resolve
+from .rulebook import DEADLINE_ORDER, Rule, Rulebook, iter_conditions, load_rulebook
+
+Role = Literal["decisive", "supporting", "outweighed", "also_applies"]
+
+
+class Reason(BaseModel):
+    rule: str
+    because: str
+    source: str
+    title: str
+    role: Role
+
+
+class QuestionOut(BaseModel):
+    fact: str
+    ask: str
+    would_become: Level
+    safety_critical: bool = False
+
+
+class ActionOut(BaseModel):
+    what: str
+    by: str
+    source: str
+    id: str
+    rule: str
+
+
+class Considered(BaseModel):
+    rule: str
+    title: str
+    source: str
+
+
+class Decision(BaseModel):
+    recommendation: Level
+    headline: str
+    rationale: list[Reason] = Field(min_length=1)
+    questions: list[QuestionOut]
+    actions: list[ActionOut]
+    rulebook: str
+    considered: list[Considered] | None = Field(
+        None, description="Rules that did not apply (only with explain).")
+
+
+LEADS: dict[Level, str] = {
+    Level.call_999: "Call 999 now",
+    Level.call_101: "Call the police on 101 now (not 999)",
+    Level.report_later: "Don't call the police now",
+    Level.no_police: "No need for the police; respond at home as a parent would",
+}
+
+WHAT_IF_CACHE_SIZE = 50_000
+
+
+class Decider:
+    """Decides incidents with one compiled rulebook. Safe to share between threads."""
+
+    def __init__(self, book: Rulebook | None = None, engine: Engine | None = None):
+        self.book = book or load_rulebook()
+        self.engine = engine or Engine(self.book)
+        self._levels: OrderedDict[tuple, Level] = OrderedDict()
+
+    # -- public -----------------------------------------------------------------------------
+    def decide(self, facts: Incident | dict[str, Any], explain: bool = False) -> Decision:
+        incident = facts if isinstance(facts, Incident) else parse_incident(facts)
+        known = incident.known()
+        holder: dict[str, Resolution] = {}
+
+        def outcome(stage_one: Firing) -> str:
+            holder["r"] = resolve(self._rules(stage_one.rules))
+            return holder["r"].level.value
+
+        stage_one, stage_two = self.engine.run(known, outcome)
+        resolution = holder["r"]
+        fired = self._rules(stage_one.rules)
+        self._remember(known, resolution.level)
+        return Decision(
+            recommendation=resolution.level,
+            headline=self._headline(resolution, known),
+            rationale=self._rationale(resolution, fired, known),
+            questions=self._questions(known, resolution.level),
+            actions=self._actions(fired + self._rules(stage_two.rules), known),
+            rulebook=self.book.version,
+            considered=self._considered(stage_one.rules + stage_two.rules) if explain else None,
+        )
+
+    def level(self, known: dict[str, Any]) -> Level:
+        """Only the recommendation for known facts (stage 1 and the policy), memoised."""
+        key = tuple(sorted(known.items()))
+        cached = self._levels.get(key)
+        if cached is not None:
+            return cached
+        stage_one, _ = self.engine.run(known)
+        level = resolve(self._rules(stage_one.rules)).level
+        self._remember(known, level, key)
+        return level
+
+    # -- explanation ------------------------------------------------------------------------
+    def _rules(self, ids: list[str]) -> list[Rule]:
+        return [self.book.rule(rule_id) for rule_id in ids]
+
+    def _remember(self, known: dict[str, Any], level: Level, key: tuple | None = None) -> None:
+        self._levels[key or tuple(sorted(known.items()))] = level
+        if len(self._levels) > WHAT_IF_CACHE_SIZE:
+            self._levels.popitem(last=False)
+
+    def _headline(self, resolution: Resolution, known: dict[str, Any]) -> str:
+        lead = LEADS[resolution.level]
+        title = resolution.decisive[0].title if resolution.decisive else ""
+        reason = (title[:1].lower() + title[1:]).rstrip(".")
+        return f"{lead}: {reason}." if reason else f"{lead}."
+
+    def _rationale(self, resolution: Resolution, fired: list[Rule], known: dict[str, Any]) -> list[Reason]:
+        ordered: list[tuple[Rule, Role]] = [(rule, "decisive") for rule in resolution.decisive]
+        ordered += [(rule, "supporting") for rule in self._chain(resolution.decisive, fired)]
+        listed = {rule.id for rule, _ in ordered}
+        ordered += [(rule, "outweighed") for rule in resolution.outweighed
+                    if not rule.then.default and rule.id not in listed]
+        listed = {rule.id for rule, _ in ordered}
+        ordered += [(rule, "also_applies") for rule in fired
+                    if rule.id not in listed and not rule.then.default and _also_applies(rule, resolution.level)]
+        return [Reason(rule=rule.id, because=render(rule.because, known, self.book), source=rule.source,
+                       title=rule.title, role=role) for rule, role in ordered]
+
+    def _chain(self, decisive: list[Rule], fired: list[Rule]) -> list[Rule]:
+        """The fired rules whose derived conclusions the decisive rules rely on, transitively."""
+        needed = [name for rule in decisive for name in rule.when.get("derived", [])]
+        chain: list[Rule] = []
+        seen = {rule.id for rule in decisive}
+        while needed:
+            name = needed.pop(0)
+            for rule in fired:
+                if name in rule.then.derive and rule.id not in seen:
+                    seen.add(rule.id)
+                    chain.append(rule)
+                    needed.extend(rule.when.get("derived", []))
+        return chain
+
+    def _actions(self, rules: list[Rule], known: dict[str, Any]) -> list[ActionOut]:
+        actions: dict[str, ActionOut] = {}
+        for rule in rules:
+            for action in rule.then.actions:
+                actions.setdefault(action.id, ActionOut(
+                    what=render(action.what, known, self.book), by=action.by, source=action.source,
+                    id=action.id, rule=rule.id))
+        return sorted(actions.values(), key=lambda a: DEADLINE_ORDER.index(a.by))
+
+    def _considered(self, fired_ids: list[str]) -> list[Considered]:
+        fired = set(fired_ids)
+        return [Considered(rule=r.id, title=r.title, source=r.source) for r in self.book.rules if r.id not in fired]
+
+    # -- questions --------------------------------------------------------------------------
+    @cached_property
+    def _candidates(self) -> dict[str, list[Any]]:
+        """For each fact a stage-1 rule reads, the values worth trying in a what-if."""
+        thresholds: dict[str, set[float]] = {}
+        paths: list[str] = []
+        for rule in self.book.rules:
+            for path, test in iter_conditions(rule.when):
+                if path.startswith("outcome.") or path == "incident.kind":
+                    continue
+                if path not in paths:
+                    paths.append(path)
+                if allowed_values(path) is None:
+                    for op, operand in (test.items() if isinstance(test, dict) else [("is", test)]):
+                        value = self.book.parameters[operand[6:]].value if isinstance(operand, str) else operand
+                        if isinstance(value, (int, float)) and not isinstance(value, bool):
+                            thresholds.setdefault(path, set()).update({max(0.0, value - 1), value, value + 1})
+        order = {path: i for i, path in enumerate(SAFETY_CRITICAL)}
+        paths.sort(key=lambda p: (order.get(p, len(order)), p))
+        return {path: allowed_values(path) or sorted(thresholds.get(path, {0.0})) for path in paths}
+
+    def _questions(self, known: dict[str, Any], level: Level) -> list[QuestionOut]:
+        found: list[tuple[tuple, QuestionOut]] = []
+        for index, (path, values) in enumerate(self._candidates.items()):
+            if path in known or (path.startswith("missing.") and known.get("incident.kind") != "missing"):
+                continue
+            outcomes = [self.level({**known, path: value}) for value in values]
+            changed = [o for o in outcomes if o != level]
+            if not changed:
+                continue
+            raised = [o for o in changed if o.rank > level.rank]
+            would = max(raised, key=lambda o: o.rank) if raised else min(changed, key=lambda o: o.rank)
+            critical = path in SAFETY_CRITICAL
+            key = (0 if raised and critical else 1 if raised else 2, -would.rank if raised else would.rank, index)
+            ask = self.book.questions[path].ask if path in self.book.questions else f"What is {path}?"
+            found.append((key, QuestionOut(fact=path, ask=ask, would_become=would, safety_critical=critical)))
+        return [question for _, question in sorted(found, key=lambda item: item[0])]
+
+
+def _also_applies(rule: Rule, level: Level) -> bool:
+    """Worth listing after the decisive rules: it points the same way, or it adds a finding."""
+    if rule.then.recommend is not None:
+        return rule.then.recommend == level
+    return bool(rule.then.derive)
+
+
+class _FactFormatter(string.Formatter):
+    """Fills ``{incident.damage_value_gbp}`` and ``{param.x}`` in a rule's reason."""
+
+    def __init__(self, known: dict[str, Any], book: Rulebook):
+        self.known, self.book = known, book
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
+        if field_name.startswith("param."):
+            return _plain(self.book.parameters[field_name[6:]].value), field_name
+        return _plain(self.known.get(field_name, "unknown")), field_name
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, (int, float)):
+        return f"{value:,}"
+    return str(value).replace("_", " ")
+
+
+def render(template: str, known: dict[str, Any], book: Rulebook) -> str:
+    return _FactFormatter(known, book).format(template)
+

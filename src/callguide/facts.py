@@ -1,0 +1,191 @@
+"""The incident facts a person gives callguide (CONTRACT.md, "Incident facts").
+
+Absent and ``null`` both mean *unknown*, which is never the same as ``false``: a rule that
+tests ``child_calm_now: false`` does not fire when nobody has said. Everything else (a field
+that is not in the contract, a wrong type, a value outside its set) is rejected, and the error
+names the field so that a care worker can put it right.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Iterator, Literal, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+
+class Level(str, Enum):
+    """The four answers, in rising urgency."""
+
+    no_police = "no_police"
+    report_later = "report_later"
+    call_101 = "call_101"
+    call_999 = "call_999"
+
+    @property
+    def rank(self) -> int:
+        return LEVEL_ORDER.index(self)
+
+
+LEVEL_ORDER: list[Level] = [Level.no_police, Level.report_later, Level.call_101, Level.call_999]
+
+Kind = Literal[
+    "assault", "criminal_damage", "theft", "threats", "weapon", "sexual", "drugs", "missing",
+    "self_harm", "fire_setting", "disorder", "verbal_abuse", "exploitation", "other",
+]
+Injury = Literal["none", "minor", "serious", "life_threatening"]
+Weapon = Literal["none", "improvised", "bladed", "firearm"]
+Victim = Literal["none", "staff", "carer", "resident", "public", "self"]
+
+# Contract invariant 4: when one of these is unknown and could raise the answer, ask it first.
+SAFETY_CRITICAL: tuple[str, ...] = (
+    "incident.risk_to_life", "incident.in_progress", "incident.weapon", "incident.injury",
+    "missing.immediate_concern",
+)
+
+# Ordinal scales let rules say "at least serious"; the order is the contract's.
+ORDINALS: dict[str, list[str]] = {
+    "incident.injury": ["none", "minor", "serious", "life_threatening"],
+    "incident.weapon": ["none", "improvised", "bladed", "firearm"],
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(_Strict):
+    age: int | None = Field(None, ge=10, le=25, strict=True, description="Age in years (10 to 25).")
+    status: Literal["looked_after", "care_leaver"] | None = None
+    neurodivergent: StrictBool | None = Field(
+        None, description="Known neurodivergence, SEND or communication needs.")
+    exploitation_concern: StrictBool | None = Field(
+        None, description="Known or suspected CSE/CCE or county lines.")
+    behaviour_in_plan: StrictBool | None = Field(
+        None, description="This behaviour is foreseen in the care or behaviour support plan.")
+
+
+class Setting(_Strict):
+    type: Literal["childrens_home", "supported_accommodation", "foster_care", "other"] | None = None
+    location: Literal["in_placement", "community"] | None = None
+    out_of_county: StrictBool | None = Field(None, description="Placed by, or in, another local authority.")
+
+
+class IncidentDetail(_Strict):
+    kind: Kind
+    in_progress: StrictBool | None = None
+    risk_to_life: StrictBool | None = Field(
+        None, description="Real and immediate risk to life or of serious harm, to anyone.")
+    injury: Injury | None = None
+    weapon: Weapon | None = None
+    damage_value_gbp: float | None = Field(None, ge=0, strict=True)
+    victim: Victim | None = None
+    victim_wants_police: StrictBool | None = None
+    hate_motivated: StrictBool | None = None
+    child_calm_now: StrictBool | None = Field(
+        None, description="The child is calm and the immediate risk has passed.")
+    repeat_pattern: StrictBool | None = Field(
+        None, description="A pattern that in-house work has not changed.")
+
+
+class ResponseSoFar(_Strict):
+    de_escalation_tried: StrictBool | None = None
+    manager_consulted: StrictBool | None = None
+    restraint_used: StrictBool | None = None
+
+
+class Missing(_Strict):
+    whereabouts_known: StrictBool | None = None
+    hours_absent: float | None = Field(None, ge=0, strict=True)
+    immediate_concern: StrictBool | None = Field(
+        None, description="A specific concern for the child's safety now.")
+    enquiries_done: StrictBool | None = Field(
+        None, description="Phone, friends and family, known places tried and recorded.")
+
+
+class Incident(_Strict):
+    """One incident, as far as it is known."""
+
+    person: Person = Field(default_factory=Person)
+    setting: Setting = Field(default_factory=Setting)
+    incident: IncidentDetail
+    response_so_far: ResponseSoFar = Field(default_factory=ResponseSoFar)
+    missing: Missing = Field(default_factory=Missing)
+
+    def known(self) -> dict[str, Any]:
+        """Known facts only, as a flat ``{"section.field": value}`` map."""
+        return {path: value for path, value in _walk(self.model_dump(mode="json")) if value is not None}
+
+    def with_fact(self, path: str, value: Any) -> "Incident":
+        """A copy with one fact set (used to ask "what if we knew this?")."""
+        data = self.model_dump(mode="json")
+        section, name = path.split(".", 1)
+        data[section][name] = value
+        return Incident.model_validate(data)
+
+
+def _walk(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _walk(value, path + ".")
+        else:
+            yield path, value
+
+
+def fact_paths() -> dict[str, Any]:
+    """Every leaf fact the contract defines, mapped to its pydantic field info."""
+    paths: dict[str, Any] = {}
+    for section, field in Incident.model_fields.items():
+        model = field.annotation
+        for name, info in model.model_fields.items():  # type: ignore[union-attr]
+            paths[f"{section}.{name}"] = info
+    return paths
+
+
+def allowed_values(path: str) -> list[Any] | None:
+    """The finite set of values a fact can take, or None for a number."""
+    annotation = fact_paths()[path].annotation
+    if get_origin(annotation) is Literal:
+        return list(get_args(annotation))
+    for option in get_args(annotation):
+        if option is type(None):
+            continue
+        if get_origin(option) is Literal:
+            return list(get_args(option))
+        if option is bool or bool in get_args(option):  # StrictBool is Annotated[bool, ...]
+            return [True, False]
+    return None
+
+
+class InvalidFacts(ValueError):
+    """Raised for facts that break the contract; ``errors`` name each field."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+
+
+def parse_incident(data: Any) -> Incident:
+    """Validate raw facts (a dict from JSON or YAML) into an :class:`Incident`."""
+    if not isinstance(data, dict):
+        raise InvalidFacts([("(document)", "expected an object with an 'incident' section")])
+    try:
+        return Incident.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidFacts([describe_error(err) for err in exc.errors()]) from None
+
+
+def describe_error(err: dict[str, Any]) -> tuple[str, str]:
+    """One pydantic error as (dotted field path, message a care worker can act on)."""
+    loc = [str(part) for part in err.get("loc", ()) if part not in ("body",)]
+    field = ".".join(loc) or "(document)"
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return field, "is not a fact callguide knows; check the spelling against the contract"
+    if kind == "missing":
+        return field, "is required"
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return field, f"must be one of {expected} (got {err.get('input')!r})"
+    return field, f"{err.get('msg', 'is not valid')} (got {err.get('input')!r})"

@@ -1,0 +1,78 @@
+"""The conflict policy: how the rules that fired become one recommendation.
+
+Every rule that recommends a level says how strongly:
+
+- ``safety``: someone is in immediate danger. Always ``call_999``; nothing outweighs it.
+- ``firm``: a floor that the reasonable-parent test and Child First cannot lower (a victim who
+  wants to report, sexual harm, a missing child whose whereabouts are unknown, ...).
+- ``soft``: how serious the incident is on its face; the tests below may lower it.
+- ``ceiling``: the reasonable-parent test and Child First practice: no higher than this.
+
+The answer is ``max(highest firm floor, min(highest soft floor, lowest ceiling))``. Because it
+only ever rises when a floor is added or a ceiling removed, a rulebook whose conditions grow
+with seriousness can never lower its advice when a more serious fact is added (invariant 2),
+and a safety rule always wins (invariant 1). The "slow time" baseline rule is a soft floor that
+fires for every incident, so there is always at least one reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .facts import LEVEL_ORDER, Level
+from .rulebook import Rule
+
+
+@dataclass(frozen=True)
+class Resolution:
+    level: Level
+    decisive: list[Rule]      # the rules that set the level, most decisive first
+    outweighed: list[Rule]    # higher soft floors that a ceiling lowered
+
+
+def resolve(fired: list[Rule]) -> Resolution:
+    recommending = [rule for rule in fired if rule.then.recommend is not None]
+    by_strength = {s: [r for r in recommending if r.then.strength == s] for s in ("safety", "firm", "soft", "ceiling")}
+    floors_firm = by_strength["safety"] + by_strength["firm"]
+    firm = _highest(floors_firm)
+    soft = _highest(by_strength["soft"])
+    ceiling = _lowest(by_strength["ceiling"])
+
+    if soft is None or ceiling is None:
+        lowered = soft
+    else:
+        lowered = min(soft, ceiling, key=_rank)
+    candidates = [level for level in (firm, lowered) if level is not None]
+    if not candidates:
+        # Only ceilings fired; the rulebook's baseline makes this unreachable, but a ceiling
+        # alone still answers at its own level rather than inventing one.
+        candidates = [ceiling] if ceiling else [Level.report_later]
+    level = max(candidates, key=_rank)
+
+    if firm is not None and firm == level:
+        decisive = _at(by_strength["safety"], level) + _at(by_strength["firm"], level)
+        outweighed: list[Rule] = []
+    elif ceiling is not None and soft is not None and _rank(ceiling) < _rank(soft) and ceiling == level:
+        decisive = _at(by_strength["ceiling"], level)
+        outweighed = sorted((r for r in by_strength["soft"] if _rank(r.then.recommend) > _rank(level)),
+                            key=lambda r: -_rank(r.then.recommend))
+    else:
+        decisive = _at(by_strength["soft"], level) or _at(by_strength["ceiling"], level)
+        outweighed = []
+    return Resolution(level=level, decisive=decisive, outweighed=outweighed)
+
+
+def _rank(level: Level | None) -> int:
+    return LEVEL_ORDER.index(level) if level is not None else -1
+
+
+def _highest(rules: list[Rule]) -> Level | None:
+    return max((r.then.recommend for r in rules), key=_rank, default=None)
+
+
+def _lowest(rules: list[Rule]) -> Level | None:
+    return min((r.then.recommend for r in rules), key=_rank, default=None)
+
+
+def _at(rules: list[Rule], level: Level) -> list[Rule]:
+    return [r for r in rules if r.then.recommend == level]

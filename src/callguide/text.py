@@ -1,0 +1,41 @@
+"""A decision written for a person reading it on a phone or in a terminal at night."""
+
+from __future__ import annotations
+
+from .decision import Decision
+from .facts import Level
+
+LABELS: dict[Level, str] = {
+    Level.call_999: "CALL 999 NOW",
+    Level.call_101: "CALL 101 (POLICE, NOT AN EMERGENCY)",
+    Level.report_later: "DON'T CALL NOW: MANAGER REVIEWS IT NEXT WORKING DAY",
+    Level.no_police: "NO POLICE: RESPOND AT HOME",
+}
+
+WOULD_BECOME: dict[Level, str] = {
+    Level.call_999: "call 999",
+    Level.call_101: "call 101",
+    Level.report_later: "report later",
+    Level.no_police: "no police",
+}
+
+
+def render_decision(decision: Decision) -> str:
+    lines = [LABELS[decision.recommendation], decision.headline, "", "Why:"]
+    for reason in decision.rationale:
+        note = "" if reason.role == "decisive" else f" [{reason.role.replace('_', ' ')}]"
+        lines.append(f"  - {reason.because}{note}")
+        lines.append(f"    Source: {reason.source}")
+    if decision.questions:
+        lines += ["", "Still worth asking:"]
+        for question in decision.questions:
+            lines.append(f"  - {question.ask} (could change the answer to: {WOULD_BECOME[question.would_become]})")
+    lines += ["", "What to do next:"]
+    for action in decision.actions:
+        lines.append(f"  - [{action.by}] {action.what}")
+        lines.append(f"    Source: {action.source}")
+    if decision.considered is not None:
+        lines += ["", "Rules considered that did not apply:"]
+        lines += [f"  - {c.rule}: {c.title} ({c.source})" for c in decision.considered]
+    lines += ["", f"Rulebook {decision.rulebook[:19]}"]
+    return "\n".join(lines)
