@@ -1,0 +1,5 @@
+"""``python -m callguide`` is the ``callguide`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,41 @@
+"""Hypothesis strategies for incidents, including unknown facts (absent keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from callguide.facts import allowed_values, fact_paths
+
+NUMBERS = {
+    "person.age": st.integers(min_value=10, max_value=25),
+    "incident.damage_value_gbp": st.sampled_from([0.0, 15.0, 99.0, 100.0, 101.0, 450.0, 999.0, 1000.0, 5000.0]),
+    "missing.hours_absent": st.sampled_from([0.5, 2.0, 6.0, 24.0, 72.0]),
+}
+
+
+def _value(path: str) -> st.SearchStrategy[Any]:
+    values = allowed_values(path)
+    return st.sampled_from(values) if values is not None else NUMBERS[path]
+
+
+@st.composite
+def known_facts(draw: st.DrawFn) -> dict[str, Any]:
+    """A flat ``{"section.field": value}`` map; each optional fact is known about half the time."""
+    known: dict[str, Any] = {"incident.kind": draw(st.sampled_from(allowed_values("incident.kind")))}
+    for path in fact_paths():
+        if path == "incident.kind":
+            continue
+        if draw(st.booleans()):
+            known[path] = draw(_value(path))
+    return known
+
+
+def nest(known: dict[str, Any]) -> dict[str, Any]:
+    """The contract's nested input document for a flat fact map."""
+    data: dict[str, dict[str, Any]] = {}
+    for path, value in known.items():
+        section, name = path.split(".", 1)
+        data.setdefault(section, {})[name] = value
+    return data

@@ -1,0 +1,95 @@
+"""The durable_rules adapter: threads, sessions, swallowed exceptions, mutation, naming."""
+
+from __future__ import annotations
+
+import copy
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from callguide.compiler import compile_rulebook
+from callguide.decision import Decider
+from callguide.engine import Engine, EngineError
+from callguide.facts import allowed_values, fact_paths
+
+from strategies import nest
+
+
+def distinct_incidents(count: int, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    incidents = []
+    for _ in range(count):
+        known = {"incident.kind": rng.choice(allowed_values("incident.kind"))}
+        for path in fact_paths():
+            values = allowed_values(path)
+            if path != "incident.kind" and values and rng.random() < 0.5:
+                known[path] = rng.choice(values)
+        if rng.random() < 0.5:
+            known["incident.damage_value_gbp"] = rng.choice([20.0, 300.0, 2000.0])
+        incidents.append(nest(known))
+    return incidents
+
+
+def test_32_threads_get_the_same_answers_as_one(decider):
+    incidents = distinct_incidents(320)
+    alone = [decider.decide(i).model_dump() for i in incidents]
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        together = list(pool.map(lambda i: decider.decide(i).model_dump(), incidents))
+    assert together == alone
+    assert len({d["recommendation"] for d in alone}) == 4, "the sample should cover all four answers"
+    assert decider.engine.live_sessions() == 0
+
+
+def test_sessions_are_freed_past_durable_rules_1024_cap(book):
+    engine = Engine(book)
+    for n in range(1500):
+        first, _ = engine.run({"incident.kind": "other", "person.age": 10 + n % 15})
+        assert "slow-time-baseline" in first.rules
+    assert engine.live_sessions() == 0
+
+
+def test_an_action_that_raises_is_an_error_not_a_silent_answer(book):
+    def explode(rule_id: str) -> None:
+        if rule_id == "low-value-damage-in-home":
+            raise RuntimeError("boom")
+
+    decider = Decider(book, Engine(book, action_hook=explode))
+    incident = {"setting": {"location": "in_placement"},
+                "incident": {"kind": "criminal_damage", "damage_value_gbp": 20.0}}
+    with pytest.raises(EngineError, match="boom"):
+        decider.decide(incident)
+    assert decider.engine.live_sessions() == 0
+    # The engine is still usable afterwards and did not keep the failed session's facts.
+    ok = decider.decide({"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False}})
+    assert ok.recommendation.value == "call_101"
+
+
+def test_compiling_does_not_mutate_and_engines_do_not_clash(book):
+    definitions = compile_rulebook(book)
+    before = copy.deepcopy(definitions)
+    first, second = Engine(book), Engine(book)  # same rulebook, same ruleset name, own hosts
+    assert compile_rulebook(book) == before
+    assert all("run" not in d for d in definitions.values())
+    facts = {"incident.kind": "assault", "incident.risk_to_life": True}
+    assert first.run(facts)[0].rules == second.run(facts)[0].rules
+
+
+def test_forward_chaining_fires_rules_on_derived_facts(decider):
+    """A decision is a chain: possible exploitation is derived, then read by other rules."""
+    stage_one, _ = decider.engine.run({"incident.kind": "drugs", "person.exploitation_concern": True})
+    assert "possible_exploitation_victim" in stage_one.derived
+    assert stage_one.rules.index("possible-victim-of-exploitation") < stage_one.rules.index(
+        "exploitation-share-with-police")
+
+
+def test_unknown_is_not_false(decider):
+    """A rule testing `false` must not fire when nobody has said."""
+    unknown = decider.engine.run({"incident.kind": "missing"})[0].rules
+    said_false = decider.engine.run({"incident.kind": "missing", "missing.whereabouts_known": False})[0].rules
+    assert "missing-whereabouts-unknown" not in unknown
+    assert "missing-whereabouts-unknown" in said_false
+
+
+def test_ruleset_is_named_by_rulebook_version(book):
+    assert Engine(book).ruleset.endswith(book.version.split(":")[1][:16])

@@ -1,0 +1,166 @@
+"""Loading, validation and linting of the rulebook, and what it covers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from callguide.cli import main
+from callguide.decision import Decider
+from callguide.facts import Level, allowed_values
+from callguide.lint import check_rulebook
+from callguide.rulebook import RulebookError, default_rules_dir, iter_conditions, load_rulebook
+
+THEMES = {"immediate-danger", "violence", "damage-and-theft", "weapons", "sexual-harm",
+          "exploitation-and-drugs", "missing", "reasonable-parent", "child-first", "victims",
+          "after-incident", "out-of-county"}
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), target)
+    return target
+
+
+def add_rule(directory: Path, text: str, name: str = "zz-extra.yaml") -> None:
+    (directory / name).write_text("theme: extra\ntitle: Extra\nrules:\n" + text, encoding="utf-8")
+
+
+def test_every_theme_has_a_file_and_every_rule_a_source(book):
+    assert THEMES <= set(book.themes)
+    for rule in book.rules:
+        assert rule.source.strip() and rule.because.strip()
+        for action in rule.then.actions:
+            assert action.source.strip()
+    for name, parameter in book.parameters.items():
+        assert parameter.reference.strip(), name
+
+
+def test_rules_check_passes_on_the_real_rulebook():
+    result = CliRunner().invoke(main, ["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok:")
+
+
+def test_unknown_fact_names_file_line_and_rule(rules_copy):
+    add_rule(rules_copy, """
+  - id: typo-rule
+    title: A rule with a typo
+    when:
+      incident.injurry: serious
+    then: {recommend: call_101, strength: firm}
+    because: "This rule has a typo in its fact."
+    source: "Protocol §8.1"
+""")
+    with pytest.raises(RulebookError) as error:
+        load_rulebook(rules_copy)
+    message = str(error.value)
+    assert "zz-extra.yaml:5" in message and "typo-rule" in message and "incident.injurry" in message
+    result = CliRunner().invoke(main, ["rules", "check", str(rules_copy)])
+    assert result.exit_code == 1 and "typo-rule" in result.output
+
+
+@pytest.mark.parametrize("body, complaint", [
+    ('when: {incident.injury: awful}\n    then: {recommend: call_101, strength: firm}', "awful"),
+    ('when: {incident.injury: serious}\n    then: {recommend: call_101, strength: firm}\n    source: ""', "source"),
+    ('when: {incident.injury: serious}\n    then: {recommend: call_101, strength: safety}', "safety"),
+    ('when: {derived: [nobody_derives_this]}\n    then: {recommend: call_101, strength: firm}', "nobody_derives_this"),
+    ('when: {incident.damage_value_gbp: {at_least: param.no_such}}\n    then: {recommend: call_101, strength: firm}', "no_such"),
+    ('when: {outcome.recommendation: call_999}\n    then: {recommend: call_101, strength: firm}', "outcome"),
+])
+def test_broken_rules_stop_loading(rules_copy, body, complaint):
+    text = f"""
+  - id: broken-rule
+    title: A broken rule
+    {body}
+    because: "Because of something specific."
+"""
+    if "source:" not in body:
+        text += '    source: "Protocol §8.1"\n'
+    add_rule(rules_copy, text)
+    with pytest.raises(RulebookError, match=complaint):
+        load_rulebook(rules_copy)
+
+
+def test_a_rule_that_can_never_fire_fails_the_check(rules_copy):
+    add_rule(rules_copy, """
+  - id: contradictory
+    title: Needs both answers at once
+    when:
+      any:
+        - {incident.kind: theft}
+      incident.kind: assault
+      incident.in_progress: true
+    then: {recommend: call_101, strength: soft}
+    because: "This can never happen."
+    source: "Protocol §8.1"
+""")
+    problems = check_rulebook(Decider(load_rulebook(rules_copy)))
+    assert len(problems) == 1 and "contradictory" in problems[0] and "never fire" in problems[0]
+    result = CliRunner().invoke(main, ["rules", "check", str(rules_copy)])
+    assert result.exit_code == 1
+
+
+def test_duplicate_ids_are_refused(rules_copy):
+    add_rule(rules_copy, """
+  - id: risk-to-life
+    title: A second rule with a used id
+    when: {incident.kind: other}
+    then: {recommend: report_later, strength: soft}
+    because: "Duplicate id."
+    source: "Protocol §8.1"
+""")
+    with pytest.raises(RulebookError, match="used twice"):
+        load_rulebook(rules_copy)
+
+
+def test_version_changes_with_any_rule_file(rules_copy, book):
+    path = rules_copy / "parameters.yaml"
+    path.write_text(path.read_text().replace("value: 100", "value: 150"))
+    assert load_rulebook(rules_copy).version != book.version
+
+
+def test_every_incident_kind_is_read_by_a_rule(book):
+    read = set()
+    for rule in book.rules:
+        for path, test in iter_conditions(rule.when):
+            if path == "incident.kind":
+                values = test.get("in", []) if isinstance(test, dict) else [test]
+                read.update(values)
+    assert set(allowed_values("incident.kind")) - {"other"} <= read
+
+
+def test_a_non_monotone_rulebook_breaks_invariant_2(rules_copy):
+    """The property can fail: a rule that fires only on the *less* serious value is caught."""
+    add_rule(rules_copy, """
+  - id: non-monotone
+    title: A deliberately wrong rule that escalates only a minor injury
+    when:
+      incident.injury: minor
+    then: {recommend: call_999, strength: safety}
+    because: "This rule is deliberately wrong."
+    source: "test only"
+""")
+    wrong = Decider(load_rulebook(rules_copy))
+    base = {"incident.kind": "assault", "incident.injury": "minor", "setting.location": "in_placement"}
+    assert wrong.level(base).rank > wrong.level({**base, "incident.injury": "serious"}).rank
+
+
+def test_a_ceiling_cannot_outweigh_a_firm_floor_or_safety(rules_copy):
+    add_rule(rules_copy, """
+  - id: lowering-ceiling
+    title: A ceiling that tries to lower a serious injury
+    when:
+      incident.injury: {at_least: serious}
+    then: {recommend: no_police, strength: ceiling}
+    because: "This ceiling tries to lower a serious injury."
+    source: "test only"
+""")
+    decider = Decider(load_rulebook(rules_copy))
+    base = {"incident.kind": "assault", "setting.location": "in_placement"}
+    assert decider.level({**base, "incident.injury": "serious"}) == Level.call_101
+    assert decider.level({**base, "incident.injury": "life_threatening"}) == Level.call_999

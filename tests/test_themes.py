@@ -1,0 +1,170 @@
+"""Realistic incidents, one group per theme of the guidance, with the answer DOMAIN.md expects."""
+
+from __future__ import annotations
+
+import pytest
+
+HOME = {"type": "childrens_home", "location": "in_placement"}
+CALM = {"child_calm_now": True, "in_progress": False, "risk_to_life": False}
+
+CASES = [
+    # theme, description, facts, expected level, rule ids that must be in the rationale
+    ("immediate-danger", "a young person threatens to jump from a roof",
+     {"incident": {"kind": "self_harm", "risk_to_life": True}}, "call_999", ["risk-to-life"]),
+    ("immediate-danger", "a resident collapses after being punched",
+     {"setting": HOME, "incident": {"kind": "assault", "injury": "life_threatening", "victim": "resident"}},
+     "call_999", ["life-threatening-injury"]),
+    ("immediate-danger", "a fire in a bedroom, still burning",
+     {"setting": HOME, "incident": {"kind": "fire_setting", "in_progress": True}}, "call_999", ["fire-in-progress"]),
+    ("immediate-danger", "a carer is being badly beaten now",
+     {"setting": {"type": "foster_care", "location": "in_placement"},
+      "incident": {"kind": "assault", "in_progress": True, "injury": "serious", "victim": "carer"}},
+     "call_999", ["serious-harm-in-progress"]),
+    ("weapons", "waving a kitchen knife at staff right now",
+     {"setting": HOME, "incident": {"kind": "threats", "weapon": "bladed", "in_progress": True, "victim": "staff"}},
+     "call_999", ["weapon-in-use-now"]),
+    ("weapons", "a knife was used earlier, now put down and calm",
+     {"setting": HOME, "incident": {"kind": "threats", "weapon": "bladed", **CALM}}, "call_101", ["bladed-weapon"]),
+    ("weapons", "a chair leg was swung, it is over",
+     {"setting": HOME, "incident": {"kind": "assault", "weapon": "improvised", "injury": "none", **CALM}},
+     "report_later", ["improvised-weapon-afterwards"]),
+    ("violence", "a push at bedtime, nobody hurt, calm now",
+     {"setting": HOME, "incident": {"kind": "assault", "injury": "none", "weapon": "none", "victim": "staff", **CALM}},
+     "no_police", ["reasonable-parent-test", "low-level-violence-in-home"]),
+    ("violence", "a staff member has a broken nose, the young person is calm",
+     {"setting": HOME, "incident": {"kind": "assault", "injury": "serious", "victim": "staff", **CALM}},
+     "call_101", ["assault-serious-injury"]),
+    ("violence", "swearing at a carer",
+     {"setting": {"type": "foster_care", "location": "in_placement"},
+      "incident": {"kind": "verbal_abuse", "victim": "carer", "in_progress": False}},
+     "no_police", ["verbal-abuse"]),
+    ("violence", "a scuffle still going on, de-escalation not yet tried",
+     {"setting": HOME, "incident": {"kind": "assault", "in_progress": True, "injury": "none", "weapon": "none",
+                                    "risk_to_life": False},
+      "response_so_far": {"de_escalation_tried": False}},
+     "report_later", ["try-de-escalation-first"]),
+    ("damage-and-theft", "a broken window worth £40, calm now",
+     {"setting": HOME, "incident": {"kind": "criminal_damage", "damage_value_gbp": 40, "injury": "none",
+                                    "weapon": "none", **CALM}},
+     "no_police", ["low-value-damage-in-home"]),
+    ("damage-and-theft", "a smashed TV worth £450",
+     {"setting": HOME, "incident": {"kind": "criminal_damage", "damage_value_gbp": 450, **CALM}},
+     "report_later", ["moderate-damage-in-home"]),
+    ("damage-and-theft", "a car worth £3,000 damaged in the community",
+     {"setting": {"type": "supported_accommodation", "location": "community"},
+      "incident": {"kind": "criminal_damage", "damage_value_gbp": 3000, "victim": "public"}},
+     "call_101", ["significant-damage"]),
+    ("damage-and-theft", "£10 taken from a carer's purse",
+     {"setting": {"type": "foster_care", "location": "in_placement"},
+      "incident": {"kind": "theft", "victim": "carer", "victim_wants_police": False, **CALM}},
+     "no_police", ["reasonable-parent-test", "theft-at-home"]),
+    ("sexual-harm", "an allegation of sexual touching between residents",
+     {"setting": HOME, "incident": {"kind": "sexual", "victim": "resident", "in_progress": False}},
+     "call_101", ["sexual-harm"]),
+    ("exploitation-and-drugs", "a small amount of cannabis found",
+     {"setting": HOME, "incident": {"kind": "drugs"}, "person": {"exploitation_concern": False}},
+     "report_later", ["small-amount-of-cannabis"]),
+    ("exploitation-and-drugs", "drugs and cash found on a young person known to the CE hub",
+     {"setting": HOME, "incident": {"kind": "drugs"}, "person": {"exploitation_concern": True}},
+     "call_101", ["exploitation-share-with-police", "possible-victim-of-exploitation"]),
+    ("missing", "not back, nobody knows where, enquiries done",
+     {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False, "enquiries_done": True}},
+     "call_101", ["missing-whereabouts-unknown"]),
+    ("missing", "at a friend's house and refusing to come back",
+     {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": True, "immediate_concern": False}},
+     "no_police", ["away-without-authorisation"]),
+    ("missing", "missing and seen getting into a car with unknown adults",
+     {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False, "immediate_concern": True}},
+     "call_999", ["missing-immediate-concern"]),
+    ("reasonable-parent", "pulled a curtain down, calm now, but it keeps happening",
+     {"setting": HOME, "incident": {"kind": "criminal_damage", "damage_value_gbp": 20, "repeat_pattern": True, **CALM}},
+     "report_later", ["repeat-pattern"]),
+    ("child-first", "damage foreseen in the behaviour support plan",
+     {"setting": HOME, "person": {"behaviour_in_plan": True},
+      "incident": {"kind": "criminal_damage", "damage_value_gbp": 2500, **CALM}},
+     "report_later", ["behaviour-foreseen-in-plan"]),
+    ("child-first", "self-harm with a minor injury",
+     {"setting": HOME, "incident": {"kind": "self_harm", "injury": "minor", "victim": "self", "risk_to_life": False}},
+     "no_police", ["self-harm-is-care"]),
+    ("victims", "a member of staff who was pushed wants to report",
+     {"setting": HOME, "incident": {"kind": "assault", "injury": "minor", "victim": "staff",
+                                    "victim_wants_police": True, **CALM}},
+     "call_101", ["victim-wants-to-report"]),
+    ("victims", "racist abuse of another resident",
+     {"setting": HOME, "incident": {"kind": "verbal_abuse", "victim": "resident", "hate_motivated": True, **CALM}},
+     "report_later", ["hate-motivated"]),
+]
+
+
+@pytest.mark.parametrize("theme, description, facts, level, rule_ids", CASES, ids=[c[1] for c in CASES])
+def test_theme_case(decider, book, theme, description, facts, level, rule_ids):
+    decision = decider.decide(facts)
+    assert decision.recommendation.value == level, decision.headline
+    cited = [reason.rule for reason in decision.rationale]
+    for rule_id in rule_ids:
+        assert rule_id in cited, f"{rule_id} missing from {cited}"
+    assert book.rule(cited[0]).then.recommend.value == level
+    assert any(book.rule(r).theme == theme for r in cited)
+
+
+def test_every_theme_is_exercised_here(book):
+    exercised = {case[0] for case in CASES}
+    recommending = {rule.theme for rule in book.rules if rule.then.recommend}
+    assert recommending <= exercised
+
+
+DUTIES = [
+    # the duty, an incident that brings it, the action id, its deadline
+    ("record every incident", {"incident": {"kind": "other"}}, "record-incident", "24h"),
+    ("restraint recorded in 24h", {"setting": HOME, "incident": {"kind": "assault"},
+                                   "response_so_far": {"restraint_used": True}}, "restraint-record", "24h"),
+    ("staff debriefed in 48h", {"setting": HOME, "incident": {"kind": "assault"},
+                                "response_so_far": {"restraint_used": True}}, "restraint-staff-debrief", "48h"),
+    ("child spoken to in 5 days", {"setting": HOME, "incident": {"kind": "assault"},
+                                   "response_so_far": {"restraint_used": True}}, "restraint-child-debrief", "5 days"),
+    ("Child Information Form now", {"incident": {"kind": "assault", "injury": "serious"}}, "child-information-now", "now"),
+    ("Child Information Form in 3 days", {"incident": {"kind": "assault", "injury": "serious"}},
+     "child-information-3-days", "3 days"),
+    ("Ofsted for a serious police incident", {"setting": HOME, "incident": {"kind": "assault", "risk_to_life": True}},
+     "notify-ofsted-serious", "24h"),
+    ("Ofsted for exploitation", {"setting": HOME, "incident": {"kind": "exploitation"}},
+     "notify-ofsted-exploitation", "24h"),
+    ("missing: enquiries now", {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False}},
+     "missing-enquiries", "now"),
+    ("missing: Philomena form", {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False}},
+     "philomena-form", "now"),
+    ("inform the social worker", {"incident": {"kind": "theft"}}, "inform-social-worker", "next working day"),
+    ("staff welfare", {"incident": {"kind": "assault", "victim": "staff"}}, "staff-welfare-check", "48h"),
+    ("restorative follow-up", {"setting": HOME, "incident": {"kind": "criminal_damage", "damage_value_gbp": 30,
+                                                              **CALM}}, "restorative-conversation", "next working day"),
+    ("out of county", {"setting": {"out_of_county": True}, "incident": {"kind": "theft"}}, "placing-authority",
+     "next working day"),
+]
+
+
+@pytest.mark.parametrize("duty, facts, action_id, by", DUTIES, ids=[d[0] for d in DUTIES])
+def test_duties_reach_the_actions(decider, duty, facts, action_id, by):
+    actions = {action.id: action for action in decider.decide(facts).actions}
+    assert action_id in actions, sorted(actions)
+    assert actions[action_id].by == by
+    assert actions[action_id].source.strip()
+
+
+def test_no_police_does_not_bring_police_only_duties(decider):
+    decision = decider.decide({"setting": HOME, "incident": {"kind": "criminal_damage", "damage_value_gbp": 30, **CALM}})
+    ids = {action.id for action in decision.actions}
+    assert decision.recommendation.value == "no_police"
+    assert "child-information-now" not in ids and "notify-ofsted-serious" not in ids
+    assert "call-999-if-it-changes" in ids
+
+
+def test_reasons_quote_the_facts(decider):
+    decision = decider.decide({"setting": HOME, "incident": {"kind": "criminal_damage", "damage_value_gbp": 40, **CALM}})
+    text = " ".join(reason.because for reason in decision.rationale)
+    assert "£40" in text and "£100" in text
+
+
+def test_words_are_about_a_child_not_an_offender(book):
+    for rule in book.rules:
+        for text in [rule.because, rule.title] + [a.what for a in rule.then.actions]:
+            assert "offender" not in text.lower() and "perpetrator" not in text.lower(), rule.id
