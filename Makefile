@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test clean
+.PHONY: install serve test clean openapi
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,3 +21,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV)
+
+# Regenerate the committed OpenAPI document (tests/test_service.py checks it matches the app).
+openapi: $(STAMP)
+	$(PY) -m callguide.service --write api/openapi.json
