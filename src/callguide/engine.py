@@ -1,41 +1,51 @@
 """The only module that talks to durable_rules; every one of its quirks is handled here.
 
-- Not thread-safe (C code, no locks, does not release the GIL): one lock per engine, and
-  ``Host``'s two background timer threads are never started, because they call into the C
-  engine on their own and can run a pending action in place of the caller.
-- At most 1,024 live sessions per ruleset: every run uses a fresh session id and deletes its
-  state in ``finally``, so a decision never leaks a session, even when it fails.
-- Exceptions raised in actions are swallowed into ``state['exception']``: checked after every
-  call and raised as :class:`EngineError`, so a failure is never a silent half answer.
-- ``set_rulesets`` mutates its argument: it only ever gets a deep copy.
-- No unloading and no re-registering a name: each engine has its own ``Host`` and names its
-  ruleset after the rulebook's content hash.
-- "No rule matched" is an exception in durable_rules; here it is simply an empty firing.
+callguide drives durable_rules' C engine (``durable_rules_engine``) directly rather than through
+``durable.engine.Host``: our actions only record a firing and assert derived facts, so the Host's
+per-action Python machinery (a closure, a state object, two JSON round trips, an ``update_state``
+per action) was most of the cost of a decision and none of its meaning. The firing order is the
+one the Host gives: the engine hands out one action at a time per session, and facts asserted
+while an action is open are matched before the next action is handed out.
+
+- Not thread-safe (C code, no locks, does not release the GIL): one lock per engine. No ``Host``
+  is created, so none of its background timer threads exist to call into the C engine on their
+  own (they could run a pending action in place of the caller).
+- At most 1,024 live sessions per ruleset: each engine uses one fixed session id, and every run
+  deletes its state in ``finally``, so a run starts from an empty session and never leaks one,
+  even when it fails.
+- Exceptions in actions: our actions run in this module, so a failure is raised as
+  :class:`EngineError` (the Host would have swallowed it into ``state['exception']``).
+- Definitions go to the C engine as JSON text, so the compiled rulebook is never mutated.
+- No unloading and no re-registering a name in the Host: each engine owns its C rulesets
+  (named after the rulebook's content hash) and frees them when it is garbage collected.
+- "No rule matched" is a result code in durable_rules; here it is simply an empty firing.
+- Size limits: one ruleset fails at about 480 rules (error 303). A rulebook larger than
+  :data:`CHUNK_RULES` is split into several rulesets of at most that many rules; each run asserts
+  the incident into every one, then passes each derived fact to every ruleset that has not seen
+  it, until none is new. The rules only ever join derived facts positively, so the rules that
+  fire are the same as in one ruleset; only their order can differ.
 """
 
 from __future__ import annotations
 
-import copy
-import itertools
+import json
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from durable import engine as durable
+import durable_rules_engine as _c
 
 from .compiler import DERIVED, OUTCOME, compile_rulebook, engine_fact
-from .rulebook import Rulebook
+from .rulebook import Rulebook, iter_conditions
+
+# Below durable_rules' ~480-rule limit for one ruleset (error 303), with room to spare.
+CHUNK_RULES = 250
+_SID = "1"
+_NOT_HANDLED = 1
 
 
 class EngineError(RuntimeError):
     """The engine could not produce a whole answer; nothing partial is returned."""
-
-
-class _QuietHost(durable.Host):
-    """A Host without its background dispatch threads (see module docstring)."""
-
-    def _run(self) -> None:  # noqa: D401 - overriding durable_rules' thread start-up
-        return None
 
 
 @dataclass
@@ -46,40 +56,62 @@ class Firing:
     derived: list[str]
 
 
+class _Chunk:
+    """One C ruleset holding a slice of the rulebook."""
+
+    def __init__(self, name: str, definitions: dict[str, Any]):
+        self.name = name
+        self.rule_ids = list(definitions)
+        self.reads_outcome = False
+        try:
+            self.handle = _c.create_ruleset(name, json.dumps(definitions))
+        except Exception as exc:  # the C engine reports size limits as bare error codes
+            raise EngineError(
+                f"durable_rules refused the rulebook ({len(definitions)} rules in one ruleset): {exc}") from exc
+
+    def free(self) -> None:
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            try:
+                _c.delete_ruleset(handle)
+            except Exception:  # freeing at interpreter exit; nothing left to protect
+                pass
+
+
 class Engine:
     """A compiled rulebook, ready to run. Safe to share between threads."""
 
-    def __init__(self, book: Rulebook, action_hook: Callable[[str], None] | None = None):
+    def __init__(self, book: Rulebook, action_hook: Callable[[str], None] | None = None,
+                 chunk_rules: int = CHUNK_RULES):
         self.book = book
         self.ruleset = "callguide_" + book.version.split(":", 1)[1][:16]
         self._lock = threading.Lock()
-        self._sids = itertools.count(1)
-        self._runs: dict[str, Firing] = {}
+        self._open = 0
         self._action_hook = action_hook  # for tests of the failure path only
-        definitions = copy.deepcopy(compile_rulebook(book))
-        for rule_id, definition in definitions.items():
-            definition["run"] = self._action(rule_id)
-        self._host = _QuietHost()
-        try:
-            self._host.set_rulesets({self.ruleset: definitions})
-        except Exception as exc:  # the C engine reports size limits as bare error codes
-            raise EngineError(f"durable_rules refused the rulebook ({len(definitions)} rules): {exc}") from exc
+        self._derives = {rule.id: tuple(rule.then.derive) for rule in book.rules}
+        self._derived_json = {
+            name: json.dumps({"t": DERIVED, "name": name, "sid": _SID})
+            for names in self._derives.values() for name in names}
+        outcome_rules = {rule.id for rule in book.rules
+                         if any(p.startswith("outcome.") for p, _ in iter_conditions(rule.when))}
+        definitions = compile_rulebook(book)
+        ids = list(definitions)
+        self._chunks: list[_Chunk] = []
+        for start in range(0, max(len(ids), 1), chunk_rules):
+            part = {rule_id: definitions[rule_id] for rule_id in ids[start:start + chunk_rules]}
+            name = self.ruleset if start == 0 else f"{self.ruleset}.{start // chunk_rules}"
+            chunk = _Chunk(name, part)
+            chunk.reads_outcome = any(rule_id in outcome_rules for rule_id in part)
+            self._chunks.append(chunk)
 
-    def _action(self, rule_id: str) -> Callable[[Any], None]:
-        derives = self.book.rule(rule_id).then.derive
+    def __del__(self) -> None:
+        for chunk in getattr(self, "_chunks", []):
+            chunk.free()
 
-        def run(c: Any) -> None:
-            if self._action_hook:
-                self._action_hook(rule_id)
-            firing = self._runs[c.s.sid]
-            if rule_id not in firing.rules:
-                firing.rules.append(rule_id)
-            for name in derives:
-                if name not in firing.derived:
-                    firing.derived.append(name)
-                    c.assert_fact({"t": DERIVED, "name": name})
-
-        return run
+    @property
+    def rulesets(self) -> list[str]:
+        """The names of the C rulesets this engine runs (one unless the rulebook is large)."""
+        return [chunk.name for chunk in self._chunks]
 
     def run(self, known: dict[str, Any], outcome: Callable[[Firing], str] | None = None) -> tuple[Firing, Firing]:
         """Fire the rules for the known facts.
@@ -89,32 +121,96 @@ class Engine:
         after-incident rules (which read ``outcome.*``) add their actions.
         """
         fact = engine_fact(known)
+        fact["sid"] = _SID
+        incident_json = json.dumps(fact)
         with self._lock:
-            sid = str(next(self._sids))
             firing = Firing([], [])
-            self._runs[sid] = firing
+            touched: list[_Chunk] = []
+            self._open += 1
+            failed = True
             try:
-                self._assert(sid, fact)
+                chunks = self._chunks
+                seen = [set() for _ in chunks]  # derived names each ruleset has been given
+                for index, chunk in enumerate(chunks):
+                    touched.append(chunk)
+                    self._assert(chunk, incident_json, firing, seen[index])
+                if len(chunks) > 1:
+                    self._spread(chunks, firing, seen)
                 stage_one = Firing(list(firing.rules), list(firing.derived))
                 if outcome is not None:
                     level = outcome(stage_one)
-                    self._assert(sid, {**fact, "t": OUTCOME, "outcome": {"recommendation": level}})
+                    fact["t"] = OUTCOME
+                    fact["outcome"] = {"recommendation": level}
+                    outcome_json = json.dumps(fact)
+                    for index, chunk in enumerate(chunks):
+                        if chunk.reads_outcome:
+                            self._assert(chunk, outcome_json, firing, seen[index])
                 stage_two = Firing(firing.rules[len(stage_one.rules):], [])
+                failed = False
                 return stage_one, stage_two
             finally:
-                del self._runs[sid]
-                self._host.delete_state(self.ruleset, sid)
+                try:
+                    for chunk in touched:
+                        _c.delete_state(chunk.handle, _SID)
+                except Exception as exc:
+                    if not failed:
+                        raise EngineError(f"durable_rules could not free a session: {exc}") from exc
+                finally:
+                    self._open -= 1
 
-    def _assert(self, sid: str, fact: dict[str, Any]) -> None:
+    def _spread(self, chunks: list[_Chunk], firing: Firing, seen: list[set[str]]) -> None:
+        """Give every ruleset each derived fact it has not seen, until nothing new is derived."""
+        changed = True
+        while changed:
+            changed = False
+            for index, chunk in enumerate(chunks):
+                for name in list(firing.derived):
+                    if name not in seen[index]:
+                        seen[index].add(name)
+                        changed = True
+                        self._assert(chunk, self._derived_json[name], firing, seen[index])
+
+    def _assert(self, chunk: _Chunk, payload: str, firing: Firing, seen: set[str]) -> None:
+        """Assert one fact, then run the actions it triggers, one at a time, as the Host does."""
+        handle = chunk.handle
         try:
-            state = self._host.assert_fact(self.ruleset, {**fact, "sid": sid})
-        except durable.MessageNotHandledException:
-            return
+            code, state = _c.assert_fact(handle, payload)
         except Exception as exc:
             raise EngineError(f"durable_rules failed: {exc}") from exc
-        if isinstance(state, dict) and state.get("exception"):
-            raise EngineError(f"a rule action failed: {str(state['exception']).splitlines()[0][:300]}")
+        if code == _NOT_HANDLED:
+            return
+        started = _c.start_action_for_state(handle, state)
+        message = started[1] if started else None
+        while message:
+            rule_id = _rule_of(message)
+            if self._action_hook:
+                try:
+                    self._action_hook(rule_id)
+                except Exception as exc:
+                    _c.abandon_action(handle, state)
+                    raise EngineError(f"a rule action failed: {rule_id}: {exc}") from exc
+            if rule_id not in firing.rules:
+                firing.rules.append(rule_id)
+            for name in self._derives[rule_id]:
+                if name not in firing.derived:
+                    firing.derived.append(name)
+                    seen.add(name)
+                    try:
+                        _c.assert_fact(handle, self._derived_json[name])
+                    except Exception as exc:
+                        _c.abandon_action(handle, state)
+                        raise EngineError(f"durable_rules failed: {exc}") from exc
+            message = _c.complete_and_start_action(handle, state)
 
     def live_sessions(self) -> int:
-        """Sessions still held in Python (the C side is freed with them); 0 between runs."""
-        return len(self._runs)
+        """Sessions open in the C engine; 0 between runs."""
+        return self._open
+
+
+def _rule_of(message: str) -> str:
+    """The rule id an action message is for: its first key (``{"rule-id": {...}}``)."""
+    if message.startswith('{"'):
+        end = message.find('"', 2)
+        if end > 2:
+            return message[2:end]
+    return next(iter(json.loads(message)))
