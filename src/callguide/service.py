@@ -332,6 +332,9 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
     app.include_router(scenarios_router(scenarios_dir))
     for router in routers:
         app.include_router(router)
+    from .web import install as install_pages  # web pages (issue 5): HTML routes and /static
+
+    install_pages(app)
     return app
 
 
