@@ -270,3 +270,10 @@ def rules_coverage(scenarios_dir: str | None) -> None:
     if missing:
         click.echo("not exercised: " + ", ".join(missing), err=True)
         sys.exit(1)
+
+
+# Decision records, monitoring report and API keys (issue 6): callguide keys | report | records
+from .records.cli import COMMANDS as _RECORDS_COMMANDS  # noqa: E402
+
+for _command in _RECORDS_COMMANDS:
+    main.add_command(_command)

@@ -1,0 +1,149 @@
+"""API keys with roles, stored hashed with scrypt (hashlib, standard library).
+
+A key reads ``cgk_<id>_<secret>``. The id is stored as it is (it names the key in the audit
+log); only an scrypt hash of the secret is kept, so a copy of the database gives no usable keys.
+Requests carry the key as ``Authorization: Bearer <key>``, ``X-API-Key: <key>``, or HTTP Basic
+with the key as the password (so a browser can open the report page).
+
+Roles do not nest: ``staff`` decides and records (and adds outcomes), ``analyst`` reads the
+monitoring report, ``admin`` reads, deletes and erases records and may also read the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from fastapi import HTTPException, Request
+from sqlalchemy import select
+
+from .db import Database
+from .models import ROLES, ApiKey
+
+PREFIX = "cgk"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    role: str
+
+
+def hash_secret(secret: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    return "$".join(["scrypt", str(n), str(r), str(p),
+                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(secret.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
+                               p=int(p), dklen=32)
+    return hmac.compare_digest(candidate, base64.b64decode(digest))
+
+
+def create_key(db: Database, role: str, label: str | None = None) -> tuple[str, str]:
+    """Store a new key; returns ``(key_id, full_key)``. The full key is shown once, never stored."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    with db.session() as s:
+        s.add(ApiKey(id=key_id, role=role, label=label, secret_hash=hash_secret(secret),
+                     created_at=datetime.now(timezone.utc)))
+    return key_id, f"{PREFIX}_{key_id}_{secret}"
+
+
+def revoke_key(db: Database, key_id: str) -> bool:
+    with db.session() as s:
+        key = s.get(ApiKey, key_id)
+        if key is None or key.revoked_at is not None:
+            return False
+        key.revoked_at = datetime.now(timezone.utc)
+        return True
+
+
+def list_keys(db: Database) -> list[ApiKey]:
+    with db.session() as s:
+        return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+
+def presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            _, _, password = base64.b64decode(value.strip()).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return password or None
+    return request.headers.get("x-api-key") or None
+
+
+class KeyStore:
+    """Checks presented keys. A verified secret is remembered (as a sha256) so that scrypt runs
+    once per key and process; the key row is still read on every request, so revocation and
+    role changes take effect at once."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._verified: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, key: str) -> Principal | None:
+        parts = key.split("_", 2)
+        if len(parts) != 3 or parts[0] != PREFIX:
+            return None
+        _, key_id, secret = parts
+        with self.db.session() as s:
+            row = s.get(ApiKey, key_id)
+            if row is None or row.revoked_at is not None:
+                return None
+            role, stored = row.role, row.secret_hash
+        fingerprint = hashlib.sha256(f"{stored}\0{secret}".encode()).digest()
+        with self._lock:
+            known = self._verified.get(key_id)
+        if known is None or not hmac.compare_digest(known, fingerprint):
+            if not verify_secret(secret, stored):
+                return None
+            with self._lock:
+                self._verified[key_id] = fingerprint
+        return Principal(key_id=key_id, role=role)
+
+    def principal(self, request: Request) -> Principal | None:
+        """The caller, None when no key was sent; 401 when a key was sent but is not valid."""
+        key = presented_key(request)
+        if key is None:
+            return None
+        principal = self.authenticate(key)
+        if principal is None:
+            raise unauthorised("the API key is not valid")
+        return principal
+
+    def require(self, request: Request, *roles: str) -> Principal:
+        principal = self.principal(request)
+        if principal is None:
+            raise unauthorised("an API key is needed")
+        if principal.role not in roles:
+            raise HTTPException(status_code=403,
+                                detail=f"this needs a key with role {' or '.join(roles)}")
+        return principal
+
+
+def unauthorised(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail,
+                         headers={"WWW-Authenticate": 'Bearer, Basic realm="callguide"'})

@@ -1,0 +1,222 @@
+"""Writing, reading and deleting records; every read or deletion leaves an audit entry."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from typing import Any, Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, func, select
+
+from .db import Database
+from .models import AuditEntry, Outcome, Record
+
+log = logging.getLogger("callguide.records")
+
+REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
+PURGE_EVERY_SECONDS = 3600
+
+
+class References(BaseModel):
+    """Pseudonymous references the provider chooses: short codes, no spaces, so no names."""
+
+    model_config = ConfigDict(extra="forbid")
+    placement_ref: str | None = Field(None, pattern=REF_PATTERN)
+    child_ref: str | None = Field(None, pattern=REF_PATTERN)
+
+
+class OutcomeUpdate(BaseModel):
+    """What actually happened. Fields left out are not changed; ``null`` clears one."""
+
+    model_config = ConfigDict(extra="forbid")
+    police_called: bool | None = None
+    suspect: bool | None = Field(None, description="The child was dealt with as a suspect.")
+    arrested: bool | None = None
+    outcome: Outcome | None = None
+
+
+OUTCOME_FIELDS = tuple(OutcomeUpdate.model_fields)
+
+
+class RecordOut(BaseModel):
+    id: str
+    kind: str
+    created_at: datetime
+    rulebook: str
+    facts: dict[str, Any]
+    recommendation: str
+    rules: list[str]
+    decisive_rules: list[str]
+    placement_ref: str | None
+    child_ref: str | None
+    police_called: bool | None
+    suspect: bool | None
+    arrested: bool | None
+    outcome: Outcome | None
+    outcome_updated_at: datetime | None
+
+
+class OutcomeOut(BaseModel):
+    id: str
+    police_called: bool | None
+    suspect: bool | None
+    arrested: bool | None
+    outcome: Outcome | None
+    outcome_updated_at: datetime | None
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything is stored in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, dtime.min, tzinfo=timezone.utc)
+
+
+def record_out(row: Record) -> RecordOut:
+    return RecordOut(id=row.id, kind=row.kind, created_at=as_utc(row.created_at), rulebook=row.rulebook,
+                     facts=row.facts, recommendation=row.recommendation, rules=row.rules,
+                     decisive_rules=row.decisive_rules, placement_ref=row.placement_ref,
+                     child_ref=row.child_ref, police_called=row.police_called, suspect=row.suspect,
+                     arrested=row.arrested, outcome=row.outcome,
+                     outcome_updated_at=as_utc(row.outcome_updated_at))
+
+
+def outcome_out(row: Record) -> OutcomeOut:
+    return OutcomeOut(id=row.id, police_called=row.police_called, suspect=row.suspect,
+                      arrested=row.arrested, outcome=row.outcome,
+                      outcome_updated_at=as_utc(row.outcome_updated_at))
+
+
+class RecordStore:
+    def __init__(self, db: Database, retention_days: int):
+        self.db = db
+        self.retention_days = retention_days
+        self._last_purge = float("-inf")
+        self._purge_lock = threading.Lock()
+
+    # --- writing ---------------------------------------------------------------------------
+    def save(self, *, kind: str, facts: dict[str, Any], recommendation: str, rules: list[str],
+             decisive_rules: list[str], rulebook: str, refs: References, key_id: str | None) -> str:
+        record_id = str(uuid.uuid4())
+        location = (facts.get("setting") or {}).get("location")
+        with self.db.session() as s:
+            s.add(Record(id=record_id, kind=kind, created_at=utcnow(), rulebook=rulebook, facts=facts,
+                         recommendation=recommendation, rules=rules, decisive_rules=decisive_rules,
+                         location=location, placement_ref=refs.placement_ref, child_ref=refs.child_ref,
+                         recorded_by=key_id))
+        log.info("recorded %s %s by key %s", kind, record_id, key_id)
+        self.purge_if_due()
+        return record_id
+
+    def update_outcome(self, record_id: str, update: OutcomeUpdate) -> OutcomeOut | None:
+        changes = update.model_dump(exclude_unset=True)
+        with self.db.session() as s:
+            row = s.get(Record, record_id, with_for_update=True)
+            if row is None:
+                return None
+            for name, value in changes.items():
+                setattr(row, name, value.value if isinstance(value, Outcome) else value)
+            row.outcome_updated_at = utcnow()
+            s.flush()
+            out = outcome_out(row)
+        log.info("outcome for %s: %d fields", record_id, len(changes))
+        return out
+
+    # --- reading (audited) -----------------------------------------------------------------
+    def audit(self, s, key_id: str, action: str, count: int, record_id: str | None = None) -> None:
+        s.add(AuditEntry(at=utcnow(), key_id=key_id, action=action, count=count, record_id=record_id))
+
+    def get(self, record_id: str, key_id: str) -> RecordOut | None:
+        with self.db.session() as s:
+            row = s.get(Record, record_id)
+            self.audit(s, key_id, "read_record", 1 if row else 0, record_id)
+            return record_out(row) if row else None
+
+    def list(self, key_id: str, *, start: date | None = None, end: date | None = None,
+             placement: str | None = None, child: str | None = None,
+             limit: int = 100, offset: int = 0) -> list[RecordOut]:
+        query = _filtered(select(Record), start, end, placement, child)
+        query = query.order_by(Record.created_at, Record.id).limit(limit).offset(offset)
+        with self.db.session() as s:
+            rows = [record_out(r) for r in s.scalars(query)]
+            self.audit(s, key_id, "read_records", len(rows))
+        return rows
+
+    def rows_for_report(self, key_id: str, *, start: date | None, end: date | None,
+                        placement: str | None) -> list[Record]:
+        with self.db.session() as s:
+            rows = list(s.scalars(_filtered(select(Record), start, end, placement, None)))
+            s.expunge_all()
+            self.audit(s, key_id, "read_report", len(rows))
+        return rows
+
+    def count(self) -> int:
+        with self.db.session() as s:
+            return s.scalar(select(func.count()).select_from(Record)) or 0
+
+    # --- deleting --------------------------------------------------------------------------
+    def delete(self, record_id: str, key_id: str) -> bool:
+        with self.db.session() as s:
+            deleted = s.execute(delete(Record).where(Record.id == record_id)).rowcount
+            self.audit(s, key_id, "delete_record", deleted, record_id)
+        return bool(deleted)
+
+    def erase_child(self, child_ref: str, key_id: str) -> int:
+        """Everything held about one child reference (the right to erasure)."""
+        with self.db.session() as s:
+            deleted = s.execute(delete(Record).where(Record.child_ref == child_ref)).rowcount
+            self.audit(s, key_id, "erase_child", deleted)
+        log.info("erasure by key %s: %d records", key_id, deleted)
+        return deleted
+
+    def purge(self, key_id: str = "retention", now: datetime | None = None) -> int:
+        """Delete records older than the retention period; 0 days keeps everything."""
+        if self.retention_days <= 0:
+            return 0
+        cutoff = (now or utcnow()) - timedelta(days=self.retention_days)
+        with self.db.session() as s:
+            deleted = s.execute(delete(Record).where(Record.created_at < cutoff)).rowcount
+            if deleted:
+                self.audit(s, key_id, "purge", deleted)
+        if deleted:
+            log.info("retention purge: %d records older than %d days", deleted, self.retention_days)
+        return deleted
+
+    def purge_if_due(self) -> None:
+        with self._purge_lock:
+            now = time.monotonic()
+            if now - self._last_purge < PURGE_EVERY_SECONDS:
+                return
+            self._last_purge = now
+        self.purge()
+
+
+def _filtered(query, start: date | None, end: date | None, placement: str | None,
+              child: str | None):
+    """``start`` and ``end`` are whole days, both included."""
+    if start is not None:
+        query = query.where(Record.created_at >= day_start(start))
+    if end is not None:
+        query = query.where(Record.created_at < day_start(end + timedelta(days=1)))
+    if placement is not None:
+        query = query.where(Record.placement_ref == placement)
+    if child is not None:
+        query = query.where(Record.child_ref == child)
+    return query
+
+
+def audit_entries(db: Database, limit: int = 1000) -> Iterable[AuditEntry]:
+    with db.session() as s:
+        return list(s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
