@@ -27,7 +27,7 @@ import threading
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, MutableMapping
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -37,6 +37,7 @@ from .callcheck import CallCheck, CallCheckRequest, check_call
 from .decision import Decider, Decision
 from .facts import Incident, Level, describe_error
 from .rulebook import Rule, Rulebook
+from .records import Recording, Records, install_records, recording_dependency  # decision records (issue 6)
 
 log = logging.getLogger("callguide.service")
 
@@ -217,25 +218,33 @@ def health_router(decider: Decider) -> APIRouter:
     return router
 
 
-def decisions_router(decider: Decider) -> APIRouter:
+def decisions_router(decider: Decider, records: Records | None = None) -> APIRouter:
     router = APIRouter(tags=["decisions"])
 
     @router.post("/v1/decisions", response_model=Decision, response_model_exclude_none=True, responses=_422)
-    def decide(incident: Incident, explain: bool = False) -> Response:
+    def decide(incident: Incident, explain: bool = False,
+               recording: Recording | None = Depends(recording_dependency(records, "decision"))) -> Response:
         """The contract's decision for the incident facts (for care staff, carers and providers' apps)."""
         decision = decider.decide(incident, explain=explain)
         log.info("decision %s rules=%s", decision.recommendation.value,
                  ",".join(reason.rule for reason in decision.rationale))
-        return _json(decision)
+        response = _json(decision)
+        if recording:  # ?record=true with a staff key, or recording by default (records/__init__.py)
+            recording.save(incident, decision, response)
+        return response
 
     @router.post("/v1/call-checks", response_model=CallCheck, responses=_422)
-    def call_check(request: CallCheckRequest) -> Response:
+    def call_check(request: CallCheckRequest,
+                   recording: Recording | None = Depends(recording_dependency(records, "call_check"))) -> Response:
         """For Force Control Room call handlers: is involving the police consistent with the guidance,
         which police response it points to, a THRIVE summary, the questions to ask and words to say."""
         check = check_call(request, decider)
         log.info("call-check %s response=%s rules=%s", check.recommendation.value, check.police_response.kind,
                  ",".join(reason.rule for reason in check.rationale))
-        return _json(check, exclude_none=False)  # null says "not said", which matters here
+        response = _json(check, exclude_none=False)  # null says "not said", which matters here
+        if recording:
+            recording.save(request, check, response)
+        return response
 
     return router
 
@@ -327,7 +336,8 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
         return JSONResponse(status_code=422, content=jsonable_encoder({"detail": errors}))
 
     app.include_router(health_router(decider))
-    app.include_router(decisions_router(decider))
+    records = install_records(app, decider)  # decision records, reports, API keys (issue 6)
+    app.include_router(decisions_router(decider, records))
     app.include_router(rules_router(decider))
     app.include_router(scenarios_router(scenarios_dir))
     for router in routers:

@@ -139,11 +139,11 @@ class KeyStore:
         if principal is None:
             raise unauthorised("an API key is needed")
         if principal.role not in roles:
-            raise HTTPException(status_code=403,
-                                detail=f"this needs a key with role {' or '.join(roles)}")
+            raise HTTPException(status_code=403, detail=[{
+                "field": "authorization", "message": f"this needs a key with role {' or '.join(roles)}"}])
         return principal
 
 
 def unauthorised(detail: str) -> HTTPException:
-    return HTTPException(status_code=401, detail=detail,
+    return HTTPException(status_code=401, detail=[{"field": "authorization", "message": detail}],
                          headers={"WWW-Authenticate": 'Bearer, Basic realm="callguide"'})
