@@ -17,6 +17,7 @@ serve: $(STAMP)
 	$(VENV)/bin/callguide serve
 
 test: $(STAMP)
+	VENV=$(VENV) scripts/install-browser
 	$(PY) -m pytest
 
 clean:

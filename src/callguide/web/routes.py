@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ..decision import Decider
-from . import flow
+from . import callcheck_form, flow
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -162,3 +162,31 @@ def should_result(request: Request) -> Response:
     return _page(request, "should/result.html", section=SECTION, state=state, decision=decision,
                  open_questions=flow.unanswered_questions(decision, state),
                  record=flow.record(state, decision))
+
+
+# -- Call check ----------------------------------------------------------------------------------
+THRIVE_ROWS = [("threat", "Threat"), ("harm", "Harm"), ("risk", "Risk"), ("investigation", "Investigation"),
+               ("vulnerability", "Vulnerability"), ("engagement", "Engagement")]
+
+
+def _call_check_page(request: Request, items: list[tuple[str, str]]) -> HTMLResponse:
+    from ..callcheck import check_call
+
+    shown, body, errors = callcheck_form.read(items)
+    kind_given = "kind" in body.get("incident", {})
+    body.setdefault("incident", {}).setdefault("kind", "other")
+    check = check_call(body, _decider(request))
+    return _page(request, "callcheck.html", status_code=400 if errors else 200, section="callcheck",
+                 groups=callcheck_form.GROUPS, shown=shown, errors=errors, error_for=dict(errors),
+                 check=check, kind_given=kind_given, thrive_rows=THRIVE_ROWS, error=bool(errors))
+
+
+@router.get("/call-check", response_class=HTMLResponse)
+def call_check_page(request: Request) -> HTMLResponse:
+    return _call_check_page(request, list(request.query_params.multi_items()))
+
+
+@router.post("/call-check", response_class=HTMLResponse)
+async def call_check_post(request: Request) -> HTMLResponse:
+    form = await request.form()
+    return _call_check_page(request, [(k, str(v)) for k, v in form.multi_items()])
