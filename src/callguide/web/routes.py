@@ -190,3 +190,29 @@ def call_check_page(request: Request) -> HTMLResponse:
 async def call_check_post(request: Request) -> HTMLResponse:
     form = await request.form()
     return _call_check_page(request, [(k, str(v)) for k, v in form.multi_items()])
+
+
+# -- Scenario walkthrough ------------------------------------------------------------------------
+def _scenarios() -> list:
+    from ..scenarios import load_scenarios
+
+    return load_scenarios()
+
+
+@router.get("/walkthrough", response_class=HTMLResponse)
+def walkthrough_list(request: Request) -> HTMLResponse:
+    return _page(request, "walkthrough/list.html", section="walkthrough", scenarios=_scenarios())
+
+
+@router.get("/walkthrough/{scenario_id}", response_class=HTMLResponse)
+def walkthrough_step(request: Request, scenario_id: str, step: int = 0) -> Response:
+    from ..walkthrough import build
+
+    scenario = next((s for s in _scenarios() if s.id == scenario_id), None)
+    if scenario is None:
+        return _page(request, "walkthrough/missing.html", status_code=404, section="walkthrough")
+    total = len(scenario.steps)
+    step = max(0, min(step, total + 1))  # 0 = the situation, 1..total = steps, total+1 = learning points
+    views = build(_decider(request), scenario) if step else []
+    return _page(request, "walkthrough/step.html", section="walkthrough", scenario=scenario, step=step,
+                 total=total, views=views[:step], view=views[step - 1] if 0 < step <= total else None)
