@@ -83,6 +83,7 @@ class Recording:
         Advice is never withheld because storage failed: on a database error the answer still
         goes out, with ``Callguide-Record-Status: failed``."""
         data = facts.model_dump(mode="json", exclude_none=True) if isinstance(facts, BaseModel) else dict(facts)
+        data = {section: value for section, value in data.items() if value not in ({}, None)}  # known facts only
         rationale = list(getattr(answer, "rationale", []) or [])
         try:
             record_id = self.records.store.save(
