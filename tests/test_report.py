@@ -1,0 +1,150 @@
+"""The §4 monitoring arithmetic, the CLI (keys, report, erase) and the migrations (issue 6)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from click.testing import CliRunner
+
+from callguide.cli import main
+from callguide.records.auth import KeyStore
+from callguide.records.config import Settings
+from callguide.records.core import Records
+from callguide.records.models import Base
+from callguide.records.report import MEASURES, monitoring, to_csv, to_text
+from test_records import postgres_schema
+
+
+def row(recommendation="no_police", child=None, placement="P1", location="in_placement", month=1,
+        police_called=None, suspect=None, arrested=None, outcome=None, decisive=("rule-a",)):
+    return SimpleNamespace(recommendation=recommendation, child_ref=child, placement_ref=placement,
+                           location=location, created_at=datetime(2026, month, 15, tzinfo=timezone.utc),
+                           police_called=police_called, suspect=suspect, arrested=arrested, outcome=outcome,
+                           decisive_rules=list(decisive))
+
+
+def test_people_are_distinct_children_and_occurrences_are_records():
+    rows = [row(child="A", arrested=True, outcome="charge"), row(child="A", arrested=True, outcome="nfa"),
+            row(child="B", arrested=True, outcome="nfa"), row(child=None, arrested=True)]
+    total = monitoring(rows)["total"]
+    assert total["arrest"] == {"occurrences": 4, "people": 2}
+    assert total["nfa_arrest"] == {"occurrences": 2, "people": 2}
+    assert total["charge"] == {"occurrences": 1, "people": 1}
+    assert total["offender"] == {"occurrences": 1, "people": 1}
+    assert total["suspect"] == {"occurrences": 4, "people": 2}
+
+
+def test_splits_by_location_placement_and_month():
+    rows = [row(location="community", placement="P2", month=3, outcome="outcome_20"),
+            row(location=None, month=1, outcome="outcome_22"), row(month=3)]
+    report = monitoring(rows)
+    assert set(report["by_location"]) == {"community", "in_placement", "unknown"}
+    assert report["by_location"]["community"]["outcome_20"]["occurrences"] == 1
+    assert report["by_location"]["unknown"]["outcome_22"]["occurrences"] == 1
+    assert list(report["by_placement"]) == ["P1", "P2"]
+    assert list(report["by_month"]) == ["2026-01", "2026-03"]
+    assert report["by_month"]["2026-03"]["questions"]["occurrences"] == 2
+
+
+def test_police_called_against_the_recommendation_both_ways():
+    rows = [row("no_police", police_called=True), row("no_police", police_called=False),
+            row("call_999", police_called=False), row("call_101", police_called=False),
+            row("call_101", police_called=True), row("report_later", police_called=True),
+            row("call_999")]  # not said: not counted either way
+    assert monitoring(rows)["against_recommendation"] == {
+        "police_called_known": 6, "called_when_no_police_recommended": 1,
+        "not_called_when_police_recommended": 2, "called_after_report_later": 1}
+
+
+def test_rules_driving_police_involvement_rank_by_calls_then_recommendations():
+    rows = [row("call_999", police_called=True, decisive=("weapon",)),
+            row("call_101", police_called=True, decisive=("weapon", "victim-wants")),
+            row("call_101", decisive=("victim-wants",)), row("call_101", decisive=("victim-wants",)),
+            row("no_police", police_called=True, decisive=("low-damage",)),
+            row("no_police", decisive=("parent-test",))]
+    drivers = monitoring(rows)["rules_driving_police"]
+    assert [(d["rule"], d["police_called"], d["recommended_police"]) for d in drivers] == [
+        ("weapon", 2, 2), ("victim-wants", 1, 3), ("low-damage", 1, 0)]
+
+
+def test_csv_has_one_row_per_figure_and_agrees_with_the_json():
+    report = monitoring([row(child="A", arrested=True, outcome="nfa", police_called=True),
+                         row(child="B", location="community", outcome="community_resolution")])
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    assert set(rows[0]) == {"dimension", "group", "measure", "target", "occurrences", "people"}
+    total = [r for r in rows if r["dimension"] == "total"]
+    assert len(total) == len(MEASURES)
+    for r in total:
+        assert int(r["occurrences"]) == report["total"][r["measure"]]["occurrences"]
+        assert int(r["people"]) == report["total"][r["measure"]]["people"]
+    targets = {r["measure"]: r["target"] for r in total}
+    assert targets["arrest"] == "decrease" and targets["outcome_22"] == "increase"
+    assert "Arrests that result in NFA" in to_text(report)
+
+
+# -- migrations ----------------------------------------------------------------------------------------
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated(request, tmp_path):
+    def records_for(url):
+        records = Records(Settings(database_url=url, retention_days=0))
+        records.db.ready()
+        return records
+
+    if request.param == "sqlite":
+        records = records_for(f"sqlite:///{tmp_path / 'm.db'}")
+        yield records
+        records.db.dispose()
+        return
+    with postgres_schema() as url:
+        records = records_for(url)
+        yield records
+        records.db.dispose()
+
+
+def test_migrations_build_exactly_the_models(migrated):
+    with migrated.db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    migrated.db._ready = False
+    migrated.db.ready()  # running them again (another worker starting) changes nothing
+
+
+# -- the command line --------------------------------------------------------------------------------------
+def test_cli_creates_keys_and_reports(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    created = runner.invoke(main, ["keys", "create", "--role", "analyst", "--label", "area analyst",
+                                   "--database-url", url])
+    assert created.exit_code == 0, created.output
+    key = created.stdout.strip()
+    records = Records(Settings(database_url=url))
+    principal = KeyStore(records.db).authenticate(key)
+    assert principal is not None and principal.role == "analyst"
+
+    listed = runner.invoke(main, ["keys", "list", "--database-url", url])
+    assert principal.key_id in listed.output and "analyst" in listed.output and key not in listed.output
+    assert runner.invoke(main, ["keys", "revoke", principal.key_id, "--database-url", url]).exit_code == 0
+    assert KeyStore(records.db).authenticate(key) is None
+    assert runner.invoke(main, ["keys", "create", "--role", "root", "--database-url", url]).exit_code == 2
+
+    from callguide.records.store import References
+
+    for child in ("A", "A", "B"):
+        records.store.save(kind="decision", facts={"incident": {"kind": "theft"}}, recommendation="no_police",
+                           rules=["r"], decisive_rules=["r"], rulebook="sha256:x",
+                           refs=References(placement_ref="P1", child_ref=child), key_id="k")
+    out = runner.invoke(main, ["report", "--format", "json", "--database-url", url])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["total"]["questions"] == {"occurrences": 3, "people": 2}
+    out = runner.invoke(main, ["report", "--format", "csv", "--placement", "P2", "--database-url", url])
+    assert "total,all,questions,,0,0" in out.stdout
+    assert runner.invoke(main, ["report", "--from", "yesterday", "--database-url", url]).exit_code == 2
+    erased = runner.invoke(main, ["records", "erase", "--child-ref", "A", "--database-url", url])
+    assert "erased 2 records" in erased.output
+    assert records.store.count() == 1
