@@ -2,7 +2,7 @@
 
 Every test here runs twice: on a SQLite file, and on the PostgreSQL server at 127.0.0.1:5432
 (database ``test``, a schema of its own per run, dropped afterwards). Without that server the
-PostgreSQL half is skipped on a workstation and FAILS in CI (``CI`` set).
+PostgreSQL half is skipped on a workstation and FAILS in CI (``CI=true`` or ``CALLGUIDE_REQUIRE_POSTGRES=1``).
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ CALL_999 = {"setting": {"location": "community"}, "incident": {"kind": "assault"
 
 
 # -- databases ------------------------------------------------------------------------------------
+def required() -> bool:
+    """CI (``CI=true``, or ``CALLGUIDE_REQUIRE_POSTGRES=1`` as .ci/run sets) must test PostgreSQL."""
+    return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+               for name in ("CI", "CALLGUIDE_REQUIRE_POSTGRES"))
+
+
 @contextmanager
 def postgres_schema():
     import psycopg
@@ -50,7 +56,7 @@ def postgres_schema():
         admin = psycopg.connect(plain, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
         message = f"PostgreSQL is not reachable at {PG_URL}: {exc}"
-        if os.environ.get("CI"):
+        if required():
             pytest.fail(message + " (CI must test PostgreSQL; .ci/run starts it)")
         pytest.skip(message)
     schema = f"cgtest_{uuid.uuid4().hex[:12]}"
