@@ -50,7 +50,7 @@ GROUPS: list[tuple[str, list[Field]]] = [
         _field("incident.weapon", "Weapon"),
         _field("incident.injury", "Injury"),
     ]),
-    ("What happened", [
+    ("The incident", [
         _field("incident.kind", "What happened"),
         _field("incident.damage_value_gbp", "Cost of damage (£)"),
         _field("incident.victim", "Who was harmed or lost property"),
@@ -60,7 +60,7 @@ GROUPS: list[tuple[str, list[Field]]] = [
         _field("incident.repeat_pattern", "Pattern the home's work has not changed"),
         _field("setting.location", "Where it happened"),
     ]),
-    ("Missing young person", [
+    ("Missing young person (only when they are missing)", [
         _field("missing.whereabouts_known", "Whereabouts known"),
         _field("missing.immediate_concern", "Specific worry for their safety now"),
         _field("missing.enquiries_done", "Phone, friends, family, usual places tried"),

@@ -1,0 +1,45 @@
+"""The web pages without a browser: the order of questions and what each page refuses."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from callguide.service import create_app
+from callguide.web import flow
+
+
+@pytest.fixture(scope="module")
+def client(decider):
+    return TestClient(create_app(decider))
+
+
+def test_first_question_is_always_immediate_danger(client):
+    response = client.get("/should-i-call/question", follow_redirects=True)
+    assert "fact=incident.risk_to_life" in str(response.url)
+    assert "Is anyone in immediate danger" in response.text
+
+
+@pytest.mark.parametrize("danger", ["yes", "unknown"])
+def test_danger_yes_or_not_sure_goes_to_call_999(client, danger):
+    response = client.post("/should-i-call/question", data={"fact": "incident.risk_to_life", "answer": danger})
+    assert "/should-i-call/call-999" in str(response.url)
+    assert "Call 999 now" in response.text
+
+
+def test_result_cannot_be_reached_past_a_danger_answer(client):
+    response = client.get("/should-i-call/result?incident.risk_to_life=yes&incident.kind=criminal_damage")
+    assert "/should-i-call/call-999" in str(response.url)
+
+
+def test_questions_that_do_not_apply_are_dropped(decider):
+    state = flow.prune({"incident.kind": "assault", "missing.hours_absent": 3.0, "incident.damage_value_gbp": 40.0})
+    assert state == {"incident.kind": "assault"}
+
+
+def test_bad_number_is_an_error_not_a_guess(client):
+    response = client.post("/should-i-call/question", data={
+        "fact": "incident.damage_value_gbp", "answer": "forty", "incident.risk_to_life": "no",
+        "incident.kind": "criminal_damage"})
+    assert response.status_code == 400
+    assert "There is a problem" in response.text and "must be a number" in response.text
