@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import string
 import sys
 import threading
@@ -32,6 +33,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .callcheck import CallCheck, CallCheckRequest, check_call
 from .decision import Decider, Decision
@@ -184,8 +186,20 @@ def rule_out(rule: Rule, book: Rulebook) -> RuleOut:
 
 PROBE = {"incident": {"kind": "assault", "risk_to_life": True}}
 
-_422 = {422: {"model": Problems, "description": "Invalid input: each problem names the field."},
-        413: {"model": Problems, "description": "The request body is too large."}}
+_422 = {400: {"model": Problems, "description": "The body could not be read (for example, not UTF-8)."},
+        422: {"model": Problems, "description": "Invalid input: each problem names the field."},
+        413: {"model": Problems, "description": "The request body is too large."},
+        401: {"model": Problems, "description": "Recording was asked for (record=true) without a valid API key."},
+        403: {"model": Problems, "description": "The API key's role may not record."}}
+
+
+def _finite(facts: Incident) -> None:
+    """Numbers must be finite: JSON like ``1e400`` parses to infinity, which no rule can weigh."""
+    bad = [path for path, value in facts.known().items()
+           if isinstance(value, float) and not math.isfinite(value)]
+    if bad:
+        raise RequestValidationError([{"type": "finite_number", "loc": ("body", *path.split(".")),
+                                       "msg": "must be an ordinary number", "input": "too large"} for path in bad])
 
 
 def _json(model: BaseModel, exclude_none: bool = True) -> Response:
@@ -225,6 +239,7 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
     def decide(incident: Incident, explain: bool = False,
                recording: Recording | None = Depends(recording_dependency(records, "decision"))) -> Response:
         """The contract's decision for the incident facts (for care staff, carers and providers' apps)."""
+        _finite(incident)
         decision = decider.decide(incident, explain=explain)
         log.info("decision %s rules=%s", decision.recommendation.value,
                  ",".join(reason.rule for reason in decision.rationale))
@@ -238,6 +253,7 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
                    recording: Recording | None = Depends(recording_dependency(records, "call_check"))) -> Response:
         """For Force Control Room call handlers: is involving the police consistent with the guidance,
         which police response it points to, a THRIVE summary, the questions to ask and words to say."""
+        _finite(request)
         check = check_call(request, decider)
         log.info("call-check %s response=%s rules=%s", check.recommendation.value, check.police_response.kind,
                  ",".join(reason.rule for reason in check.rationale))
@@ -335,6 +351,19 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
         log.info("invalid input %s fields=%s", request.url.path, ",".join(e["field"] for e in errors))
         return JSONResponse(status_code=422, content=jsonable_encoder({"detail": errors}))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, exc: StarletteHTTPException) -> Response:
+        """Every error body has one shape: ``{"detail": [{"field", "message"}]}``."""
+        detail = exc.detail
+        if isinstance(detail, str):
+            field = "(document)" if exc.status_code == 400 else "(request)"
+            message = "could not be read; send the incident as UTF-8 JSON" if exc.status_code == 400 else detail
+            detail = [{"field": field, "message": message}]
+        if exc.status_code in (204, 304):
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(status_code=exc.status_code, content=jsonable_encoder({"detail": detail}),
+                            headers=exc.headers)
+
     app.include_router(health_router(decider))
     records = install_records(app, decider)  # decision records, reports, API keys (issue 6)
     app.include_router(decisions_router(decider, records))
@@ -345,7 +374,32 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
     from .web import install as install_pages  # web pages (issue 5): HTML routes and /static
 
     install_pages(app)
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document's 422s say what :func:`_problem` really sends: ``{detail: [{field, message}]}``."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            schemas = document.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = {
+                    "title": "Problems", "type": "object", "required": ["detail"],
+                    "properties": {"detail": {"type": "array", "title": "Detail",
+                                              "items": {"$ref": "#/components/schemas/Problem"}}}}
+                schemas.setdefault("Problem", {
+                    "title": "Problem", "type": "object", "required": ["field", "message"],
+                    "properties": {"field": {"type": "string", "title": "Field"},
+                                   "message": {"type": "string", "title": "Message"}}})
+                schemas.pop("ValidationError", None)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _problem(err: dict[str, Any]) -> dict[str, str]:
