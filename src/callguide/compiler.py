@@ -101,3 +101,101 @@ def _one_test(path: str, op: str, operand: Any) -> dict[str, Any]:
     if op == "known":
         return {"$ex": {target: 1}} if operand else {"$nex": {target: 1}}
     raise ValueError(f"unknown test {op}")
+
+
+# -- the same compiled conditions as Python predicates ----------------------------------------
+# decision.py asks many "what if we knew this fact?" questions per decision. Re-running the
+# engine for each costs a session per question; evaluating the *compiled* conditions (the very
+# JSON given to durable_rules) in Python costs a few microseconds. Only the operators this
+# compiler emits are understood, with durable_rules' meaning: a test on an absent property is
+# false (except ``$nex``), and values compare only within their JSON type (``true`` is not 1).
+
+Predicate = Any  # Callable[[dict[str, Any]], bool] over the flattened fact
+
+
+def flat_fact(fact: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"incident": {"injury_level": 2}}`` -> ``{"incident.injury_level": 2}`` (durable_rules' dotted paths)."""
+    flat: dict[str, Any] = {}
+    for key, value in fact.items():
+        if isinstance(value, dict):
+            flat.update(flat_fact(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def predicate(term: dict[str, Any]) -> Predicate:
+    """A compiled condition term as a function of the flattened fact (generated Python)."""
+    scope = {"__builtins__": {}, "int": int, "float": float, "bool": bool}
+    return eval(f"lambda f: {_source(term)}", scope)  # noqa: S307 - built from our own terms
+
+
+def _source(term: dict[str, Any]) -> str:
+    """One Python boolean expression over ``f`` for a condition term; constants via repr()."""
+    if len(term) != 1:
+        return _join(" and ", [_source({k: v}) for k, v in term.items()])
+    (key, operand), = term.items()
+    if key == "$and":
+        return _join(" and ", [_source(t) for t in operand])
+    if key == "$or":
+        return _join(" or ", [_source(t) for t in operand]) if operand else "False"
+    if key in ("$ex", "$nex"):
+        (path, _), = operand.items()
+        return f"({_const(path)} {'in' if key == '$ex' else 'not in'} f)"
+    (path, value), = operand.items() if key.startswith("$") else [(key, operand)]
+    get = f"(x := f.get({_const(path)}))"
+    if key in _ORDER:
+        if not _number(value):
+            return "False"
+        return f"({get}.__class__ in (int, float) and x {_ORDER[key]} {_const(value)})"
+    if key == "$neq":
+        if isinstance(value, bool):
+            return f"({get} is not None and x is not {value})"
+        if _number(value):
+            return f"({get} is not None and (x.__class__ is bool or x != {_const(value)}))"
+        return f"({get} is not None and x != {_const(value)})"
+    if key.startswith("$"):
+        raise ValueError(f"no Python meaning for durable_rules operator {key}")
+    if isinstance(value, bool):
+        return f"({get} is {value})"
+    if _number(value):
+        return f"({get} is not None and x.__class__ is not bool and x == {_const(value)})"
+    if isinstance(value, str):
+        return f"({get} == {_const(value)})"
+    raise ValueError(f"no Python meaning for the value {value!r}")
+
+
+def _join(glue: str, parts: list[str]) -> str:
+    return "(" + glue.join(parts) + ")" if parts else "True"
+
+
+def _const(value: Any) -> str:
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"float('{value}')"
+    if isinstance(value, str) or _number(value):
+        return repr(value)
+    raise ValueError(f"no Python meaning for the value {value!r}")
+
+
+def reads(term: Any) -> set[str]:
+    """The fact paths a compiled condition term looks at."""
+    found: set[str] = set()
+    if isinstance(term, list):
+        for t in term:
+            found |= reads(t)
+    elif isinstance(term, dict):
+        for key, operand in term.items():
+            if key in ("$and", "$or"):
+                found |= reads(operand)
+            elif key.startswith("$"):
+                found |= set(operand)
+            else:
+                found.add(key)
+    return found
+
+
+_ORDER = {"$gte": ">=", "$lte": "<=", "$gt": ">", "$lt": "<"}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -8,6 +8,7 @@ running the engine again with that fact set, so a question is listed only when i
 
 from __future__ import annotations
 
+import logging
 import string
 from collections import OrderedDict
 from functools import cached_property
@@ -15,8 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .compiler import compile_rulebook, engine_fact, engine_path, flat_fact, predicate, reads
 from .engine import Engine, Firing
-from .facts import SAFETY_CRITICAL, Incident, Level, allowed_values, parse_incident
+from .facts import ORDINALS, SAFETY_CRITICAL, Incident, Level, allowed_values, parse_incident
 from .policy import Resolution, resolve
 from .rulebook import DEADLINE_ORDER, Rule, Rulebook, iter_conditions, load_rulebook
 
@@ -71,6 +73,7 @@ LEADS: dict[Level, str] = {
 }
 
 WHAT_IF_CACHE_SIZE = 50_000
+log = logging.getLogger(__name__)
 
 
 class Decider:
@@ -99,7 +102,7 @@ class Decider:
             recommendation=resolution.level,
             headline=self._headline(resolution, known),
             rationale=self._rationale(resolution, fired, known),
-            questions=self._questions(known, resolution.level),
+            questions=self._questions(known, resolution.level, stage_one.rules),
             actions=self._actions(fired + self._rules(stage_two.rules), known),
             rulebook=self.book.version,
             considered=self._considered(stage_one.rules + stage_two.rules) if explain else None,
@@ -191,12 +194,17 @@ class Decider:
         paths.sort(key=lambda p: (order.get(p, len(order)), p))
         return {path: allowed_values(path) or sorted(thresholds.get(path, {0.0})) for path in paths}
 
-    def _questions(self, known: dict[str, Any], level: Level) -> list[QuestionOut]:
+    @cached_property
+    def _what_if(self) -> "_WhatIf":
+        return _WhatIf(self.book)
+
+    def _questions(self, known: dict[str, Any], level: Level, fired: list[str] | None = None) -> list[QuestionOut]:
+        level_if = self._level_if(known, fired)
         found: list[tuple[tuple, QuestionOut]] = []
         for index, (path, values) in enumerate(self._candidates.items()):
             if path in known or (path.startswith("missing.") and known.get("incident.kind") != "missing"):
                 continue
-            outcomes = [self.level({**known, path: value}) for value in values]
+            outcomes = [level_if(path, value) or level for value in values]
             changed = [o for o in outcomes if o != level]
             if not changed:
                 continue
@@ -208,6 +216,21 @@ class Decider:
             found.append((key, QuestionOut(fact=path, ask=ask, would_become=would, safety_critical=critical)))
         return [question for _, question in sorted(found, key=lambda item: item[0])]
 
+    def _level_if(self, known: dict[str, Any], fired: list[str] | None):
+        """``(path, value) -> level`` with that one fact added to ``known`` (None: unchanged).
+
+        The what-ifs evaluate the compiled conditions in Python (``_WhatIf``), but only after
+        checking that they give exactly the rules the engine fired for ``known``; if they ever
+        disagree, every what-if runs the engine instead, as it always could.
+        """
+        what_if = self._what_if
+        base = what_if.start(known)
+        if fired is not None and base.fired_ids() == set(fired):
+            return base.level
+        if fired is not None:
+            log.warning("what-if evaluation disagrees with the engine; using engine runs (rules %s vs %s)",
+                        sorted(base.fired_ids()), sorted(fired))
+        return lambda path, value: self.level({**known, path: value})
 
 def _also_applies(rule: Rule, level: Level) -> bool:
     """Worth listing after the decisive rules: it points the same way, or it adds a finding."""
@@ -241,3 +264,120 @@ def _plain(value: Any) -> str:
 def render(template: str, known: dict[str, Any], book: Rulebook) -> str:
     return _FactFormatter(known, book).format(template)
 
+
+
+class _WhatIf:
+    """The stage-1 rules' compiled conditions as Python predicates, for fast what-if questions.
+
+    A what-if changes one unknown fact, so only the rules whose conditions read that fact can
+    change whether they match; everything downstream is the derived-fact closure and the
+    conflict policy, both recomputed only when a match changed.
+    """
+
+    def __init__(self, book: Rulebook):
+        definitions = compile_rulebook(book)
+        self.rules: list[Rule] = []
+        self.preds: list[Any] = []
+        self.needs: list[tuple[str, ...]] = []
+        self.readers: dict[str, list[int]] = {}
+        for rule in book.rules:
+            if any(p.startswith("outcome.") for p, _ in iter_conditions(rule.when)):
+                continue  # stage 2: adds actions, never changes the level
+            index = len(self.rules)
+            entries = definitions[rule.id]["all"]
+            terms = [entry["m"] for entry in entries if "m" in entry]
+            needs = [entry[k]["$and"][1]["name"] for entry in entries for k in entry if k != "m"]
+            pred = predicate({"$and": terms}) if terms else (lambda f: True)
+            if len(set(needs)) != len(needs):  # durable_rules joins each entry to a different fact
+                pred = lambda f: False  # noqa: E731
+            self.rules.append(rule)
+            self.preds.append(pred)
+            self.needs.append(tuple(needs))
+            for path in reads(terms):
+                self.readers.setdefault(path, []).append(index)
+        self.derives = [tuple(rule.then.derive) for rule in self.rules]
+        self.plain = sum(1 << i for i, needs in enumerate(self.needs) if not needs)
+        self.chained = [i for i, needs in enumerate(self.needs) if needs]
+        self._levels: dict[int, Level] = {}
+
+    def start(self, known: dict[str, Any]) -> "_Base":
+        flat = flat_fact(engine_fact(known))
+        mask = 0
+        for i, pred in enumerate(self.preds):
+            if pred(flat):
+                mask |= 1 << i
+        return _Base(self, flat, mask)
+
+    def fired(self, mask: int) -> int:
+        """The rules that fire (a bit mask) when the rules in ``mask`` match the incident."""
+        fired = mask & self.plain
+        waiting = [i for i in self.chained if mask >> i & 1]
+        if not waiting:
+            return fired
+        derived = {name for i in _bits(fired) for name in self.derives[i]}
+        progress = True
+        while progress and waiting:
+            progress = False
+            for i in list(waiting):
+                if all(name in derived for name in self.needs[i]):
+                    waiting.remove(i)
+                    fired |= 1 << i
+                    derived.update(self.derives[i])
+                    progress = True
+        return fired
+
+    def level_of(self, mask: int) -> Level:
+        """The policy's level when the rules in ``mask`` match (memoised by mask)."""
+        level = self._levels.get(mask)
+        if level is None:
+            level = resolve([self.rules[i] for i in _bits(self.fired(mask))]).level
+            if len(self._levels) < WHAT_IF_CACHE_SIZE:
+                self._levels[mask] = level
+        return level
+
+
+def _bits(mask: int) -> list[int]:
+    found = []
+    i = 0
+    while mask:
+        if mask & 1:
+            found.append(i)
+        mask >>= 1
+        i += 1
+    return found
+
+
+class _Base:
+    """One decision's known facts, ready for what-ifs."""
+
+    def __init__(self, what_if: _WhatIf, flat: dict[str, Any], mask: int):
+        self.what_if, self.flat, self.mask = what_if, flat, mask
+
+    def fired_ids(self) -> set[str]:
+        return {self.what_if.rules[i].id for i in _bits(self.what_if.fired(self.mask))}
+
+    def level(self, path: str, value: Any) -> Level | None:
+        """The level with ``path`` known as ``value``; None when no rule's match changes."""
+        what_if = self.what_if
+        target = engine_path(path)
+        readers = what_if.readers.get(target)
+        if not readers:
+            return None
+        if path in ORDINALS:
+            value = ORDINALS[path].index(value)
+        flat, mask, preds = self.flat, self.mask, what_if.preds
+        missing = object()
+        before = flat.get(target, missing)
+        flat[target] = value
+        try:
+            for i in readers:
+                if preds[i](flat):
+                    mask |= 1 << i
+                else:
+                    mask &= ~(1 << i)
+        finally:
+            if before is missing:
+                del flat[target]
+            else:
+                flat[target] = before
+        return None if mask == self.mask else what_if.level_of(mask)

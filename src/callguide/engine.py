@@ -18,6 +18,9 @@ while an action is open are matched before the next action is handed out.
 - Definitions go to the C engine as JSON text, so the compiled rulebook is never mutated.
 - No unloading and no re-registering a name in the Host: each engine owns its C rulesets
   (named after the rulebook's content hash) and frees them when it is garbage collected.
+- Its JSON parser does not read exponents (``1e-05`` is error 204, and a failed parse can leave
+  the C engine in a state that later crashes the process): facts are written by :func:`_json`,
+  which writes every number in plain positional notation; infinity becomes the largest float.
 - "No rule matched" is a result code in durable_rules; here it is simply an empty firing.
 - Size limits: one ruleset fails at about 480 rules (error 303). A rulebook larger than
   :data:`CHUNK_RULES` is split into several rulesets of at most that many rules; each run asserts
@@ -29,7 +32,10 @@ while an action is open are matched before the next action is handed out.
 from __future__ import annotations
 
 import json
+import math
+import sys
 import threading
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -122,7 +128,7 @@ class Engine:
         """
         fact = engine_fact(known)
         fact["sid"] = _SID
-        incident_json = json.dumps(fact)
+        incident_json = _json(fact)
         with self._lock:
             firing = Firing([], [])
             touched: list[_Chunk] = []
@@ -141,7 +147,7 @@ class Engine:
                     level = outcome(stage_one)
                     fact["t"] = OUTCOME
                     fact["outcome"] = {"recommendation": level}
-                    outcome_json = json.dumps(fact)
+                    outcome_json = _json(fact)
                     for index, chunk in enumerate(chunks):
                         if chunk.reads_outcome:
                             self._assert(chunk, outcome_json, firing, seen[index])
@@ -149,14 +155,15 @@ class Engine:
                 failed = False
                 return stage_one, stage_two
             finally:
-                try:
-                    for chunk in touched:
+                self._open -= 1
+                problems = []
+                for chunk in touched:
+                    try:
                         _c.delete_state(chunk.handle, _SID)
-                except Exception as exc:
-                    if not failed:
-                        raise EngineError(f"durable_rules could not free a session: {exc}") from exc
-                finally:
-                    self._open -= 1
+                    except Exception as exc:  # 309: no state, when the assert itself failed
+                        problems.append(exc)
+                if problems and not failed:
+                    raise EngineError(f"durable_rules could not free a session: {problems[0]}")
 
     def _spread(self, chunks: list[_Chunk], firing: Firing, seen: list[set[str]]) -> None:
         """Give every ruleset each derived fact it has not seen, until nothing new is derived."""
@@ -205,6 +212,29 @@ class Engine:
     def live_sessions(self) -> int:
         """Sessions open in the C engine; 0 between runs."""
         return self._open
+
+
+_MAX_FLOAT = format(Decimal(sys.float_info.max), "f")
+
+
+def _json(value: Any) -> str:
+    """JSON that durable_rules' parser reads: numbers never in exponent notation."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            raise EngineError("durable_rules cannot compare NaN")
+        if math.isinf(value):
+            return _MAX_FLOAT if value > 0 else "-" + _MAX_FLOAT
+        text = repr(value)
+        return format(Decimal(text), "f") if "e" in text or "E" in text else text
+    if isinstance(value, list):
+        return "[" + ",".join(_json(v) for v in value) + "]"
+    raise EngineError(f"durable_rules cannot take the value {value!r}")
 
 
 def _rule_of(message: str) -> str:
