@@ -44,6 +44,7 @@ from .records import Recording, Records, install_records, recording_dependency  
 log = logging.getLogger("callguide.service")
 
 MAX_BODY_BYTES = 64 * 1024  # an incident is a few hundred bytes; 64 KiB is generous
+DRAIN_FACTOR = 16  # bodies up to 16x the limit are read and dropped before the 413; larger ones are cut off
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -69,6 +70,8 @@ class BodyLimit:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.limit:
+            if declared <= self.limit * DRAIN_FACTOR:
+                await _drain(receive, self.limit * DRAIN_FACTOR)
             await _too_large(send, self.limit)
             return
         chunks: list[bytes] = []
@@ -80,6 +83,8 @@ class BodyLimit:
             body = message.get("body", b"")
             size += len(body)
             if size > self.limit:
+                if message.get("more_body", False):
+                    await _drain(receive, self.limit * DRAIN_FACTOR - size)
                 await _too_large(send, self.limit)
                 return
             chunks.append(body)
@@ -91,6 +96,17 @@ class BodyLimit:
             return replay.pop() if replay else await receive()
 
         await self.app(scope, replay_receive, send)
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    """Read and drop a modestly oversized body, so the client sees the 413 rather than a reset."""
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _content_length(scope: Scope) -> int | None:
