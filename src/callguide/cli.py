@@ -242,13 +242,11 @@ def walkthrough(scenario_id: str, auto: bool, markdown: str | None, scenarios_di
     if auto:
         click.echo(wt.render_auto(scenario, views), nl=False)
         return
-    stdin = click.get_text_stream("stdin")
-
     def write(text: str) -> None:
         click.echo(text, nl=False)
         sys.stdout.flush()
 
-    wt.run_interactive(scenario, views, stdin.readline, write)
+    wt.run_interactive(scenario, views, sys.stdin.readline, write)
 
 
 @rules.command("coverage")

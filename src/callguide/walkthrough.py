@@ -17,6 +17,8 @@ from .rulebook import Rule, iter_conditions
 from .scenarios import Scenario, cumulative_facts
 from .text import LABELS
 
+MAX_QUESTIONS = 3  # the most urgent; a group discusses a few, not every what-if
+
 WORDS: dict[Level, str] = {
     Level.call_999: "call 999",
     Level.call_101: "call 101",
@@ -176,6 +178,9 @@ def render_step(view: StepView, total: int) -> str:
         lines += [f"  - {c.rule}: {c.why}" for c in view.stopped]
     if view.number > 1 and not view.started and not view.stopped:
         lines += ["", "No rule started or stopped applying at this step."]
+    if d.questions:
+        lines += ["", "Still worth asking:"]
+        lines += [f"  ? {q.ask} (could make it: {WORDS[q.would_become]})" for q in d.questions[:MAX_QUESTIONS]]
     if d.actions:
         lines += ["", "What to do next:"]
         lines += [f"  - [{a.by}] {a.what}" for a in d.actions]
@@ -242,6 +247,9 @@ def render_markdown(scenario: Scenario, views: list[StepView]) -> str:
         if view.stopped:
             lines += ["", "Stopped applying:", ""]
             lines += [f"- `{c.rule}`: {_md(c.why)}" for c in view.stopped]
+        if d.questions:
+            lines += ["", "Still worth asking:", ""]
+            lines += [f"- {_md(q.ask)} *(could make it: {WORDS[q.would_become]})*" for q in d.questions[:MAX_QUESTIONS]]
         if d.actions:
             lines += ["", "What to do next:", ""]
             lines += [f"- **{a.by}**: {_md(a.what)}" for a in d.actions]
