@@ -226,3 +226,15 @@ def test_default_dir_follows_the_environment(tmp_path, monkeypatch):
     assert [s.id for s in load_scenarios()] == ["tiny"]
     scenario = load_scenario_file(tmp_path / "t.yaml")
     assert scenario.file == "t.yaml" and scenario.model_dump()["steps"][0]["expect"]["recommendation"] == "no_police"
+
+
+def test_the_readme_example_scenario_is_valid_and_passes(decider):
+    """A trainer copies the README's example: it must stay a working scenario."""
+    import yaml
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Writing a scenario"):]
+    block = section[section.index("```yaml") + len("```yaml"):]
+    block = block[:block.index("```")]
+    scenario = parse_scenario(yaml.safe_load(block))
+    result = run_scenario(decider, scenario)
+    assert result.passed, result.failures
