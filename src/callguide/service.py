@@ -25,6 +25,7 @@ import math
 import string
 import sys
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, MutableMapping
 
@@ -44,6 +45,7 @@ from .records import Recording, Records, install_records, recording_dependency  
 log = logging.getLogger("callguide.service")
 
 MAX_BODY_BYTES = 64 * 1024  # an incident is a few hundred bytes; 64 KiB is generous
+ANSWER_CACHE_SIZE = 4096  # finished decisions kept per process (a few KB each)
 DRAIN_FACTOR = 16  # bodies up to 16x the limit are read and dropped before the 413; larger ones are cut off
 
 Scope = MutableMapping[str, Any]
@@ -209,6 +211,32 @@ _422 = {400: {"model": Problems, "description": "The body could not be read (for
         403: {"model": Problems, "description": "The API key's role may not record."}}
 
 
+class _Answers:
+    """A bounded LRU of finished decisions (object and JSON) keyed by the canonical facts.
+
+    The contract makes decisions deterministic for the same facts and rulebook, and one app has
+    one rulebook, so a repeated incident (a form re-posted, a page refreshed, the same question
+    from several homes) skips the engine and the what-if runs. Holds no more than ``size``.
+    """
+
+    def __init__(self, size: int = ANSWER_CACHE_SIZE):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> Any:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
 def _finite(facts: Incident) -> None:
     """Numbers must be finite: JSON like ``1e400`` parses to infinity, which no rule can weigh."""
     bad = [path for path, value in facts.known().items()
@@ -250,16 +278,22 @@ def health_router(decider: Decider) -> APIRouter:
 
 def decisions_router(decider: Decider, records: Records | None = None) -> APIRouter:
     router = APIRouter(tags=["decisions"])
+    answers = _Answers()  # decisions are deterministic for the same facts and rulebook (CONTRACT.md)
 
     @router.post("/v1/decisions", response_model=Decision, response_model_exclude_none=True, responses=_422)
     def decide(incident: Incident, explain: bool = False,
                recording: Recording | None = Depends(recording_dependency(records, "decision"))) -> Response:
         """The contract's decision for the incident facts (for care staff, carers and providers' apps)."""
         _finite(incident)
-        decision = decider.decide(incident, explain=explain)
+        key = (incident.model_dump_json(), explain)
+        cached = answers.get(key)
+        if cached is None:
+            decision = decider.decide(incident, explain=explain)
+            cached = answers.put(key, (decision, decision.model_dump_json(exclude_none=True).encode()))
+        decision, body = cached
         log.info("decision %s rules=%s", decision.recommendation.value,
                  ",".join(reason.rule for reason in decision.rationale))
-        response = _json(decision)
+        response = Response(body, media_type="application/json")
         if recording:  # ?record=true with a staff key, or recording by default (records/__init__.py)
             recording.save(incident, decision, response)
         return response
