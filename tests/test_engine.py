@@ -85,10 +85,11 @@ def test_forward_chaining_fires_rules_on_derived_facts(decider):
 
 def test_unknown_is_not_false(decider):
     """A rule testing `false` must not fire when nobody has said."""
-    unknown = decider.engine.run({"incident.kind": "missing"})[0].rules
-    said_false = decider.engine.run({"incident.kind": "missing", "missing.whereabouts_known": False})[0].rules
-    assert "missing-whereabouts-unknown" not in unknown
-    assert "missing-whereabouts-unknown" in said_false
+    facts = {"incident.kind": "assault", "incident.weapon": "improvised"}
+    unknown = decider.engine.run(facts)[0].rules
+    said_false = decider.engine.run({**facts, "incident.in_progress": False})[0].rules
+    assert "improvised-weapon-afterwards" not in unknown
+    assert "improvised-weapon-afterwards" in said_false
 
 
 def test_ruleset_is_named_by_rulebook_version(book):
