@@ -9,9 +9,9 @@ names the field so that a care worker can put it right.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Iterator, Literal, get_args, get_origin
+from typing import Annotated, Any, Iterator, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
 
 
 class Level(str, Enum):
@@ -51,11 +51,22 @@ ORDINALS: dict[str, list[str]] = {
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Infinity and NaN are refused here, not deep in the engine (which cannot encode them).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON Schema counts 15.0 as an integer, so an age may arrive that way; "15" may not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Age = Annotated[int, Strict(), Field(ge=10, le=25), BeforeValidator(_whole_number)]
 
 
 class Person(_Strict):
-    age: int | None = Field(None, ge=10, le=25, strict=True, description="Age in years (10 to 25).")
+    age: Age | None = Field(None, description="Age in years (10 to 25).")
     status: Literal["looked_after", "care_leaver"] | None = None
     neurodivergent: StrictBool | None = Field(
         None, description="Known neurodivergence, SEND or communication needs.")
