@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test clean openapi
+.PHONY: install serve test clean screenshots openapi
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,3 +26,7 @@ clean:
 # Regenerate the committed OpenAPI document (tests/test_service.py checks it matches the app).
 openapi: $(STAMP)
 	$(PY) -m callguide.service --write api/openapi.json
+
+# Refresh the committed screenshots in docs/screenshots from a real browser run.
+screenshots: $(STAMP)
+	CALLGUIDE_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_web_browser.py
