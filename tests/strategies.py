@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from hypothesis import strategies as st
@@ -39,3 +40,20 @@ def nest(known: dict[str, Any]) -> dict[str, Any]:
         section, name = path.split(".", 1)
         data.setdefault(section, {})[name] = value
     return data
+
+
+SAMPLE_NUMBERS = {"person.age": [10, 13, 15, 17, 21], "incident.damage_value_gbp": [0.0, 40.0, 100.0, 450.0, 5000.0],
+                  "missing.hours_absent": [0.5, 3.0, 24.0]}
+
+
+def random_incidents(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Deterministic mixed incidents (nested documents); each optional fact known about half the time."""
+    rng = random.Random(seed)
+    incidents = []
+    for _ in range(count):
+        known: dict[str, Any] = {"incident.kind": rng.choice(allowed_values("incident.kind"))}
+        for path in fact_paths():
+            if path != "incident.kind" and rng.random() < 0.5:
+                known[path] = rng.choice(allowed_values(path) or SAMPLE_NUMBERS[path])
+        incidents.append(nest(known))
+    return incidents

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import random
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -11,28 +10,12 @@ import pytest
 from callguide.compiler import compile_rulebook
 from callguide.decision import Decider
 from callguide.engine import Engine, EngineError
-from callguide.facts import allowed_values, fact_paths
 
-from strategies import nest
-
-
-def distinct_incidents(count: int, seed: int = 7) -> list[dict]:
-    rng = random.Random(seed)
-    incidents = []
-    for _ in range(count):
-        known = {"incident.kind": rng.choice(allowed_values("incident.kind"))}
-        for path in fact_paths():
-            values = allowed_values(path)
-            if path != "incident.kind" and values and rng.random() < 0.5:
-                known[path] = rng.choice(values)
-        if rng.random() < 0.5:
-            known["incident.damage_value_gbp"] = rng.choice([20.0, 300.0, 2000.0])
-        incidents.append(nest(known))
-    return incidents
+from strategies import random_incidents
 
 
 def test_32_threads_get_the_same_answers_as_one(decider):
-    incidents = distinct_incidents(320)
+    incidents = random_incidents(320)
     alone = [decider.decide(i).model_dump() for i in incidents]
     with ThreadPoolExecutor(max_workers=32) as pool:
         together = list(pool.map(lambda i: decider.decide(i).model_dump(), incidents))

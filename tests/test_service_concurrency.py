@@ -6,33 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import random
 
-from strategies import nest
-
-from callguide.facts import allowed_values, fact_paths
 from callguide.service import create_app
 
-NUMBERS = {"person.age": [10, 13, 15, 17, 21], "incident.damage_value_gbp": [0.0, 40.0, 100.0, 450.0, 5000.0],
-           "missing.hours_absent": [0.5, 3.0, 24.0]}
-
-
-def _incidents(count: int, seed: int = 7) -> list[dict]:
-    """Deterministic mixed incidents; each optional fact known about half the time."""
-    rng = random.Random(seed)
-    incidents = []
-    for _ in range(count):
-        known = {"incident.kind": rng.choice(allowed_values("incident.kind"))}
-        for path in fact_paths():
-            if path != "incident.kind" and rng.random() < 0.5:
-                known[path] = rng.choice(allowed_values(path) or NUMBERS[path])
-        incidents.append(nest(known))
-    return incidents
-
+from strategies import random_incidents
 
 def test_concurrent_clients_each_get_their_own_answer(decider):
     app = create_app(decider)
-    incidents = _incidents(40)
+    incidents = random_incidents(40)
     incidents += [{"incident": {"kind": "assault", "risk_to_life": True}},
                   {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False}}]
     expected_decisions = [decider.decide(facts).model_dump(mode="json", exclude_none=True) for facts in incidents]

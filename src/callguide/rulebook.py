@@ -9,7 +9,6 @@ advice that nobody wrote.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import string
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .datafiles import data_dir
 from .facts import LEVEL_ORDER, ORDINALS, Level, allowed_values, fact_paths
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -101,13 +101,10 @@ class Rulebook:
 
 def default_rules_dir() -> Path:
     """``$CALLGUIDE_RULES``, else the checkout's ``rules/``, else the copy inside the wheel."""
-    if os.environ.get("CALLGUIDE_RULES"):
-        return Path(os.environ["CALLGUIDE_RULES"])
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parents[1] / "rules", here / "_data" / "rules"):
-        if candidate.is_dir():
-            return candidate
-    raise RulebookError("no rules directory found; set CALLGUIDE_RULES")
+    directory = data_dir("rules", "CALLGUIDE_RULES")
+    if directory is None:
+        raise RulebookError("no rules directory found; set CALLGUIDE_RULES")
+    return directory
 
 
 class _LineLoader(yaml.SafeLoader):

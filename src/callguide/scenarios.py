@@ -15,13 +15,13 @@ Public API (also used by the HTTP service):
 from __future__ import annotations
 
 import copy
-import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .datafiles import data_dir
 from .facts import InvalidFacts, Incident, Level, parse_incident
 from .rulebook import RULE_ID, Rulebook
 
@@ -144,13 +144,10 @@ def cumulative_facts(steps: list[Step]) -> list[dict[str, Any]]:
 
 def default_scenarios_dir() -> Path:
     """``$CALLGUIDE_SCENARIOS``, else the checkout's ``scenarios/``, else the copy inside the wheel."""
-    if os.environ.get("CALLGUIDE_SCENARIOS"):
-        return Path(os.environ["CALLGUIDE_SCENARIOS"])
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parents[1] / "scenarios", here / "_data" / "scenarios"):
-        if candidate.is_dir():
-            return candidate
-    raise ScenarioError(["no scenarios directory found; set CALLGUIDE_SCENARIOS"])
+    directory = data_dir("scenarios", "CALLGUIDE_SCENARIOS")
+    if directory is None:
+        raise ScenarioError(["no scenarios directory found; set CALLGUIDE_SCENARIOS"])
+    return directory
 
 
 def _describe(err: dict[str, Any]) -> str:
