@@ -280,6 +280,7 @@ class _WhatIf:
         self.preds: list[Any] = []
         self.needs: list[tuple[str, ...]] = []
         self.readers: dict[str, list[int]] = {}
+        self.kinds: list[set[str] | None] = []  # the kinds of incident a rule can match (None: any)
         for rule in book.rules:
             if any(p.startswith("outcome.") for p, _ in iter_conditions(rule.when)):
                 continue  # stage 2: adds actions, never changes the level
@@ -290,6 +291,10 @@ class _WhatIf:
             pred = predicate({"$and": terms}) if terms else (lambda f: True)
             if len(set(needs)) != len(needs):  # durable_rules joins each entry to a different fact
                 pred = lambda f: False  # noqa: E731
+            kind = rule.when.get("incident.kind")
+            if isinstance(kind, dict) and set(kind) == {"in"}:
+                kind = set(kind["in"])
+            self.kinds.append({kind} if isinstance(kind, str) else kind if isinstance(kind, set) else None)
             self.rules.append(rule)
             self.preds.append(pred)
             self.needs.append(tuple(needs))
@@ -299,14 +304,35 @@ class _WhatIf:
         self.plain = sum(1 << i for i, needs in enumerate(self.needs) if not needs)
         self.chained = [i for i, needs in enumerate(self.needs) if needs]
         self._levels: dict[int, Level] = {}
+        self._by_kind: dict[Any, list[int]] = {}
+        self._readers: dict[tuple[str, Any], list[int]] = {}
 
     def start(self, known: dict[str, Any]) -> "_Base":
         flat = flat_fact(engine_fact(known))
+        kind = known.get("incident.kind")
+        matches = [False] * len(self.preds)
         mask = 0
-        for i, pred in enumerate(self.preds):
-            if pred(flat):
+        for i in self._admitting(kind):
+            if self.preds[i](flat):
+                matches[i] = True
                 mask |= 1 << i
-        return _Base(self, flat, mask)
+        return _Base(self, flat, mask, matches, kind)
+
+    def _admitting(self, kind: Any) -> list[int]:
+        """The rules that can match an incident of this kind (the others never match it)."""
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = self._by_kind[kind] = [
+                i for i, kinds in enumerate(self.kinds) if kinds is None or kind in kinds]
+        return found
+
+    def readers_for(self, path: str, kind: Any) -> list[int]:
+        key = (path, kind)
+        found = self._readers.get(key)
+        if found is None:
+            admitting = set(self._admitting(kind))
+            found = self._readers[key] = [i for i in self.readers.get(path, []) if i in admitting]
+        return found
 
     def fired(self, mask: int) -> int:
         """The rules that fire (a bit mask) when the rules in ``mask`` match the incident."""
@@ -337,21 +363,20 @@ class _WhatIf:
 
 
 def _bits(mask: int) -> list[int]:
+    """The indices of the set bits, lowest first."""
     found = []
-    i = 0
     while mask:
-        if mask & 1:
-            found.append(i)
-        mask >>= 1
-        i += 1
+        low = mask & -mask
+        found.append(low.bit_length() - 1)
+        mask ^= low
     return found
 
 
 class _Base:
     """One decision's known facts, ready for what-ifs."""
 
-    def __init__(self, what_if: _WhatIf, flat: dict[str, Any], mask: int):
-        self.what_if, self.flat, self.mask = what_if, flat, mask
+    def __init__(self, what_if: _WhatIf, flat: dict[str, Any], mask: int, matches: list[bool], kind: Any):
+        self.what_if, self.flat, self.mask, self.matches, self.kind = what_if, flat, mask, matches, kind
 
     def fired_ids(self) -> set[str]:
         return {self.what_if.rules[i].id for i in _bits(self.what_if.fired(self.mask))}
@@ -360,24 +385,25 @@ class _Base:
         """The level with ``path`` known as ``value``; None when no rule's match changes."""
         what_if = self.what_if
         target = engine_path(path)
-        readers = what_if.readers.get(target)
+        if target == "incident.kind":
+            raise ValueError("what-ifs never change the kind of incident")
+        readers = what_if.readers_for(target, self.kind)
         if not readers:
             return None
         if path in ORDINALS:
             value = ORDINALS[path].index(value)
-        flat, mask, preds = self.flat, self.mask, what_if.preds
+        flat, matches, preds = self.flat, self.matches, what_if.preds
         missing = object()
         before = flat.get(target, missing)
         flat[target] = value
+        flips = 0
         try:
             for i in readers:
-                if preds[i](flat):
-                    mask |= 1 << i
-                else:
-                    mask &= ~(1 << i)
+                if preds[i](flat) != matches[i]:
+                    flips |= 1 << i
         finally:
             if before is missing:
                 del flat[target]
             else:
                 flat[target] = before
-        return None if mask == self.mask else what_if.level_of(mask)
+        return what_if.level_of(self.mask ^ flips) if flips else None

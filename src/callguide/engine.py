@@ -10,9 +10,10 @@ while an action is open are matched before the next action is handed out.
 - Not thread-safe (C code, no locks, does not release the GIL): one lock per engine. No ``Host``
   is created, so none of its background timer threads exist to call into the C engine on their
   own (they could run a pending action in place of the caller).
-- At most 1,024 live sessions per ruleset: each engine uses one fixed session id, and every run
-  deletes its state in ``finally``, so a run starts from an empty session and never leaks one,
-  even when it fails.
+- At most 1,024 live sessions per ruleset: each engine uses one fixed session id and reuses it;
+  every run retracts what it asserted in ``finally`` (newest first), so a run starts from an
+  empty session. A run that failed half-way deletes the state instead. (``delete_state`` after
+  every run was the first design; durable_rules corrupts its heap there for some rulesets.)
 - Exceptions in actions: our actions run in this module, so a failure is raised as
   :class:`EngineError` (the Host would have swallowed it into ``state['exception']``).
 - Definitions go to the C engine as JSON text, so the compiled rulebook is never mutated.
@@ -44,8 +45,10 @@ import durable_rules_engine as _c
 from .compiler import DERIVED, OUTCOME, compile_rulebook, engine_fact
 from .rulebook import Rulebook, iter_conditions
 
-# Below durable_rules' ~480-rule limit for one ruleset (error 303), with room to spare.
-CHUNK_RULES = 250
+# durable_rules fails at about 480 rules in one ruleset (error 303 at creation), and earlier when many
+# rules match one fact (error 303 on assert: seen with 250 random rules, never with 150).
+# 100 keeps a wide margin; the real rulebook (about 60 rules) stays one ruleset.
+CHUNK_RULES = 100
 _SID = "1"
 _NOT_HANDLED = 1
 
@@ -69,6 +72,7 @@ class _Chunk:
         self.name = name
         self.rule_ids = list(definitions)
         self.reads_outcome = False
+        self.needs: set[str] = set()  # derived names its rules join on
         try:
             self.handle = _c.create_ruleset(name, json.dumps(definitions))
         except Exception as exc:  # the C engine reports size limits as bare error codes
@@ -108,6 +112,7 @@ class Engine:
             name = self.ruleset if start == 0 else f"{self.ruleset}.{start // chunk_rules}"
             chunk = _Chunk(name, part)
             chunk.reads_outcome = any(rule_id in outcome_rules for rule_id in part)
+            chunk.needs = {name for rule_id in part for name in book.rule(rule_id).when.get("derived", [])}
             self._chunks.append(chunk)
 
     def __del__(self) -> None:
@@ -131,17 +136,16 @@ class Engine:
         incident_json = _json(fact)
         with self._lock:
             firing = Firing([], [])
-            touched: list[_Chunk] = []
             self._open += 1
             failed = True
+            chunks = self._chunks
+            asserted: list[list[str]] = [[] for _ in chunks]  # what each ruleset was given
             try:
-                chunks = self._chunks
                 seen = [set() for _ in chunks]  # derived names each ruleset has been given
                 for index, chunk in enumerate(chunks):
-                    touched.append(chunk)
-                    self._assert(chunk, incident_json, firing, seen[index])
+                    self._assert(chunk, incident_json, firing, seen[index], asserted[index])
                 if len(chunks) > 1:
-                    self._spread(chunks, firing, seen)
+                    self._spread(chunks, firing, seen, asserted)
                 stage_one = Firing(list(firing.rules), list(firing.derived))
                 if outcome is not None:
                     level = outcome(stage_one)
@@ -150,36 +154,51 @@ class Engine:
                     outcome_json = _json(fact)
                     for index, chunk in enumerate(chunks):
                         if chunk.reads_outcome:
-                            self._assert(chunk, outcome_json, firing, seen[index])
+                            self._assert(chunk, outcome_json, firing, seen[index], asserted[index])
                 stage_two = Firing(firing.rules[len(stage_one.rules):], [])
                 failed = False
                 return stage_one, stage_two
             finally:
                 self._open -= 1
-                problems = []
-                for chunk in touched:
-                    try:
-                        _c.delete_state(chunk.handle, _SID)
-                    except Exception as exc:  # 309: no state, when the assert itself failed
-                        problems.append(exc)
-                if problems and not failed:
-                    raise EngineError(f"durable_rules could not free a session: {problems[0]}")
+                for chunk, payloads in zip(chunks, asserted):
+                    if payloads:
+                        self._clear(chunk, payloads, failed)
 
-    def _spread(self, chunks: list[_Chunk], firing: Firing, seen: list[set[str]]) -> None:
-        """Give every ruleset each derived fact it has not seen, until nothing new is derived."""
+    def _clear(self, chunk: _Chunk, payloads: list[str], failed: bool) -> None:
+        """Empty the session for the next run: retract what was asserted, newest first.
+
+        ``delete_state`` would free the session outright, but durable_rules corrupts its heap
+        in ``delete_state`` for some rulesets (seen with synthetic rulebooks, through the Host
+        as well: "free(): invalid pointer"), so it is kept for a run that failed half-way.
+        """
+        if not failed:
+            try:
+                for payload in reversed(payloads):
+                    _c.retract_fact(chunk.handle, payload)
+                return
+            except Exception:  # fall through to a clean slate
+                pass
+        try:
+            _c.delete_state(chunk.handle, _SID)
+        except Exception:  # 309: there was no state (the first assert itself failed)
+            pass
+
+    def _spread(self, chunks: list[_Chunk], firing: Firing, seen: list[set[str]], asserted: list[list[str]]) -> None:
+        """Give every ruleset each derived fact it needs and has not seen, until nothing is new."""
         changed = True
         while changed:
             changed = False
             for index, chunk in enumerate(chunks):
                 for name in list(firing.derived):
-                    if name not in seen[index]:
+                    if name not in seen[index] and name in chunk.needs:
                         seen[index].add(name)
                         changed = True
-                        self._assert(chunk, self._derived_json[name], firing, seen[index])
+                        self._assert(chunk, self._derived_json[name], firing, seen[index], asserted[index])
 
-    def _assert(self, chunk: _Chunk, payload: str, firing: Firing, seen: set[str]) -> None:
+    def _assert(self, chunk: _Chunk, payload: str, firing: Firing, seen: set[str], asserted: list[str]) -> None:
         """Assert one fact, then run the actions it triggers, one at a time, as the Host does."""
         handle = chunk.handle
+        asserted.append(payload)
         try:
             code, state = _c.assert_fact(handle, payload)
         except Exception as exc:
@@ -202,6 +221,7 @@ class Engine:
                 if name not in firing.derived:
                     firing.derived.append(name)
                     seen.add(name)
+                    asserted.append(self._derived_json[name])
                     try:
                         _c.assert_fact(handle, self._derived_json[name])
                     except Exception as exc:

@@ -1,0 +1,64 @@
+"""The benchmark script stays runnable (quick mode). It checks answers, never times anything."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+
+def test_quick_benchmark_prints_the_table(capsys):
+    import run
+
+    assert run.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "| raw durable_rules" in out and "| callguide full decision" in out
+    assert "### Scale" in out and "| 300 |" in out
+
+
+@pytest.mark.parametrize("peer", ["ZenPeer", "ClipsPeer"])
+def test_peers_give_callguides_answers(book, decider, peer):
+    pytest.importorskip("zen" if peer == "ZenPeer" else "clips")
+    import peers
+    from incidents import incidents
+
+    from callguide.facts import parse_incident
+
+    engine = getattr(peers, peer)(book)
+    for doc in incidents(150, seed=5):
+        known = parse_incident(doc).known()
+        assert set(engine.fired(known)) == set(decider.engine.run(known)[0].rules)
+
+
+def test_split_rulebook_fires_the_same_rules(book):
+    """A rulebook split into several rulesets fires the same rules as one ruleset."""
+    from incidents import incidents
+
+    from callguide.engine import Engine
+    from callguide.facts import parse_incident
+
+    whole, split = Engine(book), Engine(book, chunk_rules=7)
+    assert len(split.rulesets) > 5
+    for doc in incidents(200, seed=9):
+        known = parse_incident(doc).known()
+        a, b = whole.run(known, lambda f: "call_101"), split.run(known, lambda f: "call_101")
+        assert set(a[0].rules) == set(b[0].rules) and set(a[0].derived) == set(b[0].derived)
+        assert set(a[1].rules) == set(b[1].rules)
+    assert split.live_sessions() == 0
+
+
+def test_what_if_evaluation_matches_the_engine(book, decider):
+    """The Python evaluation of the compiled conditions fires exactly what the engine fires."""
+    from incidents import incidents
+
+    from callguide.facts import parse_incident
+
+    what_if = decider._what_if
+    for share in (0.2, 0.6, 0.9):
+        for doc in incidents(300, seed=int(share * 10), known_share=share):
+            known = parse_incident(doc).known()
+            assert what_if.start(known).fired_ids() == set(decider.engine.run(known)[0].rules), known
