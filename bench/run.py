@@ -199,13 +199,31 @@ def soak(decider: Decider, count: int, out: list[str]) -> None:
             f"{' / '.join(marks)} MB at each quarter, {rss_mb():.0f} MB at the end.", ""]
 
 
-def http(out: list[str]) -> None:
+def http(out: list[str], duration: int) -> None:
+    """bench/http_bench.py (another engineer's) at 1, 16 and 64 connections, 1 and 2 workers."""
     script = HERE / "http_bench.py"
     if not script.exists():
-        out += ["### HTTP", "", "bench/http_bench.py is not there yet: no HTTP row in this run.", ""]
+        out += ["### HTTP", "", "bench/http_bench.py is not there: no HTTP rows in this run.", ""]
         return
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=1800)
-    out += ["### HTTP (bench/http_bench.py)", "", result.stdout.strip() or result.stderr.strip()[-2000:], ""]
+    import json
+
+    rows = []
+    for workers in (1, 2):
+        for connections in (1, 16, 64):
+            command = [sys.executable, str(script), "--json", "--workers", str(workers), "--connections",
+                       str(connections), "--threads", str(min(2, connections)), "--duration", str(duration)]
+            result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+            if result.returncode != 0:
+                rows.append(f"| {workers} | {connections} | failed: {result.stderr.strip().splitlines()[-1:]} |||||")
+                continue
+            figures = json.loads(result.stdout)
+            h, d = figures["healthz"], figures["decisions"]
+            rows.append(f"| {workers} | {connections} | {h['rps']:,.0f} | {h['p50_ms']:.2f} / {h['p99_ms']:.2f} "
+                        f"| {d['rps']:,.0f} | {d['p50_ms']:.2f} / {d['p99_ms']:.2f} | {figures['ratio']:.2f}x |")
+    out += ["### HTTP (bench/http_bench.py: wrk on 127.0.0.1, uvicorn)", "",
+            f"{duration} s per run; decisions rotate through the script's default incidents.", "",
+            "| workers | connections | /healthz req/s | p50 / p99 ms | POST /v1/decisions req/s | p50 / p99 ms "
+            "| decisions vs healthz |", "|---:|---:|---:|---:|---:|---:|---:|", *rows, ""]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small counts, to check the script runs")
     parser.add_argument("--soak", type=int, default=0, metavar="N", help="also run N decisions in one process")
     parser.add_argument("--no-http", action="store_true", help="leave out bench/http_bench.py")
+    parser.add_argument("--http-seconds", type=int, default=5, help="seconds per HTTP run")
     args = parser.parse_args(argv)
     count, repeat = (40, 1) if args.quick else (1000, 3)
     sizes = [100, 300] if args.quick else [100, 500, 2000]
@@ -225,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
            + (" (quick mode: counts too small for real figures)" if args.quick else ""), ""]
     engine_floor(book, decider, docs, repeat, out)
     if not (args.quick or args.no_http):
-        http(out)
+        http(out, args.http_seconds)
     scale(sizes, 30 if args.quick else 300, out)
     if args.soak:
         soak(decider, args.soak, out)
