@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from callguide.cli import main
 from callguide.scenarios import load_scenarios
-from callguide.walkthrough import build, render_markdown
+from callguide.walkthrough import build
 
 SCENARIO = "broken-window-glass"   # no police -> 999 -> report later
 

@@ -1,0 +1,162 @@
+"""Fast "what if we knew this fact?" evaluation for the questions a decision lists.
+
+A decision asks many what-ifs (one per unknown fact and value). Re-running durable_rules for each
+costs a session per question; evaluating the *compiled* conditions (the very JSON given to
+durable_rules, turned into Python by :func:`compiler.predicate`) costs microseconds. The decision
+layer uses this only after checking, for every decision, that it fires exactly the rules the
+engine fired for the known facts; otherwise it falls back to engine runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .compiler import compile_rulebook, engine_fact, engine_path, flat_fact, predicate, reads
+from .facts import ORDINALS, Level
+from .policy import resolve
+from .rulebook import Rule, Rulebook, iter_conditions
+
+CACHE_SIZE = 50_000
+
+
+class WhatIf:
+    """The stage-1 rules' compiled conditions as Python predicates, for fast what-if questions.
+
+    A what-if changes one unknown fact, so only the rules whose conditions read that fact can
+    change whether they match; everything downstream is the derived-fact closure and the
+    conflict policy, both recomputed only when a match changed.
+    """
+
+    def __init__(self, book: Rulebook):
+        definitions = compile_rulebook(book)
+        self.rules: list[Rule] = []
+        self.preds: list[Any] = []
+        self.needs: list[tuple[str, ...]] = []
+        self.readers: dict[str, list[int]] = {}
+        self.kinds: list[set[str] | None] = []  # the kinds of incident a rule can match (None: any)
+        for rule in book.rules:
+            if any(p.startswith("outcome.") for p, _ in iter_conditions(rule.when)):
+                continue  # stage 2: adds actions, never changes the level
+            index = len(self.rules)
+            entries = definitions[rule.id]["all"]
+            terms = [entry["m"] for entry in entries if "m" in entry]
+            needs = [entry[k]["$and"][1]["name"] for entry in entries for k in entry if k != "m"]
+            pred = predicate({"$and": terms}) if terms else (lambda f: True)
+            if len(set(needs)) != len(needs):  # durable_rules joins each entry to a different fact
+                pred = lambda f: False  # noqa: E731
+            kind = rule.when.get("incident.kind")
+            if isinstance(kind, dict) and set(kind) == {"in"}:
+                kind = set(kind["in"])
+            self.kinds.append({kind} if isinstance(kind, str) else kind if isinstance(kind, set) else None)
+            self.rules.append(rule)
+            self.preds.append(pred)
+            self.needs.append(tuple(needs))
+            for path in reads(terms):
+                self.readers.setdefault(path, []).append(index)
+        self.derives = [tuple(rule.then.derive) for rule in self.rules]
+        self.plain = sum(1 << i for i, needs in enumerate(self.needs) if not needs)
+        self.chained = [i for i, needs in enumerate(self.needs) if needs]
+        self._levels: dict[int, Level] = {}
+        self._by_kind: dict[Any, list[int]] = {}
+        self._readers: dict[tuple[str, Any], list[int]] = {}
+
+    def start(self, known: dict[str, Any]) -> "Base":
+        flat = flat_fact(engine_fact(known))
+        kind = known.get("incident.kind")
+        matches = [False] * len(self.preds)
+        mask = 0
+        for i in self._admitting(kind):
+            if self.preds[i](flat):
+                matches[i] = True
+                mask |= 1 << i
+        return Base(self, flat, mask, matches, kind)
+
+    def _admitting(self, kind: Any) -> list[int]:
+        """The rules that can match an incident of this kind (the others never match it)."""
+        found = self._by_kind.get(kind)
+        if found is None:
+            found = self._by_kind[kind] = [
+                i for i, kinds in enumerate(self.kinds) if kinds is None or kind in kinds]
+        return found
+
+    def readers_for(self, path: str, kind: Any) -> list[int]:
+        key = (path, kind)
+        found = self._readers.get(key)
+        if found is None:
+            admitting = set(self._admitting(kind))
+            found = self._readers[key] = [i for i in self.readers.get(path, []) if i in admitting]
+        return found
+
+    def fired(self, mask: int) -> int:
+        """The rules that fire (a bit mask) when the rules in ``mask`` match the incident."""
+        fired = mask & self.plain
+        waiting = [i for i in self.chained if mask >> i & 1]
+        if not waiting:
+            return fired
+        derived = {name for i in _bits(fired) for name in self.derives[i]}
+        progress = True
+        while progress and waiting:
+            progress = False
+            for i in list(waiting):
+                if all(name in derived for name in self.needs[i]):
+                    waiting.remove(i)
+                    fired |= 1 << i
+                    derived.update(self.derives[i])
+                    progress = True
+        return fired
+
+    def level_of(self, mask: int) -> Level:
+        """The policy's level when the rules in ``mask`` match (memoised by mask)."""
+        level = self._levels.get(mask)
+        if level is None:
+            level = resolve([self.rules[i] for i in _bits(self.fired(mask))]).level
+            if len(self._levels) < CACHE_SIZE:
+                self._levels[mask] = level
+        return level
+
+
+def _bits(mask: int) -> list[int]:
+    """The indices of the set bits, lowest first."""
+    found = []
+    while mask:
+        low = mask & -mask
+        found.append(low.bit_length() - 1)
+        mask ^= low
+    return found
+
+
+class Base:
+    """One decision's known facts, ready for what-ifs."""
+
+    def __init__(self, what_if: WhatIf, flat: dict[str, Any], mask: int, matches: list[bool], kind: Any):
+        self.what_if, self.flat, self.mask, self.matches, self.kind = what_if, flat, mask, matches, kind
+
+    def fired_ids(self) -> set[str]:
+        return {self.what_if.rules[i].id for i in _bits(self.what_if.fired(self.mask))}
+
+    def level(self, path: str, value: Any) -> Level | None:
+        """The level with ``path`` known as ``value``; None when no rule's match changes."""
+        what_if = self.what_if
+        target = engine_path(path)
+        if target == "incident.kind":
+            raise ValueError("what-ifs never change the kind of incident")
+        readers = what_if.readers_for(target, self.kind)
+        if not readers:
+            return None
+        if path in ORDINALS:
+            value = ORDINALS[path].index(value)
+        flat, matches, preds = self.flat, self.matches, what_if.preds
+        missing = object()
+        before = flat.get(target, missing)
+        flat[target] = value
+        flips = 0
+        try:
+            for i in readers:
+                if preds[i](flat) != matches[i]:
+                    flips |= 1 << i
+        finally:
+            if before is missing:
+                del flat[target]
+            else:
+                flat[target] = before
+        return what_if.level_of(self.mask ^ flips) if flips else None
