@@ -73,9 +73,9 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None) -> No
               help="Worker processes (durable_rules is single-threaded, so scale with processes).")
 def serve(host: str, port: int, workers: int) -> None:
     """Run the HTTP service."""
-    import uvicorn
+    from .serving import serve as run_service
 
-    uvicorn.run("callguide.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    run_service(host, port, workers)
 
 
 @main.group()
