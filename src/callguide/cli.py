@@ -71,11 +71,13 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None) -> No
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int,
               help="Worker processes (durable_rules is single-threaded, so scale with processes).")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request line (the service always logs each decision's answer and rule ids).")
+def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the HTTP service."""
     from .serving import serve as run_service
 
-    run_service(host, port, workers)
+    run_service(host, port, workers, access_log=access_log)
 
 
 @main.group()
