@@ -77,3 +77,13 @@ def test_unknown_is_not_false(decider):
 
 def test_ruleset_is_named_by_rulebook_version(book):
     assert Engine(book).ruleset.endswith(book.version.split(":")[1][:16])
+
+
+@pytest.mark.parametrize("value, rule", [(0.00001, "low-value-damage-in-home"), (1e-7, "low-value-damage-in-home"),
+                                         (1e20, "significant-damage"), (2500.0, "significant-damage")])
+def test_numbers_python_writes_with_an_exponent_reach_the_engine(decider, value, rule):
+    """durable_rules' parser cannot read 1e-05 (error 204) and can be left broken by it."""
+    facts = {"incident.kind": "criminal_damage", "setting.location": "in_placement",
+             "incident.damage_value_gbp": value}
+    assert rule in decider.engine.run(facts)[0].rules
+    assert rule in decider.engine.run(facts)[0].rules  # and the engine is still sound afterwards

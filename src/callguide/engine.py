@@ -238,9 +238,30 @@ _MAX_FLOAT = format(Decimal(sys.float_info.max), "f")
 
 
 def _json(value: Any) -> str:
-    """JSON that durable_rules' parser reads: numbers never in exponent notation."""
+    """JSON that durable_rules' parser reads: numbers never in exponent notation.
+
+    ``json.dumps`` (in C) writes every fact whose floats it would not put in exponent notation,
+    which is nearly all of them; the rest are written by hand in :func:`_positional_json`.
+    """
+    if not _has_awkward_float(value):
+        return json.dumps(value, separators=(",", ":"))
+    return _positional_json(value)
+
+
+def _has_awkward_float(value: Any) -> bool:
+    """A float that ``repr`` writes with an exponent, or that JSON cannot hold (inf, NaN)."""
     if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(str(k))}:{_json(v)}" for k, v in value.items()) + "}"
+        return any(_has_awkward_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_awkward_float(v) for v in value)
+    if isinstance(value, float):
+        return not math.isfinite(value) or (value != 0 and not 1e-4 <= abs(value) < 1e16)
+    return False
+
+
+def _positional_json(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{_positional_json(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, int):
@@ -253,7 +274,7 @@ def _json(value: Any) -> str:
         text = repr(value)
         return format(Decimal(text), "f") if "e" in text or "E" in text else text
     if isinstance(value, list):
-        return "[" + ",".join(_json(v) for v in value) + "]"
+        return "[" + ",".join(_positional_json(v) for v in value) + "]"
     raise EngineError(f"durable_rules cannot take the value {value!r}")
 
 

@@ -30,14 +30,8 @@ class Resolution:
     outweighed: list[Rule]    # higher soft floors that a ceiling lowered
 
 
-def resolve(fired: list[Rule]) -> Resolution:
-    recommending = [rule for rule in fired if rule.then.recommend is not None]
-    by_strength = {s: [r for r in recommending if r.then.strength == s] for s in ("safety", "firm", "soft", "ceiling")}
-    floors_firm = by_strength["safety"] + by_strength["firm"]
-    firm = _highest(floors_firm)
-    soft = _highest(by_strength["soft"])
-    ceiling = _lowest(by_strength["ceiling"])
-
+def combine(firm: Level | None, soft: Level | None, ceiling: Level | None) -> Level:
+    """The policy itself: ``max(firm, min(soft, ceiling))`` over the extremes of what fired."""
     if soft is None or ceiling is None:
         lowered = soft
     else:
@@ -47,7 +41,16 @@ def resolve(fired: list[Rule]) -> Resolution:
         # Only ceilings fired; the rulebook's baseline makes this unreachable, but a ceiling
         # alone still answers at its own level rather than inventing one.
         candidates = [ceiling] if ceiling else [Level.report_later]
-    level = max(candidates, key=_rank)
+    return max(candidates, key=_rank)
+
+
+def resolve(fired: list[Rule]) -> Resolution:
+    recommending = [rule for rule in fired if rule.then.recommend is not None]
+    by_strength = {s: [r for r in recommending if r.then.strength == s] for s in ("safety", "firm", "soft", "ceiling")}
+    firm = _highest(by_strength["safety"] + by_strength["firm"])
+    soft = _highest(by_strength["soft"])
+    ceiling = _lowest(by_strength["ceiling"])
+    level = combine(firm, soft, ceiling)
 
     if firm is not None and firm == level:
         decisive = _at(by_strength["safety"], level) + _at(by_strength["firm"], level)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from .compiler import compile_rulebook, engine_fact, engine_path, flat_fact, predicate, reads
-from .facts import ORDINALS, Level
-from .policy import resolve
+from .facts import LEVEL_ORDER, ORDINALS, Level
+from .policy import combine
 from .rulebook import Rule, Rulebook, iter_conditions
 
 CACHE_SIZE = 50_000
@@ -54,6 +54,11 @@ class WhatIf:
             for path in reads(terms):
                 self.readers.setdefault(path, []).append(index)
         self.derives = [tuple(rule.then.derive) for rule in self.rules]
+        # The policy's three kinds of recommending rule, as bit masks, and each rule's level rank.
+        self.ranks = [rule.then.recommend.rank if rule.then.recommend else -1 for rule in self.rules]
+        self.firm = _mask(self.rules, ("safety", "firm"))
+        self.soft = _mask(self.rules, ("soft",))
+        self.ceiling = _mask(self.rules, ("ceiling",))
         self.plain = sum(1 << i for i, needs in enumerate(self.needs) if not needs)
         self.chained = [i for i, needs in enumerate(self.needs) if needs]
         self._levels: dict[int, Level] = {}
@@ -109,10 +114,20 @@ class WhatIf:
         """The policy's level when the rules in ``mask`` match (memoised by mask)."""
         level = self._levels.get(mask)
         if level is None:
-            level = resolve([self.rules[i] for i in _bits(self.fired(mask))]).level
+            fired = self.fired(mask)
+            level = combine(self._extreme(fired & self.firm, max), self._extreme(fired & self.soft, max),
+                            self._extreme(fired & self.ceiling, min))
             if len(self._levels) < CACHE_SIZE:
                 self._levels[mask] = level
         return level
+
+    def _extreme(self, mask: int, pick: Any) -> Level | None:
+        """The highest (``max``) or lowest (``min``) level recommended by the rules in ``mask``."""
+        return LEVEL_ORDER[pick(self.ranks[i] for i in _bits(mask))] if mask else None
+
+
+def _mask(rules: list[Rule], strengths: tuple[str, ...]) -> int:
+    return sum(1 << i for i, rule in enumerate(rules) if rule.then.strength in strengths)
 
 
 def _bits(mask: int) -> list[int]:
