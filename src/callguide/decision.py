@@ -264,4 +264,6 @@ def _plain(value: Any) -> str:
 
 
 def render(template: str, known: dict[str, Any], book: Rulebook) -> str:
+    if "{" not in template:  # most reasons and actions quote no facts
+        return template
     return _FactFormatter(known, book).format(template)

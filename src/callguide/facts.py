@@ -9,7 +9,7 @@ names the field so that a care worker can put it right.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Iterator, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
 
@@ -124,8 +124,10 @@ class Incident(_Strict):
     missing: Missing = Field(default_factory=Missing)
 
     def known(self) -> dict[str, Any]:
-        """Known facts only, as a flat ``{"section.field": value}`` map."""
-        return {path: value for path, value in _walk(self.model_dump(mode="json")) if value is not None}
+        """Known facts only, as a flat ``{"section.field": value}`` map (values are plain JSON types)."""
+        return {f"{section}.{name}": value
+                for section in type(self).model_fields
+                for name, value in getattr(self, section).__dict__.items() if value is not None}
 
     def with_fact(self, path: str, value: Any) -> "Incident":
         """A copy with one fact set (used to ask "what if we knew this?")."""
@@ -133,15 +135,6 @@ class Incident(_Strict):
         section, name = path.split(".", 1)
         data[section][name] = value
         return Incident.model_validate(data)
-
-
-def _walk(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            yield from _walk(value, path + ".")
-        else:
-            yield path, value
 
 
 def fact_paths() -> dict[str, Any]:
