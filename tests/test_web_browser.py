@@ -109,6 +109,27 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def answer_until_check(page, choices: dict, typed: dict, before: dict | None = None) -> list[str]:
+    """Answer each question page (a choice by label, or typed text) until "check your answers".
+
+    Facts with no answer given get "I don't know". Returns the facts asked, in order.
+    """
+    seen: list[str] = []
+    for _ in range(20):
+        if "/should-i-call/check" in page.url:
+            break
+        fact = page.locator("input[name=fact]").get_attribute("value")
+        seen.append(fact)
+        if before and fact in before:
+            before[fact]()
+        if fact in typed:
+            answer(page, text=typed[fact])
+        else:
+            answer(page, choices.get(fact, "I don’t know"))
+    assert "/should-i-call/check" in page.url, seen
+    return seen
+
+
 def answer(page, label: str | None = None, text: str | None = None) -> None:
     """Answers the question on the page (a radio by its label, or the text box) and continues."""
     if label is not None:
@@ -164,23 +185,17 @@ def _low_value_damage_to_check(page) -> None:
     answer(page, "No")
     assert heading(page) == "What happened?" or page.locator("legend").count()
     answer(page, "Damage to property")
-    seen = []
     answers = {
         "incident.weapon": "No weapon", "incident.injury": "No one was hurt",
         "setting.location": "At the placement (where they live)", "incident.in_progress": "No",
     }
-    for _ in range(20):
-        if "/should-i-call/check" in page.url:
-            break
-        fact = page.locator("input[name=fact]").get_attribute("value")
-        seen.append(fact)
-        if fact == "incident.damage_value_gbp":
-            check_a11y(page)
-            shot(page, "should-i-call-question-damage")
-            answer(page, text="40")
-        else:
-            answer(page, answers.get(fact, "I don’t know"))
-    assert "/should-i-call/check" in page.url, seen
+
+    def on_damage_page() -> None:
+        check_a11y(page)
+        shot(page, "should-i-call-question-damage")
+
+    seen = answer_until_check(page, answers, {"incident.damage_value_gbp": "40"},
+                              before={"incident.damage_value_gbp": on_damage_page})
     assert "incident.damage_value_gbp" in seen
     assert not any(f.startswith("missing.") for f in seen), seen  # missing questions only for a missing child
 
@@ -233,17 +248,7 @@ def test_missing_child_gives_call_101_without_javascript(nojs_page):
     answer(page, "The young person is missing, or not where they should be")
     answers = {"missing.whereabouts_known": "No", "missing.enquiries_done": "Yes",
                "missing.immediate_concern": "No", "incident.weapon": "No weapon", "incident.injury": "No one was hurt"}
-    seen = []
-    for _ in range(20):
-        if "/should-i-call/check" in page.url:
-            break
-        fact = page.locator("input[name=fact]").get_attribute("value")
-        seen.append(fact)
-        if fact == "missing.hours_absent":
-            answer(page, text="3")
-        else:
-            answer(page, answers.get(fact, "I don’t know"))
-    assert "/should-i-call/check" in page.url, seen
+    seen = answer_until_check(page, answers, {"missing.hours_absent": "3"})
     assert "incident.damage_value_gbp" not in seen  # damage value only for damage
     assert any(f.startswith("missing.") for f in seen)
     page.get_by_role("button", name="Get the answer").click()
