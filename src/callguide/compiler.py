@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .facts import ORDINALS
-from .rulebook import Rule, Rulebook, iter_conditions
+from .rulebook import Rule, Rulebook, reads_outcome
 
 INCIDENT = "incident"
 DERIVED = "derived"
@@ -45,8 +45,7 @@ def compile_rulebook(book: Rulebook) -> dict[str, dict[str, Any]]:
 
 def compile_rule(rule: Rule, book: Rulebook) -> dict[str, Any]:
     conditions = [(k, v) for k, v in rule.when.items() if k not in ("derived",)]
-    reads_outcome = any(path.startswith("outcome.") for path, _ in iter_conditions(rule.when))
-    fact_type = OUTCOME if reads_outcome else INCIDENT
+    fact_type = OUTCOME if reads_outcome(rule) else INCIDENT
     entries: list[dict[str, Any]] = []
     if conditions:
         terms = [{"t": fact_type}] + _terms(conditions, book)

@@ -43,7 +43,7 @@ from typing import Any, Callable
 import durable_rules_engine as _c
 
 from .compiler import DERIVED, OUTCOME, compile_rulebook, engine_fact
-from .rulebook import Rulebook, iter_conditions
+from .rulebook import Rulebook, reads_outcome
 
 # durable_rules fails at about 480 rules in one ruleset (error 303 at creation), and earlier when many
 # rules match one fact (error 303 on assert: seen with 250 random rules, never with 150).
@@ -102,8 +102,7 @@ class Engine:
         self._derived_json = {
             name: json.dumps({"t": DERIVED, "name": name, "sid": _SID})
             for names in self._derives.values() for name in names}
-        outcome_rules = {rule.id for rule in book.rules
-                         if any(p.startswith("outcome.") for p, _ in iter_conditions(rule.when))}
+        outcome_rules = {rule.id for rule in book.rules if reads_outcome(rule)}
         definitions = compile_rulebook(book)
         ids = list(definitions)
         self._chunks: list[_Chunk] = []

@@ -239,14 +239,15 @@ def _check_rule(rule: Rule) -> None:
         raise ValueError("a safety rule must recommend call_999")
     if not (then.recommend or then.derive or then.actions):
         raise ValueError("the rule concludes nothing: give it recommend, derive or actions")
-    if _uses_outcome(rule.when) and (then.recommend or then.derive):
+    if reads_outcome(rule) and (then.recommend or then.derive):
         raise ValueError("rules that read outcome.* may only add actions")
     for path, test in iter_conditions(rule.when):
         _check_condition(path, test)
 
 
-def _uses_outcome(when: dict[str, Any]) -> bool:
-    return any(path.startswith("outcome.") for path, _ in iter_conditions(when))
+def reads_outcome(rule: Rule) -> bool:
+    """A stage-2 rule: it reads the level the policy chose, and may only add actions."""
+    return any(path.startswith("outcome.") for path, _ in iter_conditions(rule.when))
 
 
 def iter_conditions(when: dict[str, Any]) -> list[tuple[str, Any]]:

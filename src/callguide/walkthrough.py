@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from .decision import Decider, Decision
 from .facts import Level
-from .rulebook import Rule, iter_conditions
+from .rulebook import Rule, iter_conditions, reads_outcome
 from .scenarios import Scenario, cumulative_facts
 from .text import LABELS
 
@@ -82,7 +82,7 @@ def _why_started(rule: Rule, changed: dict[str, tuple[Any, Any]], first: bool, l
     facts = _fact_changes(rule, changed)
     if facts:
         return f"{rule.title}, now that {'; '.join(facts)}"
-    if any(path.startswith("outcome.") for path in _reads(rule)):
+    if reads_outcome(rule):
         return f"{rule.title}, now that the answer is {WORDS[level]}"
     if rule.when.get("derived"):
         return f"{rule.title}, now that it is found: " + ", ".join(
@@ -95,7 +95,7 @@ def _why_stopped(rule: Rule, changed: dict[str, tuple[Any, Any]], previous: Leve
     facts = _fact_changes(rule, changed)
     if facts:
         return f"{rule.title}: it no longer fits, now that " + "; ".join(facts)
-    if any(path.startswith("outcome.") for path in _reads(rule)) and previous != level:
+    if reads_outcome(rule) and previous != level:
         return f"{rule.title}: it is for other answers, and the answer is now {WORDS[level]}"
     derived = rule.when.get("derived", [])
     if derived:

@@ -14,7 +14,7 @@ from typing import Any
 from .compiler import compile_rulebook, engine_fact, engine_path, flat_fact, predicate, reads
 from .facts import LEVEL_ORDER, ORDINALS, Level
 from .policy import combine
-from .rulebook import Rule, Rulebook, iter_conditions
+from .rulebook import Rule, Rulebook, reads_outcome
 
 CACHE_SIZE = 50_000
 
@@ -35,7 +35,7 @@ class WhatIf:
         self.readers: dict[str, list[int]] = {}
         self.kinds: list[set[str] | None] = []  # the kinds of incident a rule can match (None: any)
         for rule in book.rules:
-            if any(p.startswith("outcome.") for p, _ in iter_conditions(rule.when)):
+            if reads_outcome(rule):
                 continue  # stage 2: adds actions, never changes the level
             index = len(self.rules)
             entries = definitions[rule.id]["all"]
