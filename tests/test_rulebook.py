@@ -105,6 +105,15 @@ def test_a_rule_that_can_never_fire_fails_the_check(rules_copy):
     assert result.exit_code == 1
 
 
+def test_every_fact_a_rule_reads_has_a_question(rules_copy):
+    path = rules_copy / "questions.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("incident.hate_motivated:"))
+    path.write_text("".join(lines[:start] + lines[start + 2:]))
+    with pytest.raises(RulebookError, match="incident.hate_motivated, which has no question"):
+        load_rulebook(rules_copy)
+
+
 def test_duplicate_ids_are_refused(rules_copy):
     add_rule(rules_copy, """
   - id: risk-to-life

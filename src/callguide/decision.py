@@ -73,7 +73,7 @@ LEADS: dict[Level, str] = {
     Level.no_police: "No need for the police; respond at home as a parent would",
 }
 
-WHAT_IF_CACHE_SIZE = 50_000
+LEVEL_CACHE_SIZE = 50_000
 log = logging.getLogger(__name__)
 
 
@@ -98,10 +98,9 @@ class Decider:
         stage_one, stage_two = self.engine.run(known, outcome)
         resolution = holder["r"]
         fired = self._rules(stage_one.rules)
-        self._remember(known, resolution.level)
         return Decision(
             recommendation=resolution.level,
-            headline=self._headline(resolution, known),
+            headline=self._headline(resolution),
             rationale=self._rationale(resolution, fired, known),
             questions=self._questions(known, resolution.level, stage_one.rules),
             actions=self._actions(fired + self._rules(stage_two.rules), known),
@@ -110,26 +109,24 @@ class Decider:
         )
 
     def level(self, known: dict[str, Any]) -> Level:
-        """Only the recommendation for known facts (stage 1 and the policy), memoised."""
+        """Only the recommendation for known facts, from the engine (stage 1 and the policy), memoised.
+
+        The what-ifs' fallback, the rulebook linter and the tests use it; ``decide`` does not.
+        """
         key = tuple(sorted(known.items()))
-        cached = self._levels.get(key)
-        if cached is not None:
-            return cached
-        stage_one, _ = self.engine.run(known)
-        level = resolve(self._rules(stage_one.rules)).level
-        self._remember(known, level, key)
+        level = self._levels.get(key)
+        if level is None:
+            stage_one, _ = self.engine.run(known)
+            level = self._levels[key] = resolve(self._rules(stage_one.rules)).level
+            if len(self._levels) > LEVEL_CACHE_SIZE:
+                self._levels.popitem(last=False)
         return level
 
     # -- explanation ------------------------------------------------------------------------
     def _rules(self, ids: list[str]) -> list[Rule]:
         return [self.book.rule(rule_id) for rule_id in ids]
 
-    def _remember(self, known: dict[str, Any], level: Level, key: tuple | None = None) -> None:
-        self._levels[key or tuple(sorted(known.items()))] = level
-        if len(self._levels) > WHAT_IF_CACHE_SIZE:
-            self._levels.popitem(last=False)
-
-    def _headline(self, resolution: Resolution, known: dict[str, Any]) -> str:
+    def _headline(self, resolution: Resolution) -> str:
         lead = LEADS[resolution.level]
         title = resolution.decisive[0].title if resolution.decisive else ""
         reason = (title[:1].lower() + title[1:]).rstrip(".")
@@ -176,7 +173,7 @@ class Decider:
 
     # -- questions --------------------------------------------------------------------------
     @cached_property
-    def _candidates(self) -> dict[str, list[Any]]:
+    def question_values(self) -> dict[str, list[Any]]:
         """For each fact a stage-1 rule reads, the values worth trying in a what-if."""
         thresholds: dict[str, set[float]] = {}
         paths: list[str] = []
@@ -199,10 +196,10 @@ class Decider:
     def _what_if(self) -> WhatIf:
         return WhatIf(self.book)
 
-    def _questions(self, known: dict[str, Any], level: Level, fired: list[str] | None = None) -> list[QuestionOut]:
+    def _questions(self, known: dict[str, Any], level: Level, fired: list[str]) -> list[QuestionOut]:
         level_if = self._level_if(known, fired)
         found: list[tuple[tuple, QuestionOut]] = []
-        for index, (path, values) in enumerate(self._candidates.items()):
+        for index, (path, values) in enumerate(self.question_values.items()):
             if path in known or (path.startswith("missing.") and known.get("incident.kind") != "missing"):
                 continue
             outcomes = [level_if(path, value) or level for value in values]
@@ -213,24 +210,22 @@ class Decider:
             would = max(raised, key=lambda o: o.rank) if raised else min(changed, key=lambda o: o.rank)
             critical = path in SAFETY_CRITICAL
             key = (0 if raised and critical else 1 if raised else 2, -would.rank if raised else would.rank, index)
-            ask = self.book.questions[path].ask if path in self.book.questions else f"What is {path}?"
-            found.append((key, QuestionOut(fact=path, ask=ask, would_become=would, safety_critical=critical)))
+            found.append((key, QuestionOut(fact=path, ask=self.book.questions[path].ask, would_become=would,
+                                           safety_critical=critical)))
         return [question for _, question in sorted(found, key=lambda item: item[0])]
 
-    def _level_if(self, known: dict[str, Any], fired: list[str] | None):
+    def _level_if(self, known: dict[str, Any], fired: list[str]):
         """``(path, value) -> level`` with that one fact added to ``known`` (None: unchanged).
 
         The what-ifs evaluate the compiled conditions in Python (``whatif.WhatIf``), but only after
         checking that they give exactly the rules the engine fired for ``known``; if they ever
         disagree, every what-if runs the engine instead, as it always could.
         """
-        what_if = self._what_if
-        base = what_if.start(known)
-        if fired is not None and base.fired_ids() == set(fired):
+        base = self._what_if.start(known)
+        if base.fired_ids() == set(fired):
             return base.level
-        if fired is not None:
-            log.warning("what-if evaluation disagrees with the engine; using engine runs (rules %s vs %s)",
-                        sorted(base.fired_ids()), sorted(fired))
+        log.warning("what-if evaluation disagrees with the engine; using engine runs (rules %s vs %s)",
+                    sorted(base.fired_ids()), sorted(fired))
         return lambda path, value: self.level({**known, path: value})
 
 

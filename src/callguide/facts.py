@@ -129,13 +129,6 @@ class Incident(_Strict):
                 for section in type(self).model_fields
                 for name, value in getattr(self, section).__dict__.items() if value is not None}
 
-    def with_fact(self, path: str, value: Any) -> "Incident":
-        """A copy with one fact set (used to ask "what if we knew this?")."""
-        data = self.model_dump(mode="json")
-        section, name = path.split(".", 1)
-        data[section][name] = value
-        return Incident.model_validate(data)
-
 
 def fact_paths() -> dict[str, Any]:
     """Every leaf fact the contract defines, mapped to its pydantic field info."""

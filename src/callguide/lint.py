@@ -31,7 +31,7 @@ def _can_fire(rule: Rule, decider: Decider) -> bool:
     if base is None:
         return False
     tries = [base] + [{**base, path: value}
-                      for path, values in decider._candidates.items() if path not in base
+                      for path, values in decider.question_values.items() if path not in base
                       for value in values]
     for known in tries:
         if _fires(rule, known, decider):

@@ -310,6 +310,10 @@ def _check_references(book: Rulebook) -> None:
         for action in rule.then.actions:
             if action_ids.setdefault(action.id, action.what) != action.what:
                 raise RulebookError(f"{where}: action id '{action.id}' is used for two different actions")
+        for path, _ in iter_conditions(rule.when):
+            # Any fact a rule reads may be asked for, so it needs words a person understands.
+            if path in fact_paths() and path != "incident.kind" and path not in book.questions:
+                raise RulebookError(f"{where}: reads {path}, which has no question in questions.yaml")
 
 
 def _placeholders(text: str) -> list[str]:
