@@ -210,3 +210,20 @@ def test_every_kind_gives_a_complete_check(decider):
         check = _check(decider, body)
         assert check.say_to_caller and check.rationale
         assert check.police_response.source
+
+
+def test_words_for_report_later_are_not_the_no_police_words(decider):
+    later = _check(decider, {"incident": {"kind": "other"}})
+    home = _check(decider, {"setting": {"location": "in_placement"},
+                            "incident": {"kind": "criminal_damage", "damage_value_gbp": 30, "child_calm_now": True}})
+    assert later.recommendation is Level.report_later and home.recommendation is Level.no_police
+    assert "registered manager decides next working day" in " ".join(later.say_to_caller)
+    assert "the way a parent would handle it" not in " ".join(later.say_to_caller)
+    assert "the way a parent would handle it" in " ".join(home.say_to_caller)
+
+
+def test_a_caller_who_spoke_to_the_manager_is_not_asked_to_again(decider):
+    said = _check(decider, {"incident": {"kind": "other"}, "response_so_far": {"manager_consulted": True}})
+    not_said = _check(decider, {"incident": {"kind": "other"}})
+    assert not any("manager on call" in words for words in said.say_to_caller)
+    assert any("manager on call" in words for words in not_said.say_to_caller)

@@ -171,7 +171,7 @@ def check_call(request: CallCheckRequest | dict[str, Any], decider: Decider) -> 
         thrive=thrive(known, level, decision, steps, response),
         home_steps=steps,
         questions=questions,
-        say_to_caller=words_for_caller(response, decision, steps, questions),
+        say_to_caller=words_for_caller(response, decision, steps, questions, known),
         rationale=decision.rationale,
         rulebook=decision.rulebook,
     )
@@ -382,7 +382,7 @@ def thrive(known: dict[str, Any], level: Level, decision: Decision, steps: list[
 
 
 def words_for_caller(response: PoliceResponse, decision: Decision, steps: list[HomeStep],
-                     questions: list[HandlerQuestion]) -> list[str]:
+                     questions: list[HandlerQuestion], known: dict[str, Any]) -> list[str]:
     """Plain, non-judgmental words for the caller, about a child, never an 'offender'."""
     words = ["Thank you for calling, and for checking with us."]
     if response.kind == "emergency_attendance":
@@ -403,10 +403,16 @@ def words_for_caller(response: PoliceResponse, decision: Decision, steps: list[H
                   "If anyone is in immediate danger at any point, ring 999."]
     else:
         because = next((r.because for r in decision.rationale if r.role == "decisive"), "")
-        words += ["From what you've told me, the guidance that the police and care providers in Northamptonshire "
-                  "agreed says this is best handled by the home, the way a parent would handle it."
-                  + (f" {because}" if because else ""),
-                  "Please talk it through with your manager on call, and record it in the young person's file.",
+        later = decision.recommendation is Level.report_later
+        guidance = ("From what you've told me, the guidance that the police and care providers in Northamptonshire "
+                    "agreed says there is no need for the police now: keep everyone safe, and the registered "
+                    "manager decides next working day whether it should be reported." if later else
+                    "From what you've told me, the guidance that the police and care providers in Northamptonshire "
+                    "agreed says this is best handled by the home, the way a parent would handle it.")
+        consulted = known.get("response_so_far.manager_consulted") is True
+        words += [guidance + (f" {because}" if because else ""),
+                  ("Please record it in the young person's file." if consulted else
+                   "Please talk it through with your manager on call, and record it in the young person's file."),
                   "Our neighbourhood team will be in touch with the home to help think about what might prevent "
                   "this happening again.",
                   "If anyone is in immediate danger at any point, ring 999 straight away."]
