@@ -250,6 +250,19 @@ def test_broken_scenario_library_is_503_and_decisions_still_work(decider, tmp_pa
         assert client.post("/v1/decisions", json={"incident": {"kind": "other"}}).status_code == 200
 
 
+def test_a_broken_scenario_library_is_read_once_not_per_request(decider, tmp_path, monkeypatch):
+    from callguide import scenarios
+
+    (tmp_path / "broken.yaml").write_text("id: Not A Valid Id\n")
+    reads = []
+    real = scenarios.load_scenarios
+    monkeypatch.setattr(scenarios, "load_scenarios", lambda directory=None: reads.append(1) or real(directory))
+    with TestClient(create_app(decider, scenarios_dir=tmp_path)) as client:
+        statuses = [client.get("/v1/scenarios").status_code for _ in range(3)]
+    assert statuses == [503, 503, 503]
+    assert len(reads) == 1
+
+
 # -- logs ---------------------------------------------------------------------------------------
 def test_logs_carry_rule_ids_not_facts(client, caplog):
     facts = {"person": {"age": 17}, "incident": {"kind": "criminal_damage", "damage_value_gbp": 4321.5},

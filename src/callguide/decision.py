@@ -244,11 +244,12 @@ class _FactFormatter(string.Formatter):
 
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
         if field_name.startswith("param."):
-            return _plain(self.book.parameters[field_name[6:]].value), field_name
-        return _plain(self.known.get(field_name, "unknown")), field_name
+            return plain(self.book.parameters[field_name[6:]].value), field_name
+        return plain(self.known.get(field_name, "unknown")), field_name
 
 
-def _plain(value: Any) -> str:
+def plain(value: Any) -> str:
+    """A fact or parameter value as a person reads it (40.0 -> "40", criminal_damage -> "criminal damage")."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer():

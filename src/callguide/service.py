@@ -37,7 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .callcheck import CallCheck, CallCheckRequest, check_call
-from .decision import Decider, Decision
+from .decision import Decider, Decision, plain
 from .facts import Incident, Level, describe_error
 from .rulebook import Rule, Rulebook
 from .records import Recording, Records, install_records, recording_dependency  # decision records (issue 6)
@@ -191,8 +191,7 @@ class _Template(string.Formatter):
 
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
         if field_name.startswith("param.") and field_name[6:] in self.book.parameters:
-            value = self.book.parameters[field_name[6:]].value
-            return (f"{int(value):,}" if float(value).is_integer() else f"{value:,}"), field_name
+            return plain(self.book.parameters[field_name[6:]].value), field_name
         return "{" + field_name + "}", field_name
 
 
@@ -291,16 +290,19 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
         return response
 
     @router.post("/v1/call-checks", response_model=CallCheck, responses=_422)
-    def call_check(request: CallCheckRequest,
-                   recording: Recording | None = Depends(recording_dependency(records, "call_check"))) -> Response:
+    async def call_check(request: CallCheckRequest,
+                         recording: Recording | None = Depends(recording_dependency(records, "call_check"))) -> Response:
         """For Force Control Room call handlers: is involving the police consistent with the guidance,
         which police response it points to, a THRIVE summary, the questions to ask and words to say."""
+        # On the event loop like /v1/decisions: the JSON endpoints never wait there for the engine's
+        # lock held by a threadpool request of their own kind (the HTML pages still decide in the
+        # threadpool; a decision holds the lock for under a millisecond).
         check = check_call(request, decider)
         log.info("call-check %s response=%s rules=%s", check.recommendation.value, check.police_response.kind,
                  ",".join(reason.rule for reason in check.rationale))
         response = _json(check, exclude_none=False)  # null says "not said", which matters here
         if recording:
-            recording.save(request, check, response)
+            await run_in_threadpool(recording.save, request, check, response)  # database I/O
         return response
 
     return router
@@ -336,15 +338,17 @@ def scenarios_router(directory: Path | None = None) -> APIRouter:
     lock = threading.Lock()
 
     def load() -> dict[str, Any]:
-        with lock:
-            if "by_id" not in cache:
+        with lock:  # loaded once, broken or not: a broken library is not re-read on every request
+            if not cache:
                 try:
                     cache["by_id"] = {s.id: s for s in library.load_scenarios(directory)}
                 except library.ScenarioError as exc:
                     log.error("scenario library cannot be loaded: %d problems", len(exc.problems))
-                    raise HTTPException(503, detail=[{"field": "(scenarios)", "message": problem}
-                                                     for problem in exc.problems]) from None
-            return cache["by_id"]
+                    cache["problems"] = exc.problems
+        if "problems" in cache:
+            raise HTTPException(503, detail=[{"field": "(scenarios)", "message": problem}
+                                             for problem in cache["problems"]])
+        return cache["by_id"]
 
     @router.get("/v1/scenarios", response_model=ScenarioList)
     def list_scenarios(audience: str | None = None) -> Response:
