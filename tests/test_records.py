@@ -184,6 +184,19 @@ def test_recording_needs_a_staff_key(http, keys):
                      headers=auth(keys["staff"][:-2] + "xx")).status_code == 401
 
 
+def test_the_recording_check_is_async_and_authenticates_once(server, http, keys, monkeypatch):
+    import inspect
+
+    assert inspect.iscoroutinefunction(server.records.recording("decision"))  # no threadpool hop
+    calls = []
+    real = server.records.keys.authenticate
+    monkeypatch.setattr(server.records.keys, "authenticate", lambda key: calls.append(key) or real(key))
+    http.post("/v1/decisions", json=NO_POLICE)
+    assert calls == []  # no key, no record=true: no database
+    record(http, keys["staff"], NO_POLICE, fresh("P"))
+    assert calls == [keys["staff"]]
+
+
 def test_a_recorded_decision_keeps_facts_answer_rules_and_references(server, http, keys, decider):
     placement, child = fresh("P"), fresh("C")
     r = http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE,

@@ -124,9 +124,8 @@ class KeyStore:
                 self._verified[key_id] = fingerprint
         return Principal(key_id=key_id, role=role)
 
-    def principal(self, request: Request) -> Principal | None:
-        """The caller, None when no key was sent; 401 when a key was sent but is not valid."""
-        key = presented_key(request)
+    def principal_for(self, key: str | None) -> Principal | None:
+        """The holder of ``key``, None when no key was sent; 401 when the key is not valid."""
         if key is None:
             return None
         principal = self.authenticate(key)
@@ -134,14 +133,22 @@ class KeyStore:
             raise unauthorised("the API key is not valid")
         return principal
 
+    def principal(self, request: Request) -> Principal | None:
+        """The caller, None when no key was sent; 401 when a key was sent but is not valid."""
+        return self.principal_for(presented_key(request))
+
     def require(self, request: Request, *roles: str) -> Principal:
-        principal = self.principal(request)
-        if principal is None:
-            raise unauthorised("an API key is needed")
-        if principal.role not in roles:
-            raise HTTPException(status_code=403, detail=[{
-                "field": "authorization", "message": f"this needs a key with role {' or '.join(roles)}"}])
-        return principal
+        return permit(self.principal(request), *roles)
+
+
+def permit(principal: Principal | None, *roles: str) -> Principal:
+    """``principal`` if its role is one of ``roles``; 401 without a key, 403 with another role."""
+    if principal is None:
+        raise unauthorised("an API key is needed")
+    if principal.role not in roles:
+        raise HTTPException(status_code=403, detail=[{
+            "field": "authorization", "message": f"this needs a key with role {' or '.join(roles)}"}])
+    return principal
 
 
 def unauthorised(detail: str) -> HTTPException:

@@ -8,8 +8,9 @@ from typing import Any, Callable
 
 from fastapi import FastAPI, Header, Query, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from .auth import KeyStore, Principal
+from .auth import KeyStore, Principal, permit, presented_key
 from .config import Settings
 from .db import Database
 from .store import REF_PATTERN, RecordStore, References
@@ -41,7 +42,7 @@ class Records:
         401 when a key is sent but is not valid, or recording is asked for without a key;
         403 when the key's role is not ``staff``; otherwise a :class:`Recording` or None."""
 
-        def dependency(
+        async def dependency(
             request: Request,
             record: bool | None = Query(None, description=RECORD_HELP),
             placement_ref: str | None = Header(None, alias="Callguide-Placement-Ref", pattern=REF_PATTERN,
@@ -49,12 +50,17 @@ class Records:
             child_ref: str | None = Header(None, alias="Callguide-Child-Ref", pattern=REF_PATTERN,
                                            description="Pseudonymous child reference (recorded)."),
         ) -> Recording | None:
-            principal = self.keys.principal(request)
+            # async, so that the open decision endpoint (which runs on the event loop) takes no
+            # thread hop for it: without a key and without record=true there is nothing to do.
+            key = presented_key(request)
+            if key is None and not record:
+                return None
+            principal = None if key is None else await run_in_threadpool(self.keys.principal_for, key)
             wanted = record if record is not None else (
                 self.settings.record_by_default and principal is not None and principal.role == "staff")
             if not wanted:
                 return None
-            principal = self.keys.require(request, "staff")
+            principal = permit(principal, "staff")
             return Recording(self, kind, principal, References(placement_ref=placement_ref, child_ref=child_ref))
 
         return dependency
@@ -108,8 +114,12 @@ def _value(level: Any) -> str:
 def recording_dependency(records: Records | None, kind: str) -> Callable[..., Recording | None]:
     """The dependency for a route that can record; records nothing when records are not installed."""
     if records is None:
-        return lambda: None
+        return _no_recording
     return records.recording(kind)
+
+
+async def _no_recording() -> None:
+    return None
 
 
 def install_records(app: FastAPI, decider: Any = None, settings: Settings | None = None) -> Records:
