@@ -297,6 +297,52 @@ def test_call_check_updates_live_and_works_as_a_form(browser, base_url, page):
     nojs.close()
 
 
+def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
+    """An answer the service refuses (age 30 gives a 422) marks the check as not updated; a later
+    change of "immediate risk" must not leave the old, milder advice on screen."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/call-check")
+    result = page.locator("#call-check-result")
+    panel = page.locator("#cc-panel")
+
+    def updates() -> int:
+        return int(result.get_attribute("data-updates") or 0)
+
+    def wait_past(count: int) -> None:
+        page.wait_for_function(
+            f"Number(document.querySelector('#call-check-result').dataset.updates || 0) > {count}")
+
+    page.get_by_label("What happened").select_option("criminal_damage")
+    page.get_by_label("Cost of damage (£)").fill("40")
+    page.get_by_label("Where it happened").select_option("in_placement")
+    page.get_by_label("Weapon").select_option("none")
+    page.get_by_label("Injury").select_option("none")
+    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
+    assert "Advice and signposting" in panel.inner_text()
+
+    before = updates()
+    page.get_by_label("Age", exact=True).fill("30")
+    page.wait_for_function("document.querySelector('#cc-panel').dataset.state === 'not-updated'")
+    wait_past(before)
+    assert panel.get_attribute("data-recommendation") is None
+    assert "Not updated" in panel.inner_text() and "press Update the check" in panel.inner_text()
+    assert "Advice and signposting" not in result.inner_text()
+    assert "Not updated" in page.locator("#call-check-live").inner_text()
+
+    before = updates()
+    page.get_by_label("Anyone at immediate risk of death or serious harm").select_option("yes")
+    wait_past(before)  # the request for "risk = yes" has come back (and failed: the age is still 30)
+    assert panel.get_attribute("data-recommendation") is None
+    assert panel.get_attribute("data-state") == "not-updated"
+    assert "Advice and signposting" not in result.inner_text()
+
+    page.get_by_label("Age", exact=True).fill("15")
+    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'call_999'")
+    assert "Emergency attendance" in panel.inner_text()
+    assert panel.get_attribute("data-state") is None
+    check_a11y(page)
+
+
 # -- Walkthrough ------------------------------------------------------------------------------
 def test_walkthrough_reveals_steps_and_shows_changes(page):
     page.set_viewport_size({"width": 1366, "height": 900})

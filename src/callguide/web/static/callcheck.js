@@ -12,13 +12,13 @@
   var counter = 0;
 
   function body() {
-    var data = {}, kindGiven = false;
+    var data = {}, kindGiven = false, invalid = false;
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.name.indexOf(".") < 0 || el.value.trim() === "") return;
       var parts = el.name.split("."), raw = el.value.trim(), value;
       if (numbers[el.name]) {
         value = Number(raw.replace(/[,£]/g, ""));
-        if (!isFinite(value)) return;
+        if (!isFinite(value)) { invalid = true; return; }
       } else if (raw === "yes" || raw === "no") {
         value = raw === "yes";
       } else {
@@ -30,7 +30,7 @@
     data.incident = data.incident || {};
     if (!kindGiven) data.incident.kind = "other";
     if (data.incident.kind !== "missing") delete data.missing;
-    return { data: data, kindGiven: kindGiven };
+    return { data: data, kindGiven: kindGiven, invalid: invalid };
   }
 
   function el(tag, cls, text) {
@@ -112,9 +112,30 @@
     result.setAttribute("data-updates", String(++counter));
   }
 
+  // A request that fails (an answer out of range, the service unreachable) must not leave the
+  // last check on screen as if it were current: it could be milder than the answers now say.
+  var NOT_UPDATED = "Not updated \u2013 check the answers and press Update the check";
+  function notUpdated() {
+    var keep = [document.getElementById("result-heading"), live];
+    result.textContent = "";
+    keep.forEach(function (n) { result.appendChild(n); });
+    var panel = el("div", "govuk-panel cg-panel--not-updated govuk-!-padding-4");
+    panel.id = "cc-panel";
+    panel.setAttribute("data-state", "not-updated");
+    var title = el("p", "govuk-panel__title govuk-!-font-size-27", "Not updated");
+    title.id = "cc-response";
+    var head = el("div", "govuk-panel__body govuk-!-font-size-19", NOT_UPDATED + ".");
+    head.id = "cc-headline";
+    panel.appendChild(title); panel.appendChild(head);
+    result.appendChild(panel);
+    live.textContent = NOT_UPDATED + ".";
+    result.setAttribute("data-updates", String(++counter));
+  }
+
   var latest = 0;
   function update() {
     var b = body(), mine = ++latest;
+    if (b.invalid) { notUpdated(); return; }
     fetch("/v1/call-checks", {
       method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" },
       body: JSON.stringify(b.data)
@@ -122,7 +143,7 @@
       if (!response.ok) throw new Error("call check " + response.status);
       return response.json();
     }).then(function (check) { if (mine === latest) render(check, b.kindGiven); })
-      .catch(function () { /* leave the last check; the Update button still posts the form */ });
+      .catch(function () { if (mine === latest) notUpdated(); });
   }
 
   form.addEventListener("change", update);
