@@ -43,3 +43,22 @@ def test_bad_number_is_an_error_not_a_guess(client):
         "incident.kind": "criminal_damage"})
     assert response.status_code == 400
     assert "There is a problem" in response.text and "must be a number" in response.text
+
+
+def test_hand_edited_numbers_are_dropped_before_the_rules_see_them(client):
+    # An age out of range or a damage value that is not a number never reaches the rules: the
+    # answer is dropped by read_state and asked again, and the other answers are kept.
+    response = client.get("/should-i-call/check?incident.risk_to_life=no&incident.kind=criminal_damage"
+                          "&person.age=30&incident.weapon=bladed&incident.damage_value_gbp=lots")
+    assert response.status_code == 200
+    assert "incident.weapon=bladed" in str(response.url)
+    assert "person.age" not in str(response.url) and "damage_value" not in str(response.url)
+
+
+def test_incident_keeps_every_answer(decider):
+    state = flow.read_state([("incident.risk_to_life", "no"), ("incident.kind", "assault"),
+                             ("incident.weapon", "bladed"), ("incident.injury", "serious"),
+                             ("incident.in_progress", "yes"), ("incident.damage_value_gbp", "12.5")], decider)
+    facts = flow.incident(state)
+    assert facts.incident.weapon == "bladed" and facts.incident.injury == "serious"
+    assert facts.incident.in_progress is True

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
 from ..decision import Decider, Decision
-from ..facts import Incident, InvalidFacts, Level, allowed_values, fact_paths, parse_incident
+from ..facts import Incident, Level, allowed_values, fact_paths, parse_incident
 
 UNKNOWN = "unknown"
 DANGER = "incident.risk_to_life"
@@ -267,19 +267,16 @@ def query(state: Mapping[str, Any], **extra: str) -> str:
 
 
 def incident(state: Mapping[str, Any]) -> Incident:
+    """The facts for the rules. ``read_state`` has already checked every answer, so an
+    ``InvalidFacts`` here is a bug and is raised, never papered over by dropping answers."""
     data: dict[str, dict[str, Any]] = {}
     for path, value in state.items():
         if value == UNKNOWN:
             continue
         section, name = path.split(".", 1)
-        if path in ("incident.damage_value_gbp", "missing.hours_absent"):
-            value = float(value)
         data.setdefault(section, {})[name] = value
     data.setdefault("incident", {}).setdefault("kind", "other")
-    try:
-        return parse_incident(data)
-    except InvalidFacts:  # a hand-edited address; start again from what happened
-        return parse_incident({"incident": {"kind": data["incident"]["kind"]}})
+    return parse_incident(data)
 
 
 def needs_999(state: Mapping[str, Any]) -> bool:
