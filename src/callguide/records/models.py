@@ -72,7 +72,7 @@ class ApiKey(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # public part of the key
     role: Mapped[str] = mapped_column(String(16))
     label: Mapped[str | None] = mapped_column(String(80))
-    secret_hash: Mapped[str] = mapped_column(String(200))           # scrypt$n$r$p$salt$hash
+    secret_hash: Mapped[str] = mapped_column(String(200))           # sha256 of the secret, hex
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
