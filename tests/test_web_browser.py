@@ -183,7 +183,9 @@ def test_missing_answer_shows_error_summary_and_keeps_focus_path(page):
 def _low_value_damage_to_check(page) -> None:
     page.goto("/should-i-call/question")
     answer(page, "No")
-    assert heading(page) == "What happened?" or page.locator("legend").count()
+    assert heading(page) == "What happened?"
+    assert page.locator("input[name=fact]").get_attribute("value") == "incident.kind"
+    assert page.locator("legend h1").inner_text().strip() == "What happened?"  # the heading labels the radios
     answer(page, "Damage to property")
     answers = {
         "incident.weapon": "No weapon", "incident.injury": "No one was hurt",
