@@ -153,3 +153,21 @@ def test_interactive_walkthrough_can_be_stopped_early():
     finally:
         code = term.close()
     assert code == 0 and "--- Step 2 of 3 ---" not in term.seen
+
+
+def test_a_fact_that_becomes_unknown_is_shown_in_both_the_terminal_and_the_handout(decider):
+    from callguide.scenarios import parse_scenario
+    from callguide.walkthrough import render_markdown, render_step
+
+    scenario = parse_scenario({
+        "id": "injury-unsure", "title": "Not sure about the injury", "audience": ["childrens_home_staff"],
+        "learning_points": [{"point": "Unknown is not the same as none.", "source": "Protocol §8.1"}],
+        "steps": [
+            {"reveal": "A push; a scratch.", "facts": {"incident": {"kind": "assault", "injury": "minor"}},
+             "expect": {"recommendation": "report_later"}},
+            {"reveal": "Nobody is sure about the scratch now.", "facts": {"incident": {"injury": None}},
+             "expect": {"recommendation": "report_later"}},
+        ]})
+    views = build(decider, scenario)
+    assert "incident.injury: unknown  (was minor)" in render_step(views[1], 2)
+    assert "| `incident.injury` | unknown **(was minor)** |" in render_markdown(scenario, views)

@@ -205,7 +205,7 @@ def scenarios_check(files: tuple[str, ...]) -> None:
             for problem in exc.problems:
                 click.echo(f"{file}: {problem.split(': ', 1)[1] if problem.startswith(Path(file).name + ': ') else problem}")
             continue
-        problems = [p.split(": ", 1)[1] for p in check_against_rulebook(scenario, decider.book)]
+        problems = check_against_rulebook(scenario, decider.book)
         if not problems:
             problems = run_scenario(decider, scenario).failures
         if problems:

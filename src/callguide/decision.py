@@ -229,6 +229,14 @@ class Decider:
         return lambda path, value: self.level({**known, path: value})
 
 
+def applied_rules(decision: Decision, book: Rulebook) -> list[str]:
+    """The ids of the rules that applied, in rulebook order (the decision must be made with explain)."""
+    if decision.considered is None:
+        raise ValueError("applied_rules needs a decision made with explain=True")
+    not_applied = {c.rule for c in decision.considered}
+    return [rule.id for rule in book.rules if rule.id not in not_applied]
+
+
 def _also_applies(rule: Rule, level: Level) -> bool:
     """Worth listing after the decisive rules: it points the same way, or it adds a finding."""
     if rule.then.recommend is not None:

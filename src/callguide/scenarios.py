@@ -8,7 +8,7 @@ adds or changes facts (cumulatively: a step's ``facts`` are merged onto the prev
 Public API (also used by the HTTP service):
 
 - :func:`default_scenarios_dir` and :func:`load_scenarios` (validated :class:`Scenario` models);
-- :func:`load_scenario_file` and :func:`check_scenario_file` for one trainer's file;
+- :func:`load_scenario_file` and :func:`check_against_rulebook` for one trainer's file;
 - :func:`run_scenario` (``Decider`` + ``Scenario`` -> :class:`ScenarioResult`).
 """
 
@@ -22,7 +22,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .datafiles import data_dir
-from .facts import InvalidFacts, Incident, Level, parse_incident
+from .decision import applied_rules
+from .facts import InvalidFacts, Level, parse_incident
 from .rulebook import RULE_ID, Rulebook
 
 Audience = Literal[
@@ -95,13 +96,6 @@ class Scenario(_Data):
             raise ValueError("; ".join(problems))
         return self
 
-    def facts_at(self, index: int) -> dict[str, Any]:
-        """The facts known after step ``index`` (0-based), with unknowns dropped."""
-        return cumulative_facts(self.steps)[index]
-
-    def incidents(self) -> list[Incident]:
-        """The incident as known after each step."""
-        return [parse_incident(facts) for facts in cumulative_facts(self.steps)]
 
 
 def step_name(index: int) -> str:
@@ -232,16 +226,15 @@ def check_against_rulebook(scenario: Scenario, book: Rulebook) -> list[str]:
     """Rule and action ids a scenario names that the rulebook does not have."""
     action_ids = {action.id for rule in book.rules for action in rule.then.actions}
     problems: list[str] = []
-    prefix = f"{scenario.file}: " if scenario.file else ""
     for index, step in enumerate(scenario.steps):
         for field in ("rules", "not_rules", "decisive"):
             for rule_id in getattr(step.expect, field):
                 if rule_id not in book.by_id:
-                    problems.append(f"{prefix}{step_name(index)}: expect.{field}: no rule '{rule_id}' "
+                    problems.append(f"{step_name(index)}: expect.{field}: no rule '{rule_id}' "
                                     "in the rulebook (see `callguide rules list`)")
         for action_id in step.expect.actions:
             if action_id not in action_ids:
-                problems.append(f"{prefix}{step_name(index)}: expect.actions: no action '{action_id}' "
+                problems.append(f"{step_name(index)}: expect.actions: no action '{action_id}' "
                                 "in the rulebook")
     return problems
 
@@ -290,8 +283,7 @@ def run_scenario(decider: Any, scenario: Scenario) -> ScenarioResult:
     unknown_ids = check_against_rulebook(scenario, book)
     for index, (step, facts) in enumerate(zip(scenario.steps, cumulative_facts(scenario.steps))):
         decision = decider.decide(facts, explain=True)
-        not_fired = {c.rule for c in decision.considered or []}
-        fired = [rule.id for rule in book.rules if rule.id not in not_fired]
+        fired = applied_rules(decision, book)
         decisive = [reason.rule for reason in decision.rationale if reason.role == "decisive"]
         actions = [action.id for action in decision.actions]
         expect = step.expect
@@ -309,7 +301,7 @@ def run_scenario(decider: Any, scenario: Scenario) -> ScenarioResult:
             recommendation=decision.recommendation, headline=decision.headline, fired=fired,
             decisive=decisive, actions=actions, problems=problems))
     return ScenarioResult(id=scenario.id, title=scenario.title, steps=results,
-                          problems=[p.split(": ", 1)[1] if scenario.file else p for p in unknown_ids])
+                          problems=unknown_ids)
 
 
 def coverage(results: list[ScenarioResult], book: Rulebook) -> dict[str, list[str]]:

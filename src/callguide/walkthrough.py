@@ -11,20 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .decision import Decider, Decision
-from .facts import Level
+from .decision import Decider, Decision, applied_rules
+from .facts import Level, parse_incident
 from .rulebook import Rule, iter_conditions, reads_outcome
 from .scenarios import Scenario, cumulative_facts
-from .text import LABELS
+from .text import LABELS, WOULD_BECOME as WORDS
 
 MAX_QUESTIONS = 3  # the most urgent; a group discusses a few, not every what-if
-
-WORDS: dict[Level, str] = {
-    Level.call_999: "call 999",
-    Level.call_101: "call 101",
-    Level.report_later: "report later",
-    Level.no_police: "no police",
-}
 
 
 @dataclass
@@ -51,10 +44,18 @@ class StepView:
     def level(self) -> Level:
         return self.decision.recommendation
 
-
-def _flat(facts: dict[str, Any]) -> dict[str, Any]:
-    return {f"{section}.{name}": value for section, values in facts.items()
-            for name, value in (values or {}).items() if value is not None}
+    def fact_rows(self) -> list[tuple[str, str, str]]:
+        """(fact, value, what changed) for the facts so far, then those that became unknown."""
+        rows = []
+        for path, value in self.facts.items():
+            mark = ""
+            if path in self.new_facts:
+                before = self.new_facts[path][0]
+                mark = "new" if before is None else f"was {_show(before)}"
+            rows.append((path, _show(value), mark))
+        rows += [(path, "unknown", f"was {_show(before)}")
+                 for path, (before, after) in self.new_facts.items() if after is None]
+        return rows
 
 
 def _show(value: Any) -> str:
@@ -112,10 +113,10 @@ def build(decider: Decider, scenario: Scenario) -> list[StepView]:
     fired_before: list[str] = []
     previous: Level | None = None
     for index, (step, facts) in enumerate(zip(scenario.steps, cumulative_facts(scenario.steps))):
-        decision = decider.decide(facts, explain=True)
-        not_fired = {c.rule for c in decision.considered or []}
-        fired = [rule.id for rule in book.rules if rule.id not in not_fired]
-        known = _flat(facts)
+        incident = parse_incident(facts)
+        decision = decider.decide(incident, explain=True)
+        fired = applied_rules(decision, book)
+        known = incident.known()
         changed = {path: (before.get(path), known.get(path))
                    for path in list(before) + [p for p in known if p not in before]
                    if before.get(path) != known.get(path)}
@@ -152,15 +153,7 @@ def render_intro(scenario: Scenario) -> str:
 def render_step(view: StepView, total: int) -> str:
     d = view.decision
     lines = [f"--- Step {view.number} of {total} ---", view.reveal.strip(), "", "Facts so far:"]
-    for path, value in view.facts.items():
-        mark = ""
-        if path in view.new_facts:
-            mark = "  (new)" if view.new_facts[path][0] is None else \
-                f"  (was {_show(view.new_facts[path][0])})"
-        lines.append(f"  {path}: {_show(value)}{mark}")
-    gone = [path for path, (_, after) in view.new_facts.items() if after is None]
-    for path in gone:
-        lines.append(f"  {path}: unknown  (was {_show(view.new_facts[path][0])})")
+    lines += [f"  {path}: {value}" + (f"  ({mark})" if mark else "") for path, value, mark in view.fact_rows()]
     change = ""
     if view.previous is not None and view.previous != view.level:
         change = f"  (was {WORDS[view.previous]})"
@@ -234,10 +227,8 @@ def render_markdown(scenario: Scenario, views: list[StepView]) -> str:
     for view in views:
         d = view.decision
         lines += ["", f"## Step {view.number}: {_md(view.reveal)}", "", "| fact | value |", "|---|---|"]
-        for path, value in view.facts.items():
-            mark = " **(new)**" if path in view.new_facts and view.new_facts[path][0] is None else (
-                f" **(was {_show(view.new_facts[path][0])})**" if path in view.new_facts else "")
-            lines.append(f"| `{path}` | {_md(_show(value))}{mark} |")
+        lines += [f"| `{path}` | {_md(value)}" + (f" **({_md(mark)})**" if mark else "") + " |"
+                  for path, value, mark in view.fact_rows()]
         change = f" (was {WORDS[view.previous]})" if view.previous not in (None, view.level) else ""
         lines += ["", f"**Recommendation: {LABELS[view.level]}**{change}", "", _md(d.headline), "", "Why:", ""]
         lines += [f"- {_md(r.because)} *({_md(r.source)})*" for r in d.rationale]
