@@ -181,8 +181,10 @@ def test_recording_needs_a_staff_key(http, keys):
         assert r.status_code == 403, role
     bad = http.post("/v1/decisions", json=NO_POLICE, headers=auth("cgk_000000000000_not-a-real-secret"))
     assert bad.status_code == 401
+    staff = keys["staff"]
+    wrong = staff[:-1] + ("A" if staff[-1] != "A" else "B")  # always differs from the real key
     assert http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE,
-                     headers=auth(keys["staff"][:-2] + "xx")).status_code == 401
+                     headers=auth(wrong)).status_code == 401
 
 
 def test_the_recording_check_is_async_and_authenticates_once(server, http, keys, monkeypatch):
@@ -218,6 +220,19 @@ def test_a_recorded_decision_keeps_facts_answer_rules_and_references(server, htt
     assert body["rulebook"] == decision["rulebook"]
     assert (body["placement_ref"], body["child_ref"], body["kind"]) == (placement, child, "decision")
     assert body["police_called"] is None and body["outcome"] is None
+
+
+def test_advice_is_still_given_when_storage_fails(server, http, keys, monkeypatch):
+    def broken(**_):
+        raise RuntimeError("the database is down")
+
+    monkeypatch.setattr(server.records.store, "save", broken)
+    r = http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE,
+                  headers=auth(keys["staff"]) | refs(fresh("P"), fresh("C")))
+    assert r.status_code == 200
+    assert r.json()["recommendation"] == "no_police"
+    assert r.headers["Callguide-Record-Status"] == "failed"
+    assert "Callguide-Record-Id" not in r.headers and "Location" not in r.headers
 
 
 def test_call_checks_can_be_recorded_too(server, http, keys):
