@@ -109,10 +109,14 @@ def migrated(request, tmp_path):
 
 
 def test_migrations_build_exactly_the_models(migrated):
-    with migrated.db.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    def differences():
+        with migrated.db.engine.connect() as conn:
+            return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+
+    assert differences() == []
     migrated.db._ready = False
     migrated.db.ready()  # running them again (another worker starting) changes nothing
+    assert differences() == []
 
 
 # -- the command line --------------------------------------------------------------------------------------

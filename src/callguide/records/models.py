@@ -1,5 +1,5 @@
 """The records tables. Alembic migrations in ``migrations/`` create them; keep both in step
-(``tests/test_records_db.py`` checks that the migrations give exactly this metadata).
+(``tests/test_report.py`` checks that the migrations give exactly this metadata).
 
 Nothing here holds a name or free text: the incident facts are the contract's closed set of
 enums, numbers and booleans, and the references are pseudonymous strings the provider chooses.
