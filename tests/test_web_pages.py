@@ -62,3 +62,48 @@ def test_incident_keeps_every_answer(decider):
     facts = flow.incident(state)
     assert facts.incident.weapon == "bladed" and facts.incident.injury == "serious"
     assert facts.incident.in_progress is True
+
+
+# -- Scenario walkthrough ------------------------------------------------------------------------
+def test_walkthrough_reads_the_apps_scenarios_dir_once_and_builds_each_scenario_once(decider, tmp_path,
+                                                                                  monkeypatch):
+    from pathlib import Path
+
+    from callguide import scenarios, walkthrough
+    from callguide.scenarios import default_scenarios_dir
+
+    source = Path(default_scenarios_dir(), "water-over-staff.yaml")
+    (tmp_path / source.name).write_text(source.read_text())
+    scenario_id = scenarios.load_scenario_file(tmp_path / source.name).id
+    reads, builds = [], []
+    real_load, real_build = scenarios.load_scenarios, walkthrough.build
+    monkeypatch.setattr(scenarios, "load_scenarios", lambda directory=None: reads.append(directory) or real_load(directory))
+    monkeypatch.setattr(walkthrough, "build", lambda d, s: builds.append(s.id) or real_build(d, s))
+    with TestClient(create_app(decider, scenarios_dir=tmp_path)) as client:
+        listing = client.get("/walkthrough")
+        assert listing.status_code == 200 and f'href="/walkthrough/{scenario_id}"' in listing.text
+        for step in (0, 1, 2, 1):
+            assert client.get(f"/walkthrough/{scenario_id}?step={step}").status_code == 200
+    assert reads == [tmp_path]  # the app's directory, read once for five pages
+    assert builds == [scenario_id]
+
+
+def test_a_broken_scenario_library_gives_an_html_page_not_a_500(decider, tmp_path):
+    (tmp_path / "broken.yaml").write_text("id: Not A Valid Id\n")
+    with TestClient(create_app(decider, scenarios_dir=tmp_path)) as client:
+        for url in ("/walkthrough", "/walkthrough/anything"):
+            response = client.get(url)
+            assert response.status_code == 503
+            assert response.headers["content-type"].startswith("text/html")
+            assert "the scenarios cannot be shown" in response.text
+        assert client.get("/should-i-call").status_code == 200
+
+
+@pytest.mark.parametrize("step", ["abc", "-3", "999", "1.5", ""])
+def test_a_bad_walkthrough_step_is_clamped_not_a_json_error(client, step):
+    from callguide.scenarios import load_scenarios
+
+    scenario = load_scenarios()[0]
+    response = client.get(f"/walkthrough/{scenario.id}?step={step}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")

@@ -418,7 +418,7 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
         app.include_router(router)
     from .web import install as install_pages  # web pages (issue 5): HTML routes and /static
 
-    install_pages(app)
+    install_pages(app, scenarios_dir=scenarios_dir)
     _document_problems(app)
     return app
 
