@@ -152,3 +152,16 @@ def test_cli_creates_keys_and_reports(tmp_path):
     erased = runner.invoke(main, ["records", "erase", "--child-ref", "A", "--database-url", url])
     assert "erased 2 records" in erased.output
     assert records.store.count() == 1
+
+
+# -- retention ---------------------------------------------------------------------------------------------
+def test_start_up_purges_once_not_again_at_the_first_record(tmp_path, monkeypatch):
+    records = Records(Settings(database_url=f"sqlite:///{tmp_path / 'p.db'}", retention_days=30))
+    try:
+        records.start()  # migrates and purges
+        purges = []
+        monkeypatch.setattr(records.store, "purge", lambda *a, **k: purges.append(1) or 0)
+        records.store.purge_if_due()
+        assert purges == []  # the start-up purge counts: the next is due in an hour
+    finally:
+        records.db.dispose()

@@ -183,6 +183,8 @@ class RecordStore:
 
     def purge(self, key_id: str = "retention", now: datetime | None = None) -> int:
         """Delete records older than the retention period; 0 days keeps everything."""
+        with self._purge_lock:  # whoever purges (start-up, the CLI, recording) resets the hourly clock
+            self._last_purge = time.monotonic()
         if self.retention_days <= 0:
             return 0
         cutoff = (now or utcnow()) - timedelta(days=self.retention_days)
@@ -199,7 +201,7 @@ class RecordStore:
             now = time.monotonic()
             if now - self._last_purge < PURGE_EVERY_SECONDS:
                 return
-            self._last_purge = now
+            self._last_purge = now  # so that concurrent writers do not all purge
         self.purge()
 
 
