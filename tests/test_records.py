@@ -502,3 +502,10 @@ def test_settings_default_to_a_sqlite_file_under_var(monkeypatch):
     assert not settings.record_by_default and settings.retention_days > 0
     monkeypatch.setenv("CALLGUIDE_DATABASE_URL", "postgresql://u@h/db")
     assert Settings.from_env().database_url == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize("days", ["3y", "-1", "1.5"])
+def test_a_bad_retention_period_is_named_clearly(monkeypatch, days):
+    monkeypatch.setenv("CALLGUIDE_RETENTION_DAYS", days)
+    with pytest.raises(ValueError, match=f"CALLGUIDE_RETENTION_DAYS must be 0 .keep. or a number of days, not '{days}'"):
+        Settings.from_env()

@@ -55,9 +55,12 @@ class Settings:
     @classmethod
     def from_env(cls) -> "Settings":
         days = os.environ.get("CALLGUIDE_RETENTION_DAYS", "").strip()
-        retention = int(days) if days else DEFAULT_RETENTION_DAYS
+        try:
+            retention = int(days) if days else DEFAULT_RETENTION_DAYS
+        except ValueError:
+            retention = -1
         if retention < 0:
-            raise ValueError("CALLGUIDE_RETENTION_DAYS must be 0 (keep) or a number of days")
+            raise ValueError(f"CALLGUIDE_RETENTION_DAYS must be 0 (keep) or a number of days, not {days!r}")
         return cls(
             database_url=normalise_url(os.environ.get("CALLGUIDE_DATABASE_URL") or DEFAULT_DATABASE_URL),
             record_by_default=_flag("CALLGUIDE_RECORD_BY_DEFAULT", False),
