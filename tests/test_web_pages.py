@@ -107,3 +107,28 @@ def test_a_bad_walkthrough_step_is_clamped_not_a_json_error(client, step):
     response = client.get(f"/walkthrough/{scenario.id}?step={step}")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
+
+
+# -- Numbers ----------------------------------------------------------------------------------------
+def test_number_limits_come_from_the_facts_contract():
+    assert flow.number_limits("person.age") == (10, 25, True)  # facts.Age
+    assert flow.number_limits("incident.damage_value_gbp") == (0, 1_000_000, False)
+
+
+@pytest.mark.parametrize("url", ["/should-i-call/question", "/call-check"])
+def test_a_large_number_is_refused_in_plain_figures(client, url):
+    data = {"incident.kind": "criminal_damage", "incident.risk_to_life": "no"}
+    if url == "/call-check":
+        data["incident.damage_value_gbp"] = "2,000,000"
+    else:
+        data.update(fact="incident.damage_value_gbp", answer="2000000")
+    response = client.post(url, data=data)
+    assert response.status_code == 400
+    assert "between 0 and 1,000,000" in response.text and "e+06" not in response.text
+
+
+def test_call_check_form_and_question_pages_parse_numbers_alike(client):
+    response = client.post("/call-check", data={"person.age": "30"})
+    assert response.status_code == 400 and "Age must be between 10 and 25" in response.text
+    response = client.post("/call-check", data={"person.age": "15", "incident.damage_value_gbp": "£1,200"})
+    assert response.status_code == 200

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..facts import allowed_values
-from .flow import KIND_LABELS, NUMBER_RANGES, VALUE_LABELS
+from .flow import KIND_LABELS, VALUE_LABELS, AnswerError, parse_number
 
 
 @dataclass(frozen=True)
@@ -97,18 +97,13 @@ def read(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, An
             continue
         shown[name] = raw
         section, key = name.split(".", 1)
+        value: Any
         if field.number:
-            low, high, whole = NUMBER_RANGES[name]
             try:
-                value: Any = float(raw.replace(",", "").replace("£", ""))
-            except ValueError:
-                errors.append((field.id, f"{field.label} must be a number"))
+                value = parse_number(name, raw, field.label)
+            except AnswerError as exc:
+                errors.append((field.id, str(exc)))
                 continue
-            if not low <= value <= high or (whole and not value.is_integer()):
-                errors.append((field.id, f"{field.label} must be {'a whole number ' if whole else ''}"
-                                         f"between {low:g} and {high:g}"))
-                continue
-            value = int(value) if whole else value
         elif raw in ("yes", "no"):
             value = raw == "yes"
         elif raw in dict(field.options):

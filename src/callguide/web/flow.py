@@ -12,7 +12,9 @@ could still change the answer (``Decision.questions``, most urgent first), one p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
@@ -119,11 +121,10 @@ HINTS: dict[str, str] = {
     "incident.hate_motivated": "For example their race, religion, disability, sexual orientation or gender identity.",
 }
 
-NUMBER_RANGES: dict[str, tuple[float, float, bool]] = {
-    # path: (lowest, highest, whole numbers only)
-    "person.age": (10, 25, True),
-    "incident.damage_value_gbp": (0, 1_000_000, False),
-    "missing.hours_absent": (0, 24 * 365, False),
+# Upper limits the facts contract leaves open, so that a slip of the finger is asked again.
+NUMBER_CEILINGS: dict[str, float] = {
+    "incident.damage_value_gbp": 1_000_000,
+    "missing.hours_absent": 24 * 365,
 }
 
 DEADLINES: dict[str, str] = {
@@ -189,24 +190,48 @@ class AnswerError(ValueError):
     """An answer the page cannot use; the message is shown in the error summary."""
 
 
+@lru_cache(maxsize=None)
+def number_limits(fact: str) -> tuple[float, float | None, bool]:
+    """(lowest, highest or None, whole numbers only) for a number fact: the limits in
+    :mod:`callguide.facts` (``Age`` is 10 to 25, whole), and ``NUMBER_CEILINGS`` where it has none."""
+    schema = Incident.model_json_schema()
+    section, name = fact.split(".", 1)
+    model = schema["properties"][section]["$ref"].rsplit("/", 1)[-1]
+    prop = schema["$defs"][model]["properties"][name]
+    number = next(option for option in prop.get("anyOf", [prop]) if option.get("type") in ("integer", "number"))
+    high = number.get("maximum", NUMBER_CEILINGS.get(fact))
+    return number.get("minimum", 0), high, number["type"] == "integer"
+
+
+def figure(number: float) -> str:
+    """A number as people write it: 1,000,000 (never 1e+06), 2.5."""
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:,}"
+
+
+def parse_number(fact: str, raw: str, label: str | None = None) -> int | float:
+    """A typed number ("1,200", "£40") within the fact's limits; ``AnswerError`` in plain words."""
+    label = label or KEY_LABELS.get(fact, fact)
+    low, high, whole = number_limits(fact)
+    try:
+        number = float(raw.strip().replace(",", "").replace("£", ""))
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise AnswerError(f"{label} must be a number, like {figure(low + 5)}")
+    if whole and not number.is_integer():
+        raise AnswerError(f"{label} must be a whole number")
+    if number < low or (high is not None and number > high):
+        raise AnswerError(f"{label} must be between {figure(low)} and {figure(high)}" if high is not None
+                          else f"{label} must be {figure(low)} or more")
+    return int(number) if whole else number
+
+
 def parse_answer(fact: str, raw: str | None, decider: Decider) -> Any:
     """One submitted answer as the value kept in the state (``UNKNOWN`` for "I don't know")."""
     q = question(fact, decider)
     raw = (raw or "").strip()
     if q.kind == "number":
-        if raw == "":
-            return UNKNOWN
-        low, high, whole = NUMBER_RANGES.get(fact, (0, 1e9, False))
-        cleaned = raw.replace(",", "").replace("\u00a3", "")
-        try:
-            number = float(cleaned)
-        except ValueError:
-            raise AnswerError(f"{KEY_LABELS[fact]} must be a number, like {int(low + 5)}") from None
-        if whole and not number.is_integer():
-            raise AnswerError(f"{KEY_LABELS[fact]} must be a whole number")
-        if not low <= number <= high:
-            raise AnswerError(f"{KEY_LABELS[fact]} must be between {low:g} and {high:g}")
-        return int(number) if whole else number
+        return UNKNOWN if raw == "" else parse_number(fact, raw)
     allowed = [value for value, _ in q.options]
     if raw not in allowed:
         if fact == KIND:
@@ -307,7 +332,7 @@ def answer_label(fact: str, value: Any) -> str:
     if fact == "incident.damage_value_gbp":
         return f"About \u00a3{value:,.0f}"
     if fact == "missing.hours_absent":
-        return f"About {value:g} hours"
+        return f"About {figure(value)} hours"
     if fact == "person.age":
         return f"{value}"
     return VALUE_LABELS.get(fact, {}).get(str(value), str(value).replace("_", " "))
