@@ -410,7 +410,7 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
                             headers=exc.headers)
 
     app.include_router(health_router(decider))
-    records = install_records(app, decider)  # decision records, reports, API keys (issue 6)
+    records = install_records(app)  # decision records, reports, API keys (issue 6)
     app.include_router(decisions_router(decider, records))
     app.include_router(rules_router(decider))
     app.include_router(scenarios_router(scenarios_dir))

@@ -2,7 +2,7 @@
 
 Wiring (``service.create_app``)::
 
-    records = install_records(app, decider)                     # routes, migrations at start-up
+    records = install_records(app)                              # routes, migrations at start-up
     ... recording: Recording | None = Depends(recording_dependency(records, "decision"))
     ... if recording: recording.save(incident, decision, response)
 

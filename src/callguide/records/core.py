@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from fastapi import FastAPI, Header, Query, Request, Response
 from pydantic import BaseModel
@@ -15,6 +15,10 @@ from .config import Settings
 from .db import Database
 from .store import REF_PATTERN, RecordStore, References
 
+if TYPE_CHECKING:
+    from ..callcheck import CallCheck
+    from ..decision import Decision
+
 log = logging.getLogger("callguide.records")
 
 RECORD_HELP = ("Keep a record of this answer for monitoring (needs a staff key). Without it, the "
@@ -24,12 +28,11 @@ RECORD_HELP = ("Keep a record of this answer for monitoring (needs a staff key).
 class Records:
     """Everything issue 6 adds, for one app: settings, the database, keys and the record store."""
 
-    def __init__(self, settings: Settings | None = None, decider: Any = None):
+    def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
         self.db = Database(self.settings)
         self.keys = KeyStore(self.db)
         self.store = RecordStore(self.db, self.settings.retention_days)
-        self.rulebook = decider.book.version if decider is not None else None
 
     def start(self) -> None:
         """Apply migrations and purge records past the retention period."""
@@ -83,19 +86,18 @@ class Recording:
     def __init__(self, records: Records, kind: str, principal: Principal, refs: References):
         self.records, self.kind, self.principal, self.refs = records, kind, principal, refs
 
-    def save(self, facts: BaseModel | dict[str, Any], answer: Any, response: Response) -> str | None:
+    def save(self, facts: BaseModel | dict[str, Any], answer: Decision | CallCheck, response: Response) -> str | None:
         """Store the facts and the answer; sets ``Callguide-Record-Id`` and ``Location`` on success.
 
         Advice is never withheld because storage failed: on a database error the answer still
         goes out, with ``Callguide-Record-Status: failed``."""
         data = facts.model_dump(mode="json", exclude_none=True) if isinstance(facts, BaseModel) else dict(facts)
         data = {section: value for section, value in data.items() if value not in ({}, None)}  # known facts only
-        rationale = list(getattr(answer, "rationale", []) or [])
         try:
             record_id = self.records.store.save(
-                kind=self.kind, facts=data, recommendation=_value(answer.recommendation),
-                rules=[reason.rule for reason in rationale],
-                decisive_rules=[reason.rule for reason in rationale if getattr(reason, "role", None) == "decisive"],
+                kind=self.kind, facts=data, recommendation=answer.recommendation.value,
+                rules=[reason.rule for reason in answer.rationale],
+                decisive_rules=[reason.rule for reason in answer.rationale if reason.role == "decisive"],
                 rulebook=answer.rulebook, refs=self.refs, key_id=self.principal.key_id)
         except Exception as exc:  # noqa: BLE001 - the advice matters more than the record
             log.error("record not saved (%s): %s", self.kind, type(exc).__name__)
@@ -105,10 +107,6 @@ class Recording:
         response.headers["Callguide-Record-Id"] = record_id
         response.headers["Location"] = f"/v1/records/{record_id}"
         return record_id
-
-
-def _value(level: Any) -> str:
-    return getattr(level, "value", level)
 
 
 def recording_dependency(records: Records | None, kind: str) -> Callable[..., Recording | None]:
@@ -122,12 +120,12 @@ async def _no_recording() -> None:
     return None
 
 
-def install_records(app: FastAPI, decider: Any = None, settings: Settings | None = None) -> Records:
+def install_records(app: FastAPI, settings: Settings | None = None) -> Records:
     """Add the records, reports and erasure routes; migrate and purge at start-up."""
     from .api import records_router
     from .logfilter import install_access_log_filter
 
-    records = Records(settings, decider)
+    records = Records(settings)
     app.state.records = records
     app.include_router(records_router(records))
     inner = app.router.lifespan_context

@@ -39,9 +39,6 @@ class OutcomeUpdate(BaseModel):
     outcome: Outcome | None = None
 
 
-OUTCOME_FIELDS = tuple(OutcomeUpdate.model_fields)
-
-
 class RecordOut(BaseModel):
     id: str
     kind: str
