@@ -19,6 +19,7 @@ from callguide.records.config import Settings
 from callguide.records.core import Records
 from callguide.records.models import Base
 from callguide.records.report import MEASURES, monitoring, to_csv, to_text
+from callguide.records.store import REPORT_COLUMNS
 from test_records import postgres_schema
 
 
@@ -28,6 +29,13 @@ def row(recommendation="no_police", child=None, placement="P1", location="in_pla
                            location=location, created_at=datetime(2026, month, 15, tzinfo=timezone.utc),
                            police_called=police_called, suspect=suspect, arrested=arrested, outcome=outcome,
                            decisive_rules=list(decisive))
+
+
+def test_the_report_reads_its_columns_and_not_the_facts():
+    names = {column.key for column in REPORT_COLUMNS}
+    assert "facts" not in names
+    read = set(vars(row()))
+    assert read == names  # row() builds exactly what monitoring() reads, so the test rows keep us honest
 
 
 def test_people_are_distinct_children_and_occurrences_are_records():
