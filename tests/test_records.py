@@ -363,6 +363,7 @@ def test_report_page_has_a_matplotlib_chart_and_browsers_can_log_in(http, keys):
     assert r.status_code == 200
     assert "<svg" in r.text and "Matplotlib" in r.text  # drawn by matplotlib, not by hand
     assert "format=csv" in r.text
+    assert r.headers["Cache-Control"] == "no-store" and r.headers["Referrer-Policy"] == "no-referrer"
     chart = http.get("/v1/reports/monitoring/chart.svg", headers=auth(keys["analyst"]))
     assert chart.headers["content-type"].startswith("image/svg+xml")
 

@@ -138,7 +138,10 @@ def records_router(records: Records) -> APIRouter:
         from .chart import monitoring_svg
 
         report = build(request, start, end, placement)
-        return HTMLResponse(_page(report, monitoring_svg(report), request.url.query))
+        # Opened with Basic auth and shows placement references: not kept by caches, and the
+        # page's address (its query names a placement) is not sent on to other sites.
+        return HTMLResponse(_page(report, monitoring_svg(report), request.url.query),
+                            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
     return router
 
