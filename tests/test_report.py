@@ -173,3 +173,15 @@ def test_start_up_purges_once_not_again_at_the_first_record(tmp_path, monkeypatc
         assert purges == []  # the start-up purge counts: the next is due in an hour
     finally:
         records.db.dispose()
+
+
+def test_cli_uses_callguide_database_url_without_the_option(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("CALLGUIDE_DATABASE_URL", url)
+    created = CliRunner().invoke(main, ["keys", "create", "--role", "staff"])
+    assert created.exit_code == 0, created.output
+    records = Records(Settings(database_url=url))
+    try:
+        assert KeyStore(records.db).authenticate(created.stdout.strip()).role == "staff"
+    finally:
+        records.db.dispose()

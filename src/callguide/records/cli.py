@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import date
 
 import click
 
 from .config import Settings, normalise_url
+from .models import ROLES
 
-database_option = click.option("--database-url", envvar="CALLGUIDE_DATABASE_URL", default=None,
+database_option = click.option("--database-url", default=None,  # unset: Settings.from_env() reads the variable
                                help="SQLAlchemy URL (default: CALLGUIDE_DATABASE_URL, else ./var/callguide.db).")
 
 
@@ -23,8 +25,7 @@ def _records(database_url: str | None):
 
     settings = Settings.from_env()
     if database_url:
-        settings = Settings(database_url=normalise_url(database_url), record_by_default=settings.record_by_default,
-                            retention_days=settings.retention_days)
+        settings = replace(settings, database_url=normalise_url(database_url))
     records = Records(settings)
     records.db.ready()
     return records
@@ -45,7 +46,7 @@ def keys() -> None:
 
 
 @keys.command("create")
-@click.option("--role", required=True, type=click.Choice(["staff", "analyst", "admin"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--label", help="Who or what the key is for (no names of children).")
 @database_option
 def keys_create(role: str, label: str | None, database_url: str | None) -> None:
