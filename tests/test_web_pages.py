@@ -33,7 +33,8 @@ def test_result_cannot_be_reached_past_a_danger_answer(client):
 
 
 def test_questions_that_do_not_apply_are_dropped(decider):
-    state = flow.prune({"incident.kind": "assault", "missing.hours_absent": 3.0, "incident.damage_value_gbp": 40.0})
+    state = flow.prune({"incident.kind": "assault", "missing.hours_absent": 3.0, "incident.damage_value_gbp": 40.0},
+                       decider)
     assert state == {"incident.kind": "assault"}
 
 
@@ -132,3 +133,31 @@ def test_call_check_form_and_question_pages_parse_numbers_alike(client):
     assert response.status_code == 400 and "Age must be between 10 and 25" in response.text
     response = client.post("/call-check", data={"person.age": "15", "incident.damage_value_gbp": "£1,200"})
     assert response.status_code == 200
+
+
+def test_prune_follows_the_rules_not_a_copy_of_them(decider):
+    # victim_wants_police is read only by rules about someone else being harmed.
+    kept = flow.prune({"incident.kind": "assault", "incident.victim": "self", "incident.victim_wants_police": True,
+                       "incident.weapon": "none"}, decider)
+    assert kept == {"incident.kind": "assault", "incident.victim": "self", "incident.weapon": "none"}
+    kept = flow.prune({"incident.kind": "assault", "incident.victim": "staff", "incident.victim_wants_police": True},
+                      decider)
+    assert kept["incident.victim_wants_police"] is True
+    assert "missing.hours_absent" in flow.prune({"incident.kind": "missing", "missing.hours_absent": 3.0}, decider)
+
+
+@pytest.mark.parametrize("kind", flow.KIND_LABELS)
+def test_every_journey_ends_without_asking_a_question_twice(decider, kind):
+    """Whatever the answers, the next question is never one already answered (prune never drops
+    an answer the rules still ask for), and the journey reaches "check your answers"."""
+    for pick in (0, -1):  # the first option of each question, then the last ("I don't know")
+        state = flow.prune({flow.DANGER: False, flow.KIND: kind}, decider)
+        asked: list[str] = []
+        step = flow.next_step(state, decider)
+        while step not in ("check", "call-999"):
+            assert step not in asked, (kind, asked, step)
+            asked.append(step)
+            q = flow.question(step, decider)
+            raw = "3" if q.kind == "number" else q.options[pick][0]
+            state = flow.prune({**state, step: flow.parse_answer(step, raw, decider)}, decider)
+            step = flow.next_step(state, decider)

@@ -257,22 +257,67 @@ def read_state(params: Iterable[tuple[str, str]], decider: Decider) -> State:
             state[key] = parse_answer(key, raw, decider)
         except AnswerError:
             continue
-    return prune(state)
+    return prune(state, decider)
 
 
-def prune(state: State) -> State:
-    """Drops answers that no longer apply (after "what happened" was changed)."""
-    kind = state.get(KIND)
-    kept = {}
-    for path, value in state.items():
-        if path.startswith("missing.") and kind != "missing":
+def prune(state: State, decider: Decider) -> State:
+    """Drops answers that no longer apply (after "what happened" was changed, say).
+
+    The ``missing`` section is about a missing young person, so it goes unless that is what
+    happened (as in the call check). Any other answer applies while some rule that reads its fact
+    could still hold: none of that rule's plain conditions (``incident.kind: theft``,
+    ``incident.victim: {in: [...]}``) on the other answers is contradicted. The rules are the only
+    place that knows which fact matters when, so nothing here copies their conditions; a fact no
+    rule reads is kept.
+    """
+    readers = _readers(decider.book)
+    missing = state.get(KIND) == "missing"
+    return {path: value for path, value in state.items()
+            if (missing or not path.startswith("missing."))
+            and (path in (DANGER, KIND) or not readers.get(path)
+                 or any(_could_hold(when, path, state) for when in readers[path]))}
+
+
+_READERS: dict[str, tuple[Any, dict[str, list[dict[str, Any]]]]] = {}
+
+
+def _readers(book: Any) -> dict[str, list[dict[str, Any]]]:
+    """``{fact: [the when-conditions of every rule that reads it]}``, once per rulebook."""
+    cached = _READERS.get(book.version)
+    if cached is None or cached[0] is not book:
+        readers: dict[str, list[dict[str, Any]]] = {}
+        for rule in book.rules:
+            for fact in _mentioned(rule.when):
+                readers.setdefault(fact, []).append(rule.when)
+        _READERS[book.version] = cached = (book, readers)
+    return cached[1]
+
+
+def _mentioned(when: Mapping[str, Any]) -> set[str]:
+    found: set[str] = set()
+    for key, test in when.items():
+        if key == "any":
+            for group in test:
+                found |= _mentioned(group)
+        elif key != "derived":
+            found.add(key)
+    return found
+
+
+def _could_hold(when: Mapping[str, Any], fact: str, state: Mapping[str, Any]) -> bool:
+    """False only when a plain ``is``/``in`` condition on another answered fact is not met."""
+    for path, test in when.items():
+        if path in ("any", "derived") or path == fact:
             continue
-        if path == "incident.damage_value_gbp" and kind not in ("criminal_damage", "fire_setting"):
+        value = state.get(path, UNKNOWN)
+        if value == UNKNOWN:
             continue
-        if path == "incident.victim_wants_police" and state.get("incident.victim") in ("none", "self"):
-            continue
-        kept[path] = value
-    return kept
+        tests = test if isinstance(test, dict) else {"is": test}
+        if "is" in tests and value != tests["is"]:
+            return False
+        if "in" in tests and isinstance(tests["in"], list) and value not in tests["in"]:
+            return False
+    return True
 
 
 def encode(state: Mapping[str, Any]) -> list[tuple[str, str]]:

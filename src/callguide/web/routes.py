@@ -128,7 +128,7 @@ async def should_answer(request: Request) -> Response:
         value = flow.parse_answer(fact, raw, decider)
     except flow.AnswerError as exc:
         return _question_page(request, fact, state, current=raw, error=str(exc))
-    state = flow.prune({**state, fact: value})
+    state = flow.prune({**state, fact: value}, decider)
     return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
 
 
