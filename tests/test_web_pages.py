@@ -161,3 +161,21 @@ def test_every_journey_ends_without_asking_a_question_twice(decider, kind):
             raw = "3" if q.kind == "number" else q.options[pick][0]
             state = flow.prune({**state, step: flow.parse_answer(step, raw, decider)}, decider)
             step = flow.next_step(state, decider)
+
+
+def test_call_check_and_question_pages_offer_the_same_answers(decider):
+    from callguide.web import callcheck_form
+
+    for path, field in callcheck_form.FIELDS.items():
+        if path in callcheck_form.CALL_CHECK_ONLY:
+            continue
+        asked = [option for option in flow.question(path, decider).options if option[0] != flow.UNKNOWN]
+        assert field.options == asked, path
+
+
+def test_a_missing_child_in_immediate_danger_goes_to_call_999(client):
+    # The same immediate risk as the call check (callcheck.immediate_risk), which the rules also answer 999.
+    response = client.get("/should-i-call/check?incident.risk_to_life=no&incident.kind=missing"
+                          "&missing.immediate_concern=yes")
+    assert "/should-i-call/call-999" in str(response.url)
+    assert "Call 999 now" in response.text

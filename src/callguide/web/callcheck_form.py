@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from ..facts import allowed_values
-from .flow import KIND_LABELS, VALUE_LABELS, AnswerError, parse_number
+from .flow import YES_NO, AnswerError, options, parse_number
 
 
 @dataclass(frozen=True)
@@ -28,19 +27,12 @@ class Field:
         return not self.options
 
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+# Recorded by the call check only (callcheck.CallCheckRequest), not a fact the rules read.
+CALL_CHECK_ONLY: dict[str, list[tuple[str, str]]] = {"response_so_far.behaviour_policy_followed": YES_NO}
 
 
 def _field(path: str, label: str) -> Field:
-    if path == "response_so_far.behaviour_policy_followed":
-        return Field(path, label, YES_NO)
-    values = allowed_values(path)
-    if values is None:
-        return Field(path, label, [])
-    if values == [True, False]:
-        return Field(path, label, YES_NO)
-    labels = KIND_LABELS if path == "incident.kind" else VALUE_LABELS.get(path, {})
-    return Field(path, label, [(str(v), labels.get(str(v), str(v).replace("_", " "))) for v in values])
+    return Field(path, label, CALL_CHECK_ONLY[path] if path in CALL_CHECK_ONLY else options(path))
 
 
 GROUPS: list[tuple[str, list[Field]]] = [

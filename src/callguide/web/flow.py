@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
+from ..callcheck import immediate_risk
 from ..decision import Decider, Decision
 from ..facts import Incident, Level, allowed_values, fact_paths, parse_incident
 
@@ -164,6 +165,22 @@ class Question:
     options: list[tuple[str, str]]  # (value, label) for radios, "I don't know" included
 
 
+YES_NO: list[tuple[str, str]] = [("yes", "Yes"), ("no", "No")]
+
+
+def options(fact: str) -> list[tuple[str, str]]:
+    """(value, label) for each answer a fact allows, in plain words; empty for a number.
+
+    No "I don't know" here: the question pages add it, the call check has "Not said"."""
+    values = allowed_values(fact)
+    if values is None:
+        return []
+    if values == [True, False]:
+        return list(YES_NO)
+    labels = VALUE_LABELS.get(fact, {})
+    return [(str(v), labels.get(str(v), str(v).replace("_", " ").capitalize())) for v in values]
+
+
 def question(fact: str, decider: Decider) -> Question:
     """The page for one fact."""
     if fact not in fact_paths():
@@ -171,19 +188,14 @@ def question(fact: str, decider: Decider) -> Question:
     book_q = decider.book.questions.get(fact)
     ask = book_q.ask if book_q is not None else KEY_LABELS.get(fact, fact) + "?"
     hint = HINTS.get(fact, "")
-    values = allowed_values(fact)
-    if values is None:
+    choices = options(fact)
+    if not choices:
         return Question(fact, ask, hint, "number", [])
     if fact == DANGER:
-        options = [("yes", "Yes"), ("no", "No"), (UNKNOWN, "I\u2019m not sure")]
-    elif values == [True, False]:
-        options = [("yes", "Yes"), ("no", "No"), (UNKNOWN, "I don\u2019t know")]
-    else:
-        labels = VALUE_LABELS.get(fact, {})
-        options = [(str(v), labels.get(str(v), str(v).replace("_", " ").capitalize())) for v in values]
-        if fact != KIND:
-            options.append((UNKNOWN, "I don\u2019t know"))
-    return Question(fact, ask, hint, "radios", options)
+        choices.append((UNKNOWN, "I\u2019m not sure"))
+    elif fact != KIND:
+        choices.append((UNKNOWN, "I don\u2019t know"))
+    return Question(fact, ask, hint, "radios", choices)
 
 
 class AnswerError(ValueError):
@@ -350,8 +362,9 @@ def incident(state: Mapping[str, Any]) -> Incident:
 
 
 def needs_999(state: Mapping[str, Any]) -> bool:
-    """Someone may be in immediate danger: a yes or a "not sure" to the first question."""
-    return state.get(DANGER) in (True, UNKNOWN) or state.get("incident.injury") == "life_threatening"
+    """Someone may be in immediate danger: a yes or a "not sure" to the first question, or what
+    the call check counts as an immediate risk (a life-threatening injury, say)."""
+    return state.get(DANGER) == UNKNOWN or immediate_risk(state)
 
 
 def next_step(state: Mapping[str, Any], decider: Decider) -> str:

@@ -136,8 +136,8 @@ async def should_answer(request: Request) -> Response:
 def should_call_999(request: Request) -> HTMLResponse:
     decider = _decider(request)
     state = flow.read_state(request.query_params.multi_items(), decider)
-    decision = decider.decide(flow.incident({**state, flow.DANGER: True})) if state.get(flow.DANGER) is True \
-        else decider.decide(flow.incident(state)) if flow.needs_999(state) else None
+    # The rules' reasons and actions are shown only when they too say call 999.
+    decision = decider.decide(flow.incident(state)) if flow.needs_999(state) else None
     if decision is not None and decision.recommendation.value != "call_999":
         decision = None
     return _page(request, "should/call999.html", section=SECTION, decision=decision,
