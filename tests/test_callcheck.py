@@ -17,6 +17,10 @@ STEPS = ("de_escalation_tried", "manager_consulted", "behaviour_policy_followed"
 EMERGENCY_TRIGGERS = [
     {"incident": {"risk_to_life": True}},
     {"incident": {"injury": "life_threatening"}},
+    # every other safety rule too (the call check follows the rules; it keeps no copy of them)
+    {"incident": {"weapon": "firearm"}},
+    {"incident": {"in_progress": True, "weapon": "bladed"}},
+    {"incident": {"in_progress": True, "injury": "serious"}},
 ]
 
 

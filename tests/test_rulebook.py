@@ -68,6 +68,7 @@ def test_unknown_fact_names_file_line_and_rule(rules_copy):
     ('when: {incident.injury: awful}\n    then: {recommend: call_101, strength: firm}', "awful"),
     ('when: {incident.injury: serious}\n    then: {recommend: call_101, strength: firm}\n    source: ""', "source"),
     ('when: {incident.injury: serious}\n    then: {recommend: call_101, strength: safety}', "safety"),
+    ('when: {incident.injury: serious}\n    then: {recommend: call_999, strength: firm}', "immediate danger only"),
     ('when: {derived: [nobody_derives_this]}\n    then: {recommend: call_101, strength: firm}', "nobody_derives_this"),
     ('when: {incident.damage_value_gbp: {at_least: param.no_such}}\n    then: {recommend: call_101, strength: firm}', "no_such"),
     ('when: {outcome.recommendation: call_999}\n    then: {recommend: call_101, strength: firm}', "outcome"),

@@ -174,7 +174,7 @@ def test_call_check_and_question_pages_offer_the_same_answers(decider):
 
 
 def test_a_missing_child_in_immediate_danger_goes_to_call_999(client):
-    # The same immediate risk as the call check (callcheck.immediate_risk), which the rules also answer 999.
+    # Immediate danger as the rules see it: they answer call 999 for a missing child with an immediate concern.
     response = client.get("/should-i-call/check?incident.risk_to_life=no&incident.kind=missing"
                           "&missing.immediate_concern=yes")
     assert "/should-i-call/call-999" in str(response.url)

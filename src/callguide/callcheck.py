@@ -141,13 +141,6 @@ class CallCheck(BaseModel):
 POLICE_LEVELS = {Level.call_999, Level.call_101}
 
 
-def immediate_risk(known: dict[str, Any]) -> bool:
-    """Right Care, Right Person: a real and immediate risk to life or of serious harm."""
-    return bool(known.get("incident.risk_to_life") is True
-                or known.get("incident.injury") == "life_threatening"
-                or (known.get("incident.kind") == "missing" and known.get("missing.immediate_concern") is True))
-
-
 def check_call(request: CallCheckRequest | dict[str, Any], decider: Decider) -> CallCheck:
     """The call handler's view of the incident the caller describes."""
     if not isinstance(request, CallCheckRequest):
@@ -155,8 +148,11 @@ def check_call(request: CallCheckRequest | dict[str, Any], decider: Decider) -> 
     incident = request.incident_facts()
     decision = decider.decide(incident)
     known = request.known()
-    urgent_risk = immediate_risk(known)
-    level = Level.call_999 if urgent_risk else decision.recommendation
+    # Right Care, Right Person: a real and immediate risk to life or of serious harm means attend.
+    # Only the rulebook's safety rules answer call_999 (the loader enforces it), so that answer is
+    # the immediate risk, whatever made it so: no second copy of those rules lives here.
+    level = decision.recommendation
+    urgent_risk = level is Level.call_999
     response = police_response(level, known, urgent_risk)
     steps = home_steps(known, level, urgent_risk)
     questions = handler_questions(decision, steps, urgent_risk)

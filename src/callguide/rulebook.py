@@ -235,8 +235,8 @@ def _check_rule(rule: Rule) -> None:
     then = rule.then
     if (then.recommend is None) != (then.strength is None):
         raise ValueError("'recommend' and 'strength' go together")
-    if then.strength == "safety" and then.recommend != Level.call_999:
-        raise ValueError("a safety rule must recommend call_999")
+    if (then.strength == "safety") != (then.recommend == Level.call_999):
+        raise ValueError("call_999 is for immediate danger only: safety rules, and only they, recommend it")
     if not (then.recommend or then.derive or then.actions):
         raise ValueError("the rule concludes nothing: give it recommend, derive or actions")
     if reads_outcome(rule) and (then.recommend or then.derive):

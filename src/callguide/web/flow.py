@@ -18,7 +18,6 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
-from ..callcheck import immediate_risk
 from ..decision import Decider, Decision
 from ..facts import Incident, Level, allowed_values, fact_paths, parse_incident
 
@@ -361,17 +360,17 @@ def incident(state: Mapping[str, Any]) -> Incident:
     return parse_incident(data)
 
 
-def needs_999(state: Mapping[str, Any]) -> bool:
-    """Someone may be in immediate danger: a yes or a "not sure" to the first question, or what
-    the call check counts as an immediate risk (a life-threatening injury, say)."""
-    return state.get(DANGER) == UNKNOWN or immediate_risk(state)
+def needs_999(state: Mapping[str, Any], decider: Decider) -> bool:
+    """Someone may be in immediate danger: "not sure" to the first question, or the rules answer
+    call 999 for what is known so far (a yes to the first question, a life-threatening injury...)."""
+    return state.get(DANGER) == UNKNOWN or decider.decide(incident(state)).recommendation is Level.call_999
 
 
 def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     """``"call-999"``, ``"check"`` or the fact to ask next."""
     if DANGER not in state:
         return DANGER
-    if needs_999(state):
+    if needs_999(state, decider):
         return "call-999"
     if KIND not in state:
         return KIND

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ..decision import Decider
+from ..facts import Level
 from . import callcheck_form, flow
 
 log = logging.getLogger("callguide.web")
@@ -137,8 +138,8 @@ def should_call_999(request: Request) -> HTMLResponse:
     decider = _decider(request)
     state = flow.read_state(request.query_params.multi_items(), decider)
     # The rules' reasons and actions are shown only when they too say call 999.
-    decision = decider.decide(flow.incident(state)) if flow.needs_999(state) else None
-    if decision is not None and decision.recommendation.value != "call_999":
+    decision = decider.decide(flow.incident(state))
+    if decision.recommendation is not Level.call_999:
         decision = None
     return _page(request, "should/call999.html", section=SECTION, decision=decision,
                  back=f"/should-i-call/question?{flow.query(state, fact=flow.DANGER)}")
@@ -161,7 +162,7 @@ def should_result(request: Request) -> Response:
     state = flow.read_state(request.query_params.multi_items(), decider)
     if flow.DANGER not in state or flow.KIND not in state:
         return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
-    if flow.needs_999(state):
+    if flow.needs_999(state, decider):
         return RedirectResponse(_step_url("call-999", state), status_code=303)
     decision = decider.decide(flow.incident(state))
     return _page(request, "should/result.html", section=SECTION, state=state, decision=decision,
