@@ -56,7 +56,7 @@ def incidents(count: int, seed: int = 3) -> list[dict]:
     from callguide.facts import allowed_values, fact_paths
 
     numbers = {"person.age": [10, 13, 15, 17, 21], "incident.damage_value_gbp": [0.0, 40.0, 100.0, 450.0, 5000.0],
-               "missing.hours_absent": [0.5, 3.0, 24.0]}
+               "missing.hours_absent": [0.5, 3.0, 24.0], "call.recent_calls": [0, 2, 10]}
     rng = random.Random(seed)
     out = []
     for _ in range(count):

@@ -12,6 +12,7 @@ NUMBERS: dict[str, list[Any]] = {
     "person.age": [10, 12, 13, 14, 15, 16, 17, 18, 21, 25],
     "incident.damage_value_gbp": [0.0, 20.0, 99.0, 100.0, 101.0, 500.0, 999.0, 1000.0, 5000.0],
     "missing.hours_absent": [0.0, 1.0, 3.0, 6.0, 12.0, 24.0, 48.0, 72.0],
+    "call.recent_calls": [0, 1, 3, 10],
 }
 
 

@@ -1,6 +1,6 @@
 """Synthetic rulebooks in the real YAML format, for the scale benchmark.
 
-The real ``parameters.yaml`` and ``questions.yaml`` are copied; the rules are random but valid:
+The real ``parameters.yaml`` and ``vocabulary.yaml`` are copied; the rules are random but valid:
 2-4 conditions over the contract's facts, a recommendation or a derived fact, and about one
 rule in five chaining on a fact another rule derives.
 """
@@ -38,7 +38,7 @@ def write_rulebook(directory: Path, count: int, seed: int = 11) -> Path:
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
     source = default_rules_dir()
-    for name in ("parameters.yaml", "questions.yaml"):
+    for name in ("parameters.yaml", "vocabulary.yaml"):
         shutil.copy(source / name, directory / name)
     paths = [p for p in fact_paths() if p != "incident.kind"]
     kinds = allowed_values("incident.kind")

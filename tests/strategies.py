@@ -13,6 +13,7 @@ NUMBERS = {
     "person.age": st.integers(min_value=10, max_value=25),
     "incident.damage_value_gbp": st.sampled_from([0.0, 15.0, 99.0, 100.0, 101.0, 450.0, 999.0, 1000.0, 5000.0]),
     "missing.hours_absent": st.sampled_from([0.5, 2.0, 6.0, 24.0, 72.0]),
+    "call.recent_calls": st.sampled_from([0, 1, 3, 10]),
 }
 
 
@@ -43,7 +44,7 @@ def nest(known: dict[str, Any]) -> dict[str, Any]:
 
 
 SAMPLE_NUMBERS = {"person.age": [10, 13, 15, 17, 21], "incident.damage_value_gbp": [0.0, 40.0, 100.0, 450.0, 5000.0],
-                  "missing.hours_absent": [0.5, 3.0, 24.0]}
+                  "missing.hours_absent": [0.5, 3.0, 24.0], "call.recent_calls": [0, 2, 10]}
 
 
 def random_incidents(count: int, seed: int = 7) -> list[dict[str, Any]]:

@@ -106,12 +106,42 @@ def test_a_rule_that_can_never_fire_fails_the_check(rules_copy):
     assert result.exit_code == 1
 
 
-def test_every_fact_a_rule_reads_has_a_question(rules_copy):
-    path = rules_copy / "questions.yaml"
+def test_every_fact_needs_its_words_in_the_vocabulary(rules_copy):
+    path = rules_copy / "vocabulary.yaml"
     lines = path.read_text().splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if line.startswith("incident.hate_motivated:"))
-    path.write_text("".join(lines[:start] + lines[start + 2:]))
-    with pytest.raises(RulebookError, match="incident.hate_motivated, which has no question"):
+    start = next(i for i, line in enumerate(lines) if line.startswith("  incident.hate_motivated:"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  ") and not lines[i].startswith("    "))
+    path.write_text("".join(lines[:start] + lines[end:]))
+    with pytest.raises(RulebookError, match=r"vocabulary.yaml: no words for \['incident.hate_motivated'\]"):
+        load_rulebook(rules_copy)
+
+
+def test_a_setting_without_a_word_is_refused(rules_copy):
+    path = rules_copy / "vocabulary.yaml"
+    text = path.read_text()
+    path.write_text(text.replace('    decides: "you decide with your supervising social worker"\n', "", 1))
+    with pytest.raises(RulebookError, match="settings.foster_care must define the same words"):
+        load_rulebook(rules_copy)
+
+
+def test_no_registered_manager_in_foster_care_words(rules_copy):
+    path = rules_copy / "vocabulary.yaml"
+    text = path.read_text()
+    path.write_text(text.replace('    manager: "your supervising social worker"', '    manager: "the registered manager"', 1))
+    with pytest.raises(RulebookError, match="settings.foster_care.manager: no registered manager"):
+        load_rulebook(rules_copy)
+
+
+def test_rule_texts_may_only_use_words_every_setting_defines(rules_copy):
+    add_rule(rules_copy, """
+  - id: uses-unknown-word
+    title: A rule whose reason names a word no setting defines
+    when: {incident.kind: other}
+    then: {recommend: report_later, strength: soft}
+    because: "{Words.headteacher} decides."
+    source: "Protocol §8.1"
+""")
+    with pytest.raises(RulebookError, match=r"refers to unknown \{Words.headteacher\}"):
         load_rulebook(rules_copy)
 
 

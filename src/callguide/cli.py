@@ -63,7 +63,7 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None) -> No
     if as_json:
         click.echo(json.dumps(decision.model_dump(mode="json", exclude_none=True), indent=2))
     else:
-        click.echo(render_decision(decision))
+        click.echo(render_decision(decision, decider.book.vocabulary))
 
 
 @main.command()

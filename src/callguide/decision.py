@@ -66,13 +66,6 @@ class Decision(BaseModel):
         None, description="Rules that did not apply (only with explain).")
 
 
-LEADS: dict[Level, str] = {
-    Level.call_999: "Call 999 now",
-    Level.call_101: "Call the police on 101 now (not 999)",
-    Level.report_later: "Don't call the police now",
-    Level.no_police: "No need for the police; respond at home as a parent would",
-}
-
 LEVEL_CACHE_SIZE = 50_000
 log = logging.getLogger(__name__)
 
@@ -127,7 +120,7 @@ class Decider:
         return [self.book.rule(rule_id) for rule_id in ids]
 
     def _headline(self, resolution: Resolution) -> str:
-        lead = LEADS[resolution.level]
+        lead = self.book.vocabulary.level(resolution.level).lead
         title = resolution.decisive[0].title if resolution.decisive else ""
         reason = (title[:1].lower() + title[1:]).rstrip(".")
         return f"{lead}: {reason}." if reason else f"{lead}."
@@ -251,6 +244,8 @@ class _FactFormatter(string.Formatter):
         self.known, self.book = known, book
 
     def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
+        if field_name.startswith(("words.", "Words.")) and self.book.vocabulary is not None:
+            return self.book.vocabulary.fill("{" + field_name + "}", self.known), field_name
         if field_name.startswith("param."):
             return plain(self.book.parameters[field_name[6:]].value), field_name
         return plain(self.known.get(field_name, "unknown")), field_name

@@ -9,6 +9,7 @@ names the field so that a care worker can put it right.
 from __future__ import annotations
 
 from enum import Enum
+from functools import cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
@@ -36,6 +37,12 @@ Kind = Literal[
 Injury = Literal["none", "minor", "serious", "life_threatening"]
 Weapon = Literal["none", "improvised", "bladed", "firearm"]
 Victim = Literal["none", "staff", "carer", "resident", "public", "self"]
+# Who is said to have caused the harm: the young person the call is about, or someone else
+# (then the young person may be the victim, and never gets a suspect's actions).
+HarmedBy = Literal["young_person", "staff_or_carer", "another_young_person", "adult", "unknown"]
+Caller = Literal["home_staff", "foster_carer", "supported_accommodation_staff", "young_person",
+                 "member_of_public", "other_professional"]
+CallerWants = Literal["investigate", "collect_or_return", "have_a_word", "record_crime", "advice"]
 
 # Contract invariant 4: when one of these is unknown and could raise the answer, ask it first.
 SAFETY_CRITICAL: tuple[str, ...] = (
@@ -74,6 +81,8 @@ class Person(_Strict):
         None, description="Known or suspected CSE/CCE or county lines.")
     behaviour_in_plan: StrictBool | None = Field(
         None, description="This behaviour is foreseen in the care or behaviour support plan.")
+    police_in_plan: StrictBool | None = Field(
+        None, description="The placement plan agrees that this worry warrants police involvement (Protocol §8.1).")
 
 
 class Setting(_Strict):
@@ -97,6 +106,25 @@ class IncidentDetail(_Strict):
         None, description="The child is calm and the immediate risk has passed.")
     repeat_pattern: StrictBool | None = Field(
         None, description="A pattern that in-house work has not changed.")
+    harmed_by: HarmedBy | None = Field(
+        None, description="Who is said to have caused the harm: the young person, a member of staff or "
+                          "carer, another young person, an adult, or nobody knows.")
+    suspect_present: StrictBool | None = Field(
+        None, description="The person who caused the harm is still there or nearby.")
+
+
+class Health(_Strict):
+    """The young person, or anyone else, as a patient."""
+
+    medical_emergency: StrictBool | None = Field(
+        None, description="Someone needs an ambulance now: not breathing, a seizure, an overdose, a ligature, "
+                          "heavy bleeding.")
+    mental_health_crisis: StrictBool | None = Field(
+        None, description="The young person is in a mental-health crisis (severe distress).")
+    suicidal_thoughts: StrictBool | None = Field(None, description="They have spoken of thoughts of suicide.")
+    suicide_plan: StrictBool | None = Field(None, description="They have a plan to end their life.")
+    means_available: StrictBool | None = Field(
+        None, description="They have the means to carry out the plan (tablets, a ligature, a blade).")
 
 
 class ResponseSoFar(_Strict):
@@ -112,6 +140,26 @@ class Missing(_Strict):
         None, description="A specific concern for the child's safety now.")
     enquiries_done: StrictBool | None = Field(
         None, description="Phone, friends and family, known places tried and recorded.")
+    # The risk factors the missing-person guidance names (College of Policing APP).
+    out_of_character: StrictBool | None = Field(None, description="Going missing is out of character.")
+    missing_before: StrictBool | None = Field(None, description="They have gone missing before.")
+    medical_needs: StrictBool | None = Field(
+        None, description="They need medication or have health needs that put them at risk while away.")
+    with_risky_person: StrictBool | None = Field(
+        None, description="Last seen with, or believed to be with, someone who may harm or exploit them.")
+
+
+class Call(_Strict):
+    """What a Force Control Room call handler learns on the call (issue 15)."""
+
+    caller: Caller | None = None
+    caller_wants: CallerWants | None = Field(
+        None, description="What the caller wants the police to do.")
+    fire_service_needed: StrictBool | None = Field(None, description="A fire needs the fire service now.")
+    people_inside: StrictBool | None = Field(None, description="People are inside the building on fire.")
+    recent_calls: int | None = Field(
+        None, ge=0, le=1000, strict=True,
+        description="Calls to the police from this placement in the last 28 days, before this one.")
 
 
 class Incident(_Strict):
@@ -122,6 +170,8 @@ class Incident(_Strict):
     incident: IncidentDetail
     response_so_far: ResponseSoFar = Field(default_factory=ResponseSoFar)
     missing: Missing = Field(default_factory=Missing)
+    health: Health = Field(default_factory=Health)
+    call: Call = Field(default_factory=Call)
 
     def known(self) -> dict[str, Any]:
         """Known facts only, as a flat ``{"section.field": value}`` map (values are plain JSON types)."""
@@ -130,8 +180,9 @@ class Incident(_Strict):
                 for name, value in getattr(self, section).__dict__.items() if value is not None}
 
 
+@cache
 def fact_paths() -> dict[str, Any]:
-    """Every leaf fact the contract defines, mapped to its pydantic field info."""
+    """Every leaf fact the contract defines, mapped to its pydantic field info (built once; do not mutate)."""
     paths: dict[str, Any] = {}
     for section, field in Incident.model_fields.items():
         model = field.annotation

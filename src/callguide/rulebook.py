@@ -1,7 +1,7 @@
 """Loading and validating the rulebook in ``rules/``.
 
 The rulebook is data: one YAML file per theme of the guidance, plus ``parameters.yaml`` (named
-thresholds, each with its source) and ``questions.yaml`` (how to ask for each fact). A mistake
+thresholds, each with its source) and ``vocabulary.yaml`` (how to ask for each fact, its label and answer words, each level's words and the words per setting). A mistake
 names the file, the rule id and the line, and loading stops: a half-loaded rulebook could give
 advice that nobody wrote.
 """
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .datafiles import data_dir
 from .facts import LEVEL_ORDER, ORDINALS, Level, allowed_values, fact_paths
+from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
 DEADLINE_ORDER: list[str] = ["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -29,7 +30,7 @@ Strength = Literal["safety", "firm", "soft", "ceiling"]
 OUTCOME_FACTS = {"outcome.recommendation": [level.value for level in LEVEL_ORDER]}
 TEST_KEYS = {"in", "not", "not_in", "at_least", "at_most", "known"}
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-SPECIAL_FILES = {"parameters.yaml", "questions.yaml"}
+SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml"}
 
 
 class RulebookError(ValueError):
@@ -93,6 +94,7 @@ class Rulebook:
     questions: dict[str, Question]
     themes: dict[str, str]
     version: str
+    vocabulary: Vocabulary | None = None
     by_id: dict[str, Rule] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
@@ -147,7 +149,11 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
     if not files:
         raise RulebookError(f"{directory}: no rule files")
     parameters = _load_parameters(directory / "parameters.yaml")
-    questions = _load_questions(directory / "questions.yaml")
+    try:
+        vocabulary = load_vocabulary(directory / "vocabulary.yaml")
+    except VocabularyError as exc:
+        raise RulebookError(str(exc)) from None
+    questions = {path: Question(ask=words.ask) for path, words in vocabulary.facts.items()}
     rules: list[Rule] = []
     themes: dict[str, str] = {}
     for path in files:
@@ -158,7 +164,7 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
         rules.extend(file_rules)
     book = Rulebook(
         rules=tuple(rules), parameters=parameters, questions=questions, themes=themes,
-        version=_version(files), by_id={rule.id: rule for rule in rules})
+        version=_version(files), by_id={rule.id: rule for rule in rules}, vocabulary=vocabulary)
     _check_references(book)
     return book
 
@@ -187,25 +193,6 @@ def _load_parameters(path: Path) -> dict[str, Parameter]:
         except ValidationError as exc:
             raise RulebookError(f"{path.name}:{line}: parameter {name}: {_pydantic_message(exc)}") from None
     return params
-
-
-def _load_questions(path: Path) -> dict[str, Question]:
-    if not path.exists():
-        raise RulebookError(f"{path.name}: missing; every fact needs a question to ask for it")
-    raw = _read_yaml(path) or {}
-    questions: dict[str, Question] = {}
-    known = fact_paths()
-    for name, body in raw.items():
-        if name == "__line__":
-            continue
-        line = body.get("__line__", "?") if isinstance(body, dict) else "?"
-        if name not in known:
-            raise RulebookError(f"{path.name}:{line}: {name} is not a fact in the contract")
-        try:
-            questions[name] = Question.model_validate(_strip_lines(body))
-        except ValidationError as exc:
-            raise RulebookError(f"{path.name}:{line}: question {name}: {_pydantic_message(exc)}") from None
-    return questions
 
 
 def _load_theme(path: Path) -> tuple[str, str, list[Rule]]:
@@ -305,7 +292,8 @@ def _check_references(book: Rulebook) -> None:
                         raise RulebookError(f"{where}: unknown parameter '{operand}'")
         texts = [rule.because] + [action.what for action in rule.then.actions]
         for name in (n for text in texts for n in _placeholders(text)):
-            if not (name in fact_paths() or (name.startswith("param.") and name[6:] in book.parameters)):
+            if not (name in fact_paths() or (name.startswith("param.") and name[6:] in book.parameters)
+                    or (book.vocabulary is not None and placeholder_ok(name, book.vocabulary))):
                 raise RulebookError(f"{where}: its text refers to unknown {{{name}}}")
         for action in rule.then.actions:
             if action_ids.setdefault(action.id, action.what) != action.what:
@@ -313,7 +301,7 @@ def _check_references(book: Rulebook) -> None:
         for path, _ in iter_conditions(rule.when):
             # Any fact a rule reads may be asked for, so it needs words a person understands.
             if path in fact_paths() and path != "incident.kind" and path not in book.questions:
-                raise RulebookError(f"{where}: reads {path}, which has no question in questions.yaml")
+                raise RulebookError(f"{where}: reads {path}, which has no question in vocabulary.yaml")
 
 
 def _placeholders(text: str) -> list[str]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from .decision import Decision
 from .facts import Level
+from .vocabulary import Vocabulary
 
+# Kept for the walkthrough until it reads the vocabulary (rules/vocabulary.yaml) like everything else.
 LABELS: dict[Level, str] = {
     Level.call_999: "CALL 999 NOW",
     Level.call_101: "CALL 101 (POLICE, NOT AN EMERGENCY)",
@@ -20,8 +22,8 @@ WOULD_BECOME: dict[Level, str] = {
 }
 
 
-def render_decision(decision: Decision) -> str:
-    lines = [LABELS[decision.recommendation], decision.headline, "", "Why:"]
+def render_decision(decision: Decision, vocabulary: Vocabulary) -> str:
+    lines = [vocabulary.level(decision.recommendation).shout, decision.headline, "", "Why:"]
     for reason in decision.rationale:
         note = "" if reason.role == "decisive" else f" [{reason.role.replace('_', ' ')}]"
         lines.append(f"  - {reason.because}{note}")
@@ -29,10 +31,10 @@ def render_decision(decision: Decision) -> str:
     if decision.questions:
         lines += ["", "Still worth asking:"]
         for question in decision.questions:
-            lines.append(f"  - {question.ask} (could change the answer to: {WOULD_BECOME[question.would_become]})")
+            lines.append(f"  - {question.ask} (could change the answer to: {vocabulary.level(question.would_become).short})")
     lines += ["", "What to do next:"]
     for action in decision.actions:
-        lines.append(f"  - [{action.by}] {action.what}")
+        lines.append(f"  - [{vocabulary.deadlines[action.by]}] {action.what}")
         lines.append(f"    Source: {action.source}")
     if decision.considered is not None:
         lines += ["", "Rules considered that did not apply:"]

@@ -1,0 +1,198 @@
+"""The words callguide shows a person, from ``rules/vocabulary.yaml`` (one home for each word).
+
+For each fact: its question, short label, hint and the words for each answer. For each level: its
+title and the lead of a headline. Per setting: the words that differ (who "the manager" is in a
+children's home, in foster care or for a care leaver in their own home), so that no answer says
+"registered manager" to a foster carer. Rule texts ask for those words as ``{words.manager}``
+(``{Words.manager}`` to start a sentence); :meth:`Vocabulary.fill` puts them in.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
+
+SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
+LEVEL_FIELDS = ("title", "shout", "short", "lead", "body")
+DEADLINES = ("now", "24h", "48h", "3 days", "5 days", "next working day")
+# Settings where a registered manager and "the home" exist (DOMAIN: who "the manager" is per setting).
+MANAGED_SETTINGS = ("childrens_home", "supported_accommodation")
+
+
+class VocabularyError(ValueError):
+    """A vocabulary that must not be used; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class FactWords:
+    label: str
+    ask: str
+    hint: str = ""
+    unit: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LevelWords:
+    title: str   # page title: "Call 999 now"
+    shout: str   # terminal banner: "CALL 999 NOW"
+    short: str   # "could change the answer to: call 999"
+    lead: str    # the start of a headline
+    body: str    # one paragraph for the answer page; may use {words.*}
+
+
+def setting_key(known: Mapping[str, Any]) -> str:
+    """Whose words apply: the setting where the young person lives, or a care leaver's own home.
+
+    A care leaver living in a children's home, supported accommodation or foster care ("staying
+    put") keeps that setting's words; elsewhere (``other`` or not said) a care leaver's own.
+    """
+    kind = known.get("setting.type")
+    if kind in ("childrens_home", "supported_accommodation", "foster_care"):
+        return kind
+    if known.get("person.status") == "care_leaver":
+        return "care_leaver"
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    facts: Mapping[str, FactWords]
+    levels: Mapping[Level, LevelWords]
+    deadlines: Mapping[str, str]
+    settings: Mapping[str, Mapping[str, str]]
+
+    def fact(self, path: str) -> FactWords:
+        return self.facts[path]
+
+    def label(self, path: str) -> str:
+        return self.facts[path].label
+
+    def answer(self, path: str, value: Any) -> str:
+        """A fact's value in plain words ("A knife or other blade", "Yes", "£40", "3 hours")."""
+        if value is None:
+            return "Not said"
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        words = self.facts[path]
+        if isinstance(value, (int, float)):
+            number = f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+            if words.unit == "£":
+                return f"£{number}"
+            return f"{number} {words.unit}".strip()
+        return words.values.get(str(value), str(value).replace("_", " ").capitalize())
+
+    def level(self, level: Level | str) -> LevelWords:
+        return self.levels[Level(level)]
+
+    def words_for(self, known: Mapping[str, Any]) -> Mapping[str, str]:
+        return self.settings[setting_key(known)]
+
+    def fill(self, text: str, known: Mapping[str, Any]) -> str:
+        """Put the setting's words into ``{words.x}`` / ``{Words.x}``; other fields are left alone."""
+        if "ords." not in text:
+            return text
+        words = self.words_for(known)
+        out: list[str] = []
+        for literal, name, spec, conversion in string.Formatter().parse(text):
+            out.append(literal)
+            if name is None:
+                continue
+            if name.startswith(("words.", "Words.")):
+                value = words[name[6:]]
+                out.append(value[:1].upper() + value[1:] if name[0] == "W" else value)
+            else:  # another placeholder, left for the fact formatter
+                out.append("{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}")
+        return "".join(out)
+
+    def setting_names(self) -> set[str]:
+        return set(self.settings["unknown"])
+
+
+def placeholder_ok(name: str, vocabulary: Vocabulary) -> bool:
+    """True for ``words.x`` / ``Words.x`` naming a word every setting defines."""
+    return name.startswith(("words.", "Words.")) and name[6:] in vocabulary.setting_names()
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    """Read and check ``vocabulary.yaml``: every fact of the contract, every level and setting."""
+    if not path.exists():
+        raise VocabularyError(f"{path.name}: missing; every fact needs its question and words")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise VocabularyError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings' and 'facts'")
+    return Vocabulary(
+        facts=_facts(path.name, raw.get("facts") or {}),
+        levels=_levels(path.name, raw.get("levels") or {}),
+        deadlines=_deadlines(path.name, raw.get("deadlines") or {}),
+        settings=_settings(path.name, raw.get("settings") or {}),
+    )
+
+
+def _facts(name: str, raw: dict[str, Any]) -> dict[str, FactWords]:
+    paths = fact_paths()
+    facts: dict[str, FactWords] = {}
+    for path, body in raw.items():
+        where = f"{name}: facts.{path}"
+        if path not in paths:
+            raise VocabularyError(f"{where}: not a fact in the contract")
+        if not isinstance(body, dict) or not {"label", "ask"} <= set(body):
+            raise VocabularyError(f"{where}: needs 'label' and 'ask'")
+        unknown = set(body) - {"label", "ask", "hint", "unit", "values"}
+        if unknown:
+            raise VocabularyError(f"{where}: unknown entries {sorted(unknown)}")
+        values = {str(k): str(v) for k, v in (body.get("values") or {}).items()}
+        allowed = allowed_values(path)
+        if allowed is not None and allowed != [True, False]:
+            missing = [str(v) for v in allowed if str(v) not in values]
+            extra = sorted(set(values) - {str(v) for v in allowed})
+            if missing or extra:
+                raise VocabularyError(f"{where}: words needed for {missing}" if missing
+                                      else f"{where}: {extra} are not values of this fact")
+        facts[path] = FactWords(label=str(body["label"]), ask=str(body["ask"]), hint=str(body.get("hint", "")),
+                                unit=str(body.get("unit", "")), values=values)
+    absent = [path for path in paths if path not in facts]
+    if absent:
+        raise VocabularyError(f"{name}: no words for {absent}")
+    return facts
+
+
+def _levels(name: str, raw: dict[str, Any]) -> dict[Level, LevelWords]:
+    levels: dict[Level, LevelWords] = {}
+    for level in LEVEL_ORDER:
+        body = raw.get(level.value)
+        if not isinstance(body, dict) or set(body) != set(LEVEL_FIELDS):
+            raise VocabularyError(f"{name}: levels.{level.value} needs exactly {list(LEVEL_FIELDS)}")
+        levels[level] = LevelWords(**{k: str(body[k]) for k in LEVEL_FIELDS})
+    return levels
+
+
+def _deadlines(name: str, raw: dict[str, Any]) -> dict[str, str]:
+    if set(raw) != set(DEADLINES):
+        raise VocabularyError(f"{name}: deadlines needs exactly {list(DEADLINES)}")
+    return {key: str(raw[key]) for key in DEADLINES}
+
+
+def _settings(name: str, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
+    if set(raw) != set(SETTING_KEYS):
+        raise VocabularyError(f"{name}: settings needs exactly {list(SETTING_KEYS)}")
+    names = set(raw["unknown"] or {})
+    for key in SETTING_KEYS:
+        if set(raw[key] or {}) != names:
+            raise VocabularyError(f"{name}: settings.{key} must define the same words as settings.unknown "
+                                  f"({sorted(names ^ set(raw[key] or {}))} differ)")
+    for key in SETTING_KEYS:
+        if key not in MANAGED_SETTINGS:
+            for word, text in raw[key].items():
+                if "registered manager" in str(text).lower():
+                    raise VocabularyError(f"{name}: settings.{key}.{word}: no registered manager in this setting")
+    return {key: {w: str(t) for w, t in raw[key].items()} for key in SETTING_KEYS}
