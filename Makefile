@@ -3,12 +3,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test clean screenshots openapi
+.PHONY: install serve test clean screenshots openapi constraints
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet 'pip==26.3'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -30,3 +30,9 @@ openapi: $(STAMP)
 # Refresh the committed screenshots in docs/screenshots from a real browser run.
 screenshots: $(STAMP)
 	CALLGUIDE_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_web_browser.py
+
+# Re-pin constraints.txt from the current .venv after a dependency changes in pyproject.toml.
+constraints: $(STAMP)
+	{ echo "# Pinned versions of everything make installs (make install / serve / test): a new machine gets what was tested."; \
+	  echo "# Regenerate after changing dependencies: make constraints"; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v '^callguide'; } > constraints.txt
