@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .conditions import AnyOf, Conditions
 from .facts import ORDINALS
 from .rulebook import Rule, Rulebook, reads_outcome
 
@@ -44,40 +45,26 @@ def compile_rulebook(book: Rulebook) -> dict[str, dict[str, Any]]:
 
 
 def compile_rule(rule: Rule, book: Rulebook) -> dict[str, Any]:
-    conditions = [(k, v) for k, v in rule.when.items() if k not in ("derived",)]
+    conditions = rule.conditions
     fact_type = OUTCOME if reads_outcome(rule) else INCIDENT
     entries: list[dict[str, Any]] = []
-    if conditions:
-        terms = [{"t": fact_type}] + _terms(conditions, book)
+    if conditions.items:
+        terms = [{"t": fact_type}] + _terms(conditions)
         entries.append({"m": {"$and": terms}})
-    for index, name in enumerate(rule.when.get("derived", [])):
+    for index, name in enumerate(conditions.derived):
         entries.append({f"d{index}": {"$and": [{"t": DERIVED}, {"name": name}]}})
     return {"all": entries}
 
 
-def _terms(conditions: list[tuple[str, Any]], book: Rulebook) -> list[dict[str, Any]]:
+def _terms(conditions: Conditions) -> list[dict[str, Any]]:
     terms: list[dict[str, Any]] = []
-    for key, test in conditions:
-        if key == "any":
-            groups = [{"$and": _terms(list(group.items()), book) or [{"t": INCIDENT}]} for group in test]
+    for item in conditions.items:
+        if isinstance(item, AnyOf):
+            groups = [{"$and": _terms(group) or [{"t": INCIDENT}]} for group in item.groups]
             terms.append({"$or": groups})
         else:
-            terms.extend(_fact_terms(key, test, book))
+            terms.append(_one_test(item.path, item.op, item.value))
     return terms
-
-
-def _fact_terms(path: str, test: Any, book: Rulebook) -> list[dict[str, Any]]:
-    tests = test if isinstance(test, dict) else {"is": test}
-    terms: list[dict[str, Any]] = []
-    for op, operand in tests.items():
-        terms.append(_one_test(path, op, _resolve(operand, book)))
-    return terms
-
-
-def _resolve(operand: Any, book: Rulebook) -> Any:
-    if isinstance(operand, str) and operand.startswith("param."):
-        return book.parameters[operand[6:]].value
-    return operand
 
 
 def _one_test(path: str, op: str, operand: Any) -> dict[str, Any]:

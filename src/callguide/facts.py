@@ -157,8 +157,8 @@ class Call(_Strict):
         None, description="What the caller wants the police to do.")
     fire_service_needed: StrictBool | None = Field(None, description="A fire needs the fire service now.")
     people_inside: StrictBool | None = Field(None, description="People are inside the building on fire.")
-    recent_calls: int | None = Field(
-        None, ge=0, le=1000, strict=True,
+    recent_calls: Annotated[int, Strict(), Field(ge=0, le=1000), BeforeValidator(_whole_number)] | None = Field(
+        None,
         description="Calls to the police from this placement in the last 28 days, before this one.")
 
 

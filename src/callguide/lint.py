@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .conditions import Conditions, FactTest
 from .decision import Decider
 from .facts import ORDINALS, InvalidFacts, allowed_values, parse_incident
 from .rulebook import Rule, Rulebook
@@ -57,16 +58,17 @@ def witness(rule: Rule, book: Rulebook, depth: int = 0) -> dict[str, Any] | None
     if depth > 5:
         return None
     known: dict[str, Any] = {}
-    for name in rule.when.get("derived", []):
+    for name in rule.conditions.derived:
         producer = next((r for r in book.rules if name in r.then.derive), None)
         part = witness(producer, book, depth + 1) if producer else None
         if part is None:
             return None
         known.update(part)
-    for path, test in _flat(rule.when):
+    for test in _first_way(rule.conditions):
+        path = test.path
         if path.startswith("outcome."):
             continue
-        value = _satisfying(path, test, book)
+        value = _satisfying(test)
         if value is _UNKNOWN:
             known.pop(path, None)
         elif path in known and known[path] != value:
@@ -81,37 +83,31 @@ def witness(rule: Rule, book: Rulebook, depth: int = 0) -> dict[str, Any] | None
 _UNKNOWN = object()
 
 
-def _flat(when: dict[str, Any]) -> list[tuple[str, Any]]:
-    found: list[tuple[str, Any]] = []
-    for key, test in when.items():
-        if key == "any":
-            found.extend(_flat(test[0]))
-        elif key != "derived":
-            found.append((key, test))
+def _first_way(conditions: Conditions) -> list[FactTest]:
+    """The tests of one way to satisfy the conditions: all top-level tests, the first group of each ``any``."""
+    found: list[FactTest] = []
+    for item in conditions.items:
+        found.extend([item] if isinstance(item, FactTest) else _first_way(item.groups[0]))
     return found
 
 
-def _satisfying(path: str, test: Any, book: Rulebook) -> Any:
-    tests = test if isinstance(test, dict) else {"is": test}
-    op, operand = next(iter(tests.items()))
-    if isinstance(operand, str) and operand.startswith("param."):
-        operand = book.parameters[operand[6:]].value
+def _satisfying(test: FactTest) -> Any:
+    op, value = test.op, test.value
     if op == "is":
-        return operand
+        return value
     if op == "in":
-        return operand[0]
+        return value[0]
     if op in ("not", "not_in"):
         return _UNKNOWN
     if op in ("at_least", "at_most"):
-        if path in ORDINALS:
-            return operand
-        if path == "person.age":
-            return int(operand)
-        return float(operand)
+        if test.path in ORDINALS:
+            return value
+        if test.path == "person.age":
+            return int(value)
+        return float(value)
     if op == "known":
-        if not operand:
+        if not value:
             return _UNKNOWN
-        values = allowed_values(path)
+        values = allowed_values(test.path)
         return values[0] if values else 1.0
     raise ValueError(op)
-

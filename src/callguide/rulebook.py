@@ -19,16 +19,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .datafiles import data_dir
-from .facts import LEVEL_ORDER, ORDINALS, Level, allowed_values, fact_paths
+from .conditions import Conditions, parse_when
+from .facts import Level, fact_paths
 from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
 DEADLINE_ORDER: list[str] = ["now", "24h", "48h", "3 days", "5 days", "next working day"]
 Strength = Literal["safety", "firm", "soft", "ceiling"]
 
-# Facts that only exist after the conflict policy has chosen a level (stage 2 of a decision).
-OUTCOME_FACTS = {"outcome.recommendation": [level.value for level in LEVEL_ORDER]}
-TEST_KEYS = {"in", "not", "not_in", "at_least", "at_most", "known"}
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml"}
 
@@ -38,7 +36,7 @@ class RulebookError(ValueError):
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
 class Action(_Data):
@@ -67,6 +65,8 @@ class Rule(_Data):
     theme: str = ""
     file: str = ""
     line: int = 0
+    # ``when`` parsed and checked once at load (conditions.py); everything downstream reads this.
+    conditions: Conditions | None = Field(None, exclude=True, repr=False)
 
     @field_validator("when")
     @classmethod
@@ -159,7 +159,7 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
     for path in files:
         if path.name in SPECIAL_FILES:
             continue
-        theme, title, file_rules = _load_theme(path)
+        theme, title, file_rules = _load_theme(path, parameters)
         themes[theme] = title
         rules.extend(file_rules)
     book = Rulebook(
@@ -195,7 +195,7 @@ def _load_parameters(path: Path) -> dict[str, Parameter]:
     return params
 
 
-def _load_theme(path: Path) -> tuple[str, str, list[Rule]]:
+def _load_theme(path: Path, parameters: dict[str, Parameter]) -> tuple[str, str, list[Rule]]:
     raw = _read_yaml(path)
     if not isinstance(raw, dict) or "theme" not in raw or "rules" not in raw:
         raise RulebookError(f"{path.name}: a rule file needs 'theme', 'title' and 'rules'")
@@ -211,8 +211,9 @@ def _load_theme(path: Path) -> tuple[str, str, list[Rule]]:
         except ValidationError as exc:
             raise RulebookError(f"{where}: {_pydantic_message(exc)}") from None
         try:
+            rule = rule.model_copy(update={"conditions": parse_when(rule.when, parameters)})
             _check_rule(rule)
-        except ValueError as exc:
+        except ValueError as exc:  # ConditionError included
             raise RulebookError(f"{where}: {exc}") from None
         rules.append(rule)
     return theme, raw.get("title", theme), rules
@@ -228,17 +229,18 @@ def _check_rule(rule: Rule) -> None:
         raise ValueError("the rule concludes nothing: give it recommend, derive or actions")
     if reads_outcome(rule) and (then.recommend or then.derive):
         raise ValueError("rules that read outcome.* may only add actions")
-    for path, test in iter_conditions(rule.when):
-        _check_condition(path, test)
 
 
 def reads_outcome(rule: Rule) -> bool:
     """A stage-2 rule: it reads the level the policy chose, and may only add actions."""
-    return any(path.startswith("outcome.") for path, _ in iter_conditions(rule.when))
+    return rule.conditions is not None and rule.conditions.reads_outcome()
 
 
 def iter_conditions(when: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Every (fact path, test) in a ``when`` block, including those inside ``any`` groups."""
+    """Every (fact path, raw test) in a ``when`` block, including those inside ``any`` groups.
+
+    For display only (scenario and walkthrough texts); meaning comes from ``rule.conditions``.
+    """
     found: list[tuple[str, Any]] = []
     for key, test in when.items():
         if key == "any":
@@ -247,30 +249,6 @@ def iter_conditions(when: dict[str, Any]) -> list[tuple[str, Any]]:
         elif key != "derived":
             found.append((key, test))
     return found
-
-
-def _check_condition(path: str, test: Any) -> None:
-    facts = fact_paths()
-    if path not in facts and path not in OUTCOME_FACTS:
-        raise ValueError(f"'{path}' is not a fact in the contract")
-    allowed = OUTCOME_FACTS.get(path) or allowed_values(path)
-    tests = test if isinstance(test, dict) else {"is": test}
-    for op, operand in tests.items():
-        if op not in TEST_KEYS | {"is"}:
-            raise ValueError(f"{path}: unknown test '{op}' (use {', '.join(sorted(TEST_KEYS))})")
-        if op == "known":
-            continue
-        if op in ("at_least", "at_most"):
-            if path not in ORDINALS and allowed is not None:
-                raise ValueError(f"{path}: at_least/at_most need a number or an ordered scale")
-            if path in ORDINALS and operand not in ORDINALS[path]:
-                raise ValueError(f"{path}: '{operand}' is not one of {ORDINALS[path]}")
-            continue
-        values = operand if op in ("in", "not_in") else [operand]
-        if allowed is not None:
-            for value in values:
-                if value not in allowed:
-                    raise ValueError(f"{path}: {value!r} is not one of {allowed}")
 
 
 def _check_references(book: Rulebook) -> None:
@@ -282,14 +260,9 @@ def _check_references(book: Rulebook) -> None:
         if rule.id in seen:
             raise RulebookError(f"{where}: the id is used twice")
         seen.add(rule.id)
-        for name in rule.when.get("derived", []):
+        for name in rule.conditions.derived:
             if name not in derivable:
                 raise RulebookError(f"{where}: no rule derives '{name}'")
-        for path, test in iter_conditions(rule.when):
-            for operand in (test.values() if isinstance(test, dict) else [test]):
-                if isinstance(operand, str) and operand.startswith("param."):
-                    if operand[6:] not in book.parameters:
-                        raise RulebookError(f"{where}: unknown parameter '{operand}'")
         texts = [rule.because] + [action.what for action in rule.then.actions]
         for name in (n for text in texts for n in _placeholders(text)):
             if not (name in fact_paths() or (name.startswith("param.") and name[6:] in book.parameters)
@@ -298,7 +271,7 @@ def _check_references(book: Rulebook) -> None:
         for action in rule.then.actions:
             if action_ids.setdefault(action.id, action.what) != action.what:
                 raise RulebookError(f"{where}: action id '{action.id}' is used for two different actions")
-        for path, _ in iter_conditions(rule.when):
+        for path in rule.conditions.reads():
             # Any fact a rule reads may be asked for, so it needs words a person understands.
             if path in fact_paths() and path != "incident.kind" and path not in book.questions:
                 raise RulebookError(f"{where}: reads {path}, which has no question in vocabulary.yaml")
