@@ -40,6 +40,7 @@ from .callcheck import CallCheck, CallCheckRequest, check_call
 from .decision import Decider, Decision, plain
 from .facts import Incident, Level, describe_error
 from .rulebook import Rule, Rulebook
+from .sources import Quote, quotes
 from .records import Recording, Records, install_records, recording_dependency  # decision records (issue 6)
 
 log = logging.getLogger("callguide.service")
@@ -149,6 +150,9 @@ class RuleOut(BaseModel):
     theme_title: str
     recommends: Level | None = None
     strength: str | None = None
+    quotes: list[Quote] = Field(default_factory=list, description=(
+        "The words of the protocol or leaflet that the source quotes, with the section (checked "
+        "against the public texts in docs/sources)."))
     rulebook: str
 
 
@@ -198,7 +202,8 @@ class _Template(string.Formatter):
 def rule_out(rule: Rule, book: Rulebook) -> RuleOut:
     return RuleOut(id=rule.id, title=rule.title, reason=_Template(book).format(rule.because), source=rule.source,
                    theme=rule.theme, theme_title=book.themes.get(rule.theme, rule.theme),
-                   recommends=rule.then.recommend, strength=rule.then.strength, rulebook=book.version)
+                   recommends=rule.then.recommend, strength=rule.then.strength, quotes=quotes(rule.source),
+                   rulebook=book.version)
 
 
 PROBE = {"incident": {"kind": "assault", "risk_to_life": True}}
