@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -269,6 +270,82 @@ def rules_coverage(scenarios_dir: str | None) -> None:
                f"{len(library)} scenarios")
     if missing:
         click.echo("not exercised: " + ", ".join(missing), err=True)
+        sys.exit(1)
+
+
+# -- governance (issue 13): rules diff, rules review -------------------------------------------
+
+def _pack_options(function: Any) -> Any:
+    for name, help_text in (("--base-pack", "Area pack for BASE (a directory, or 'none')."),
+                            ("--head-pack", "Area pack for HEAD (a directory, or 'none')."),
+                            ("--pack", "Area pack for both sides (a directory, or 'none').")):
+        function = click.option(name, metavar="DIR", help=help_text)(function)
+    return function
+
+
+def _side(spec: str | None, pack: str | None, stack: Any, repo: Path) -> tuple[str, Any]:
+    """A rulebook to compare: the working tree's default (None), a directory or a git revision."""
+    from .packs import DEFAULT_PACK, PACK_ENV, pack_option
+    from .rulediff import checkout
+
+    chosen = pack_option(pack)
+    if spec is None:
+        return "working tree", load_rulebook(None, chosen)
+    root = stack.enter_context(checkout(spec, repo))
+    if root.joinpath("rules").is_dir() and not Path(spec).is_dir():  # a git revision
+        if pack is None and not os.environ.get(PACK_ENV):
+            candidate = root / "packs" / DEFAULT_PACK
+            chosen = candidate if candidate.is_dir() else None
+        elif pack is None:
+            chosen = pack_option(os.environ[PACK_ENV])
+        return spec, load_rulebook(root / "rules", chosen)
+    from .rulebook import DEFAULT
+
+    return spec, load_rulebook(root, None if chosen is DEFAULT else chosen)
+
+
+@rules.command("diff")
+@click.argument("base")
+@click.argument("head", required=False)
+@_pack_options
+@click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False), help="Also write the report as Markdown.")
+@click.option("--fail-on-lowered-safety", is_flag=True, help="Exit 1 if any call_999 answer would go down.")
+@click.option("--database-url", help="Also compare the facts of recorded decisions (read only; "
+                                     "default $CALLGUIDE_DATABASE_URL if set).")
+@_scenario_dir_option
+def rules_diff(base: str, head: str | None, pack: str | None, base_pack: str | None, head_pack: str | None,
+               markdown_file: str | None, fail_on_lowered_safety: bool, database_url: str | None,
+               scenarios_dir: str | None) -> None:
+    """What changing the rulebook from BASE to HEAD would do (directories or git revisions;
+    HEAD defaults to the working tree's rulebook): rules added, removed and changed, and each
+    incident whose answer changes, safety first."""
+    import contextlib
+    import subprocess
+
+    from .corpus import build_corpus
+    from .decision import Decider
+    from .engine import EngineError
+    from .rulediff import diff, render
+
+    repo = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                               cwd=Path.cwd()).stdout.strip() or ".")
+    with contextlib.ExitStack() as stack:
+        try:
+            base_label, base_book = _side(base, base_pack or pack, stack, repo)
+            head_label, head_book = _side(head, head_pack or pack, stack, repo)
+            corpus, dropped = build_corpus([base_book, head_book], Path(scenarios_dir) if scenarios_dir else None,
+                                           database_url or os.environ.get("CALLGUIDE_DATABASE_URL"))
+            base_decider = Decider(base_book)
+            head_decider = base_decider if head_book.version == base_book.version else Decider(head_book)
+        except (RulebookError, EngineError, ValueError, subprocess.CalledProcessError) as exc:
+            _fail(f"cannot compare: {exc}", code=2)
+        report = diff(base_decider, head_decider, corpus, dropped, base_label, head_label)
+    click.echo(render(report), nl=False)
+    if markdown_file:
+        Path(markdown_file).write_text(render(report, markdown=True), encoding="utf-8")
+        click.echo(f"wrote {markdown_file}")
+    if fail_on_lowered_safety and report.lowers_safety:
+        click.echo("callguide: a call_999 answer would go down; see the flagged changes above", err=True)
         sys.exit(1)
 
 
