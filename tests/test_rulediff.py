@@ -147,12 +147,13 @@ def test_recorded_decisions_are_read_without_changing_the_database(tmp_path):
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
 
 
-def test_the_corpus_sweeps_each_value_around_each_threshold(book):
-    values = fact_values([book])
+def test_the_corpus_sweeps_each_value_around_each_threshold(decider):
+    book = decider.book
+    values = fact_values([decider])
     threshold = book.parameters["low_value_damage_gbp"].value
     assert {threshold - 1, threshold, threshold + 1} <= set(values["incident.damage_value_gbp"])
     assert {"none", "minor", "serious", "life_threatening"} <= set(values["incident.injury"])
-    corpus, dropped = build_corpus([book])
+    corpus, dropped = build_corpus([decider])
     assert 2_000 <= len(corpus) <= 10_000
     origins = {incident.origin for incident in corpus}
     assert origins == {"scenario", "sweep"}

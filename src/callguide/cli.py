@@ -363,10 +363,10 @@ def rules_diff(base: str, head: str | None, pack: str | None, base_pack: str | N
         try:
             base_label, base_book = _side(base, base_pack or pack, stack, repo)
             head_label, head_book = _side(head, head_pack or pack, stack, repo)
-            corpus, dropped = build_corpus([base_book, head_book], Path(scenarios_dir) if scenarios_dir else None,
-                                           database_url or os.environ.get("CALLGUIDE_DATABASE_URL"))
             base_decider = Decider(base_book)
             head_decider = base_decider if head_book.version == base_book.version else Decider(head_book)
+            corpus, dropped = build_corpus([base_decider, head_decider], Path(scenarios_dir) if scenarios_dir else None,
+                                           database_url or os.environ.get("CALLGUIDE_DATABASE_URL"))
         except (RulebookError, EngineError, ValueError, subprocess.CalledProcessError) as exc:
             _fail(f"cannot compare: {exc}", code=2)
         report = diff(base_decider, head_decider, corpus, dropped, base_label, head_label)
@@ -414,8 +414,9 @@ def rules_review(markdown_file: str, pack: str | None, scenarios_dir: str | None
             root = stack.enter_context(checkout(signoff.commit, repo))
             old_pack = root / "packs" / book.pack if book.pack else None
             old = load_rulebook(root / "rules", old_pack if old_pack and old_pack.is_dir() else None)
-            corpus, dropped = build_corpus([old, book], Path(scenarios_dir) if scenarios_dir else None)
-            report = diff(Decider(old), decider, corpus, dropped, signoff.version, "this version")
+            old_decider = Decider(old)
+            corpus, dropped = build_corpus([old_decider, decider], Path(scenarios_dir) if scenarios_dir else None)
+            report = diff(old_decider, decider, corpus, dropped, signoff.version, "this version")
         return render(report, markdown=True)
 
     text = review_pack(book, covered, signoffs[0] if signoffs else None, changes_since)

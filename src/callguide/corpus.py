@@ -80,31 +80,20 @@ class _Collector:
             self.items[known] = CorpusIncident(label, origin, known)
 
 
-def fact_values(books: Iterable[Rulebook]) -> dict[str, list[Any]]:
-    """Each fact the rules read (but the kind) and the values worth trying, unknown first."""
-    numbers: dict[str, set[float]] = {}
-    paths: list[str] = []
-    for book in books:
-        for rule in book.rules:
-            for path, test in iter_conditions(rule.when):
-                if path.startswith("outcome.") or path == "incident.kind":
-                    continue
-                if path not in paths:
-                    paths.append(path)
-                if allowed_values(path) is None:
-                    for operand in (test.values() if isinstance(test, dict) else [test]):
-                        if isinstance(operand, str) and operand.startswith("param."):
-                            operand = book.parameters[operand[6:]].value
-                        if isinstance(operand, (int, float)) and not isinstance(operand, bool):
-                            numbers.setdefault(path, set()).update({operand - 1, operand, operand + 1})
-    values: dict[str, list[Any]] = {}
-    for path in sorted(paths):
+def fact_values(deciders: Iterable[Any]) -> dict[str, list[Any]]:
+    """Each fact the rules read (but the kind) and the values worth trying, unknown first: the
+    values each decider's questions try (every value of a set; each threshold, one below and one above)."""
+    values: dict[str, set[Any]] = {}
+    for decider in deciders:
+        for path, tried in decider.question_values.items():
+            values.setdefault(path, set()).update(tried)
+    out: dict[str, list[Any]] = {}
+    for path in sorted(values):
         allowed = allowed_values(path)
-        if allowed is None:
-            found = sorted(v for v in numbers.get(path, set()) | {0} if v >= 0)
-            allowed = [int(v) if float(v).is_integer() else v for v in found]
-        values[path] = [UNKNOWN, *allowed]
-    return values
+        if allowed is None:  # numbers, shown as whole numbers where they are
+            allowed = sorted(int(v) if float(v).is_integer() else v for v in values[path])
+        out[path] = [UNKNOWN, *allowed]
+    return out
 
 
 def kinds_reading(books: Iterable[Rulebook], path: str) -> set[str]:
@@ -139,8 +128,9 @@ def _show(value: Any) -> str:
     return "unknown" if value is UNKNOWN else json.dumps(value)
 
 
-def sweep(books: list[Rulebook], collector: _Collector) -> None:
-    values = fact_values(books)
+def sweep(deciders: list[Any], collector: _Collector) -> None:
+    values = fact_values(deciders)
+    books = [decider.book for decider in deciders]
     numeric = [p for p in values if allowed_values(p) is None]
     for kind in allowed_values("incident.kind") or []:
         extra = MISSING_START if kind == "missing" else {}
@@ -195,7 +185,7 @@ def record_incidents(collector: _Collector, database_url: str) -> None:
         engine.dispose()
 
 
-def build_corpus(books: list[Rulebook], scenarios_dir: Path | None = None,
+def build_corpus(deciders: list[Any], scenarios_dir: Path | None = None,
                  database_url: str | None = None, include_scenarios: bool = True) -> tuple[list[CorpusIncident], int]:
     """The incidents (scenario steps first, then records, then the sweep) and how many were dropped."""
     collector = _Collector()
@@ -203,5 +193,5 @@ def build_corpus(books: list[Rulebook], scenarios_dir: Path | None = None,
         scenario_incidents(collector, scenarios_dir)
     if database_url:
         record_incidents(collector, database_url)
-    sweep(books, collector)
+    sweep(deciders, collector)
     return list(collector.items.values()), collector.dropped
