@@ -121,7 +121,7 @@ def test_git_revisions_are_compared(tmp_path, monkeypatch):
     assert _diff("base", "base").output.count("No change") == 1
 
 
-def test_recorded_decisions_are_read_without_changing_the_database(tmp_path):
+def test_recorded_decisions_and_call_checks_are_read_without_changing_the_database(tmp_path):
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
@@ -136,6 +136,10 @@ def test_recorded_decisions_are_read_without_changing_the_database(tmp_path):
         session.add(Record(id="rec-1", kind="decision", created_at=dt.datetime.now(dt.timezone.utc),
                            rulebook="sha256:x", facts=facts, recommendation="no_police", rules=[],
                            decisive_rules=[]))
+        check = {**facts, "response_so_far": {"behaviour_policy_followed": True}}  # a call check's own fact
+        session.add(Record(id="rec-2", kind="call_check", created_at=dt.datetime.now(dt.timezone.utc),
+                           rulebook="sha256:x", facts={**check, "incident": {**facts["incident"], "damage_value_gbp": 63}},
+                           recommendation="no_police", rules=[], decisive_rules=[]))
         session.commit()
     engine.dispose()
     before = hashlib.sha256(database.read_bytes()).hexdigest()
@@ -143,7 +147,7 @@ def test_recorded_decisions_are_read_without_changing_the_database(tmp_path):
     _set_parameter(head, "low_value_damage_gbp", 20)
     result = _diff(str(ROOT / "rules"), str(head), "--database-url", f"sqlite:///{database}")
     assert result.exit_code == 0, result.output
-    assert "1 record" in result.output and "e.g. record rec-1" in result.output
+    assert "2 record" in result.output and "e.g. record rec-1" in result.output
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
 
 

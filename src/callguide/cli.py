@@ -321,17 +321,17 @@ def _side(spec: str | None, pack: str | None, stack: Any, repo: Path) -> tuple[s
     chosen = pack_option(pack)
     if spec is None:
         return "working tree", load_rulebook(None, chosen)
-    root = stack.enter_context(checkout(spec, repo))
-    if root.joinpath("rules").is_dir() and not Path(spec).is_dir():  # a git revision
-        if pack is None and not os.environ.get(PACK_ENV):
-            candidate = root / "packs" / DEFAULT_PACK
-            chosen = candidate if candidate.is_dir() else None
-        elif pack is None:
-            chosen = pack_option(os.environ[PACK_ENV])
-        return spec, load_rulebook(root / "rules", chosen)
     from .rulebook import DEFAULT
 
-    return spec, load_rulebook(root, None if chosen is DEFAULT else chosen)
+    root = stack.enter_context(checkout(spec, repo))
+    if Path(spec).is_dir():  # a rules directory, or a checkout holding one; no pack unless given
+        rules_dir = root / "rules" if not any(root.glob("*.yaml")) and (root / "rules").is_dir() else root
+        return spec, load_rulebook(rules_dir, None if chosen is DEFAULT else chosen)
+    if chosen is DEFAULT:  # a git revision: its own default pack, unless $CALLGUIDE_PACK says otherwise
+        candidate = root / "packs" / DEFAULT_PACK
+        chosen = pack_option(os.environ[PACK_ENV]) if os.environ.get(PACK_ENV) else (
+            candidate if candidate.is_dir() else None)
+    return spec, load_rulebook(root / "rules", chosen)
 
 
 @rules.command("diff")

@@ -10,7 +10,8 @@ Three kinds, each labelled so that a reviewer can see where an incident came fro
   compares with a threshold, each of those values together with each value of every other fact
   (calm at a children's home, for the kinds whose rules read the number), so that a threshold's
   interplay with the setting, the victim or an injury is seen;
-- when a records database is configured, the facts of past recorded decisions (read only).
+- when a records database is configured, the facts of past recorded decisions and call checks
+  (read only).
 
 Invalid combinations (refused by the contract) are dropped; duplicates are kept once.
 """
@@ -176,13 +177,27 @@ def record_incidents(collector: _Collector, database_url: str) -> None:
                 connection.execute(text("PRAGMA query_only = ON"))
             elif engine.dialect.name == "postgresql":
                 connection.execute(text("SET TRANSACTION READ ONLY"))
-            rows = connection.execute(text("SELECT id, facts FROM records WHERE kind = 'decision'"))
-            for record_id, facts in rows:
+            rows = connection.execute(text("SELECT id, kind, facts FROM records"))
+            for record_id, kind, facts in rows:
                 if isinstance(facts, str):
                     facts = json.loads(facts)
+                if kind == "call_check":  # the caller's facts, less what only a call check reads
+                    facts = _call_check_incident(facts or {})
                 collector.add(f"record {record_id}", "record", facts or {}, nested=True)
     finally:
         engine.dispose()
+
+
+def _call_check_incident(facts: dict[str, Any]) -> dict[str, Any] | None:
+    from pydantic import ValidationError
+
+    from .callcheck import CallCheckRequest
+
+    try:
+        incident = CallCheckRequest.model_validate(facts).incident_facts()
+    except ValidationError:
+        return None
+    return incident.model_dump(mode="json", exclude_none=True)
 
 
 def build_corpus(deciders: list[Any], scenarios_dir: Path | None = None,
