@@ -19,15 +19,12 @@ Invalid combinations (refused by the contract) are dropped; duplicates are kept 
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from .facts import InvalidFacts, allowed_values, parse_incident
 from .rulebook import Rulebook, iter_conditions
-
-log = logging.getLogger(__name__)
 
 CALM_HOME = {"setting.type": "childrens_home", "setting.location": "in_placement",
              "incident.in_progress": False, "incident.risk_to_life": False, "incident.injury": "none",
