@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field, StrictBool
 
 from .decision import Decider, Decision, Reason
 from .facts import Incident, Level, ResponseSoFar
+from .releases import RulebookRelease
 
 # -- sources ------------------------------------------------------------------------------------
 SRC_FCR = "Protocol §8.3 (Force Control Room: call handlers check the guidance on 'when to call the police')"
@@ -135,6 +136,8 @@ class CallCheck(BaseModel):
     say_to_caller: list[str] = Field(description="Words the handler can use with the caller, in order.")
     rationale: list[Reason]
     rulebook: str
+    rulebook_release: RulebookRelease | None = Field(None, description=(
+        "The reviewed release of the rulebook: reviewed is true only for a signed-off sha."))
 
 
 # -- building the check ---------------------------------------------------------------------------
@@ -170,6 +173,7 @@ def check_call(request: CallCheckRequest | dict[str, Any], decider: Decider) -> 
         say_to_caller=words_for_caller(response, decision, steps, questions, known),
         rationale=decision.rationale,
         rulebook=decision.rulebook,
+        rulebook_release=decision.rulebook_release,
     )
 
 

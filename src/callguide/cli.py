@@ -11,7 +11,7 @@ import click
 import yaml
 
 from .facts import InvalidFacts, parse_incident
-from .rulebook import RulebookError, load_rulebook
+from .rulebook import RulebookError, default_rules_dir, load_rulebook
 
 EXIT_INVALID = 2
 
@@ -27,6 +27,22 @@ def _fail(message: str, code: int = EXIT_INVALID) -> None:
     sys.exit(code)
 
 
+def _pack_option(function: Any) -> Any:
+    return click.option("--pack", "pack", metavar="DIR",
+                        help="Area pack directory ('none': the national base alone; default "
+                             "$CALLGUIDE_PACK, else packs/northamptonshire).")(function)
+
+
+def _load_book(directory: str | None = None, pack: str | None = None) -> Any:
+    """The rulebook in ``directory`` (default rules/) with the ``--pack`` chosen; exit 1 if unusable."""
+    from .packs import pack_option
+
+    try:
+        return load_rulebook(Path(directory) if directory else None, pack_option(pack))
+    except RulebookError as exc:
+        _fail(f"the rulebook cannot be used: {exc}", code=1)
+
+
 @click.group()
 @click.version_option(package_name="callguide")
 def main() -> None:
@@ -38,7 +54,8 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the decision object as JSON.")
 @click.option("--explain", is_flag=True, help="Also list the rules that did not apply.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), help="Rulebook directory.")
-def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None) -> None:
+@_pack_option
+def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None, pack: str | None) -> None:
     """Decide on the incident facts in FILE (JSON or YAML; '-' for standard input)."""
     from .decision import Decider
     from .text import render_decision
@@ -55,10 +72,7 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None) -> No
         for field, message in exc.errors:
             click.echo(f"callguide: invalid incident: {field}: {message}", err=True)
         sys.exit(EXIT_INVALID)
-    try:
-        decider = Decider(load_rulebook(Path(rules_dir)) if rules_dir else None)
-    except RulebookError as exc:
-        _fail(f"the rulebook cannot be used: {exc}", code=1)
+    decider = Decider(_load_book(rules_dir, pack))
     decision = decider.decide(incident, explain=explain)
     if as_json:
         click.echo(json.dumps(decision.model_dump(mode="json", exclude_none=True), indent=2))
@@ -87,30 +101,44 @@ def rules() -> None:
 
 @rules.command("check")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
-def rules_check(directory: str | None) -> None:
-    """Validate the rulebook and show that every rule can fire."""
+@_pack_option
+def rules_check(directory: str | None, pack: str | None) -> None:
+    """Validate the rulebook, its sources' quotes, and show that every rule can fire."""
     from .decision import Decider
     from .engine import EngineError
     from .lint import check_rulebook
+    from .packs import default_pack_dir, pack_option
+    from .rulebook import DEFAULT
+    from .sources import check_directory
 
     try:
-        book = load_rulebook(Path(directory) if directory else None)
+        book = load_rulebook(Path(directory) if directory else None, pack_option(pack))
         problems = check_rulebook(Decider(book))
     except (RulebookError, EngineError) as exc:
         _fail(str(exc), code=1)
+    chosen = pack_option(pack)
+    pack_dir = (default_pack_dir() if directory is None else None) if chosen is DEFAULT else chosen
+    for folder in [Path(directory) if directory else default_rules_dir(), pack_dir]:
+        if folder is not None:
+            problems += check_directory(folder)
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
         sys.exit(1)
     click.echo(f"ok: {len(book.rules)} rules in {len(book.themes)} themes, "
-               f"{len(book.parameters)} parameters; rulebook {book.version}")
+               f"{len(book.parameters)} parameters; rulebook {book.version}"
+               + (f" (area pack: {book.pack})" if book.pack else " (national base alone)"))
+    release = book.release
+    click.echo(f"release: {release.version}, signed off {release.reviewed_on}" if release.reviewed else
+               "release: not reviewed (no sign-off in releases.yaml matches this sha)")
 
 
 @rules.command("list")
 @click.option("--theme", help="Only this theme.")
-def rules_list(theme: str | None) -> None:
+@_pack_option
+def rules_list(theme: str | None, pack: str | None) -> None:
     """List the rules: id, theme, what it concludes, and its source."""
-    book = load_rulebook()
+    book = _load_book(None, pack)
     for rule in book.rules:
         if theme and rule.theme != theme:
             continue
@@ -158,7 +186,8 @@ def scenarios_list(audience: str | None, scenarios_dir: str | None) -> None:
 @scenarios.command("run")
 @click.argument("ids", nargs=-1)
 @_scenario_dir_option
-def scenarios_run(ids: tuple[str, ...], scenarios_dir: str | None) -> None:
+@_pack_option
+def scenarios_run(ids: tuple[str, ...], scenarios_dir: str | None, pack: str | None) -> None:
     """Run scenarios (all, or the IDs given) and check every step's expected answer."""
     from .decision import Decider
     from .scenarios import run_scenario
@@ -170,7 +199,7 @@ def scenarios_run(ids: tuple[str, ...], scenarios_dir: str | None) -> None:
         if unknown:
             _fail(f"no scenario with id {', '.join(unknown)} (see `callguide scenarios list`)")
         library = [by_id[i] for i in ids]
-    decider = Decider()
+    decider = Decider(_load_book(None, pack))
     passed = failed = 0
     for scenario in library:
         result = run_scenario(decider, scenario)
@@ -253,13 +282,14 @@ def walkthrough(scenario_id: str, auto: bool, markdown: str | None, scenarios_di
 
 @rules.command("coverage")
 @_scenario_dir_option
-def rules_coverage(scenarios_dir: str | None) -> None:
+@_pack_option
+def rules_coverage(scenarios_dir: str | None, pack: str | None) -> None:
     """Every rule and the scenarios that exercise it; exit 1 if a rule is exercised by none."""
     from .decision import Decider
     from .scenarios import coverage, run_scenario
 
     library = _load_scenarios_or_fail(scenarios_dir)
-    decider = Decider()
+    decider = Decider(_load_book(None, pack))
     covered = coverage([run_scenario(decider, s) for s in library], decider.book)
     missing = [rule_id for rule_id, ids in covered.items() if not ids]
     for rule_id, ids in covered.items():
@@ -271,6 +301,12 @@ def rules_coverage(scenarios_dir: str | None) -> None:
         click.echo("not exercised: " + ", ".join(missing), err=True)
         sys.exit(1)
 
+
+# Rulebook governance (issue 13): callguide rules diff | rules review
+from .governance_cli import COMMANDS as _GOVERNANCE_COMMANDS  # noqa: E402
+
+for _command in _GOVERNANCE_COMMANDS:
+    rules.add_command(_command)
 
 # Decision records, monitoring report and API keys (issue 6): callguide keys | report | records
 from .records.cli import COMMANDS as _RECORDS_COMMANDS  # noqa: E402

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from .engine import Engine, Firing
 from .facts import SAFETY_CRITICAL, Incident, Level, allowed_values, parse_incident
 from .policy import Resolution, resolve
+from .releases import RulebookRelease
 from .rulebook import DEADLINE_ORDER, Rule, Rulebook, iter_conditions, load_rulebook
 from .whatif import WhatIf
 
@@ -62,6 +63,9 @@ class Decision(BaseModel):
     questions: list[QuestionOut]
     actions: list[ActionOut]
     rulebook: str
+    rulebook_release: RulebookRelease | None = Field(None, description=(
+        "The reviewed release of the rulebook that decided: reviewed is true only when practitioners "
+        "signed off this exact rulebook sha (rules/releases.yaml)."))
     considered: list[Considered] | None = Field(
         None, description="Rules that did not apply (only with explain).")
 
@@ -98,6 +102,7 @@ class Decider:
             questions=self._questions(known, resolution.level, stage_one.rules),
             actions=self._actions(fired + self._rules(stage_two.rules), known),
             rulebook=self.book.version,
+            rulebook_release=self.book.release,
             considered=self._considered(stage_one.rules + stage_two.rules) if explain else None,
         )
 

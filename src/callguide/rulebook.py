@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .datafiles import data_dir
 from .conditions import Conditions, parse_when
 from .facts import Level, fact_paths
+from .releases import ReleaseError, RulebookRelease, release_for, signoffs_in
 from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -28,7 +29,10 @@ DEADLINE_ORDER: list[str] = ["now", "24h", "48h", "3 days", "5 days", "next work
 Strength = Literal["safety", "firm", "soft", "ceiling"]
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml"}
+SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml", "releases.yaml", "contacts.yaml"}
+# Sign-offs name the sha of what they signed off, so they are not part of it.
+NOT_VERSIONED = {"releases.yaml"}
+DEFAULT: Any = object()  # load_rulebook's pack argument when not given
 
 
 class RulebookError(ValueError):
@@ -96,6 +100,9 @@ class Rulebook:
     version: str
     vocabulary: Vocabulary | None = None
     by_id: dict[str, Rule] = field(default_factory=dict)
+    pack: str = ""  # the area pack's directory name; "" for the national base alone
+    contacts: dict[str, Any] = field(default_factory=dict)  # the pack's local contacts (packs.Contact)
+    release: RulebookRelease = field(default_factory=lambda: release_for("", []))
 
     def rule(self, rule_id: str) -> Rule:
         return self.by_id[rule_id]
@@ -142,8 +149,16 @@ def _pydantic_message(exc: ValidationError) -> str:
         f"{'.'.join(str(p) for p in err['loc']) or '(rule)'}: {err['msg']}" for err in exc.errors())
 
 
-def load_rulebook(directory: Path | None = None) -> Rulebook:
-    """Load, validate and version every rule file in ``directory``."""
+def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) -> Rulebook:
+    """Load, validate and version every rule file in ``directory``, with an area ``pack`` applied.
+
+    With no ``directory``, the default rules and the default pack (``packs.default_pack_dir``);
+    with a ``directory``, no pack unless one is given. ``pack=None``: the base alone.
+    """
+    from .packs import apply_pack, default_pack_dir
+
+    if pack is DEFAULT:
+        pack = default_pack_dir() if directory is None else None
     directory = Path(directory) if directory else default_rules_dir()
     files = sorted(directory.glob("*.yaml"))
     if not files:
@@ -162,17 +177,35 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
         theme, title, file_rules = _load_theme(path, parameters)
         themes[theme] = title
         rules.extend(file_rules)
+    versioned = [(path.name, path) for path in files if path.name not in NOT_VERSIONED]
+    contacts: dict[str, Any] = {}
+    if pack is not None:
+        pack = Path(pack)
+        base_parameters = parameters
+        pack_files, rules, themes, parameters, contacts = apply_pack(pack, rules, themes, parameters)
+        if parameters != base_parameters:  # the base's conditions resolve the pack's thresholds
+            rules = [rule.model_copy(update={"conditions": parse_when(rule.when, parameters)}) for rule in rules]
+        versioned += [(f"pack/{path.name}", path) for path in pack_files]
+    version = _version(versioned)
     book = Rulebook(
         rules=tuple(rules), parameters=parameters, questions=questions, themes=themes,
-        version=_version(files), by_id={rule.id: rule for rule in rules}, vocabulary=vocabulary)
+        version=version, by_id={rule.id: rule for rule in rules}, vocabulary=vocabulary,
+        pack=pack.name if pack else "", contacts=contacts, release=_release(version, directory, pack))
     _check_references(book)
     return book
 
 
-def _version(files: list[Path]) -> str:
+def _release(version: str, directory: Path, pack: Path | None) -> RulebookRelease:
+    try:
+        return release_for(version, signoffs_in([directory, pack]))
+    except ReleaseError as exc:
+        raise RulebookError(str(exc)) from None
+
+
+def _version(files: list[tuple[str, Path]]) -> str:
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode())
+    for name, path in files:
+        digest.update(name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")

@@ -40,6 +40,9 @@ from .callcheck import CallCheck, CallCheckRequest, check_call
 from .decision import Decider, Decision, plain
 from .facts import Incident, Level, describe_error
 from .rulebook import Rule, Rulebook
+from .packs import Contact
+from .releases import RulebookRelease
+from .sources import Quote, quotes
 from .records import Recording, Records, install_records, recording_dependency  # decision records (issue 6)
 
 log = logging.getLogger("callguide.service")
@@ -149,13 +152,24 @@ class RuleOut(BaseModel):
     theme_title: str
     recommends: Level | None = None
     strength: str | None = None
+    quotes: list[Quote] = Field(default_factory=list, description=(
+        "The words of the protocol or leaflet that the source quotes, with the section (checked "
+        "against the public texts in docs/sources)."))
     rulebook: str
 
 
 class RuleList(BaseModel):
     rulebook: str
+    rulebook_release: RulebookRelease | None = None
+    pack: str | None = Field(None, description="The area pack applied to the national base, if any.")
     count: int
     rules: list[RuleOut]
+
+
+class ContactList(BaseModel):
+    rulebook: str
+    pack: str | None = Field(None, description="The area pack the contacts come from; null for the national base.")
+    contacts: dict[str, Contact]
 
 
 class Health(BaseModel):
@@ -198,7 +212,8 @@ class _Template(string.Formatter):
 def rule_out(rule: Rule, book: Rulebook) -> RuleOut:
     return RuleOut(id=rule.id, title=rule.title, reason=_Template(book).format(rule.because), source=rule.source,
                    theme=rule.theme, theme_title=book.themes.get(rule.theme, rule.theme),
-                   recommends=rule.then.recommend, strength=rule.then.strength, rulebook=book.version)
+                   recommends=rule.then.recommend, strength=rule.then.strength, quotes=quotes(rule.source),
+                   rulebook=book.version)
 
 
 PROBE = {"incident": {"kind": "assault", "risk_to_life": True}}
@@ -316,7 +331,14 @@ def rules_router(decider: Decider) -> APIRouter:
     def list_rules(theme: str | None = None) -> Response:
         """Every rule as people read it (id, title, reason, source, theme), and the rulebook version."""
         rules = [rule_out(rule, book) for rule in book.rules if theme is None or rule.theme == theme]
-        return _json(RuleList(rulebook=book.version, count=len(rules), rules=rules))
+        return _json(RuleList(rulebook=book.version, rulebook_release=book.release, pack=book.pack or None,
+                              count=len(rules), rules=rules))
+
+    @router.get("/v1/contacts", response_model=ContactList, response_model_exclude_none=True)
+    def list_contacts() -> Response:
+        """The area pack's local contacts that the actions name (a null phone: not yet confirmed by the area)."""
+        return _json(ContactList(rulebook=book.version, pack=book.pack or None, contacts=book.contacts),
+                     exclude_none=False)
 
     @router.get("/v1/rules/{rule_id}", response_model=RuleOut, response_model_exclude_none=True,
                 responses={404: {"model": Problems}})

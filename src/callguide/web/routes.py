@@ -55,6 +55,7 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
     context.setdefault("section", None)
     context.setdefault("error", None)
     context["rulebook_short"] = version.split(":")[-1][:12]
+    context["rulebook_release"] = _decider(request).book.release  # the base template's review notice
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -1,0 +1,217 @@
+"""Review and sign-off, and area packs (issue 13, items 3 and 4)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from callguide.callcheck import check_call
+from callguide.cli import main
+from callguide.decision import Decider
+from callguide.releases import load_signoffs
+from callguide.rulebook import RulebookError, load_rulebook
+from callguide.service import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+WINDOW = {"setting": {"type": "childrens_home", "location": "in_placement"},
+          "incident": {"kind": "criminal_damage", "damage_value_gbp": 40, "child_calm_now": True,
+                       "injury": "none", "weapon": "none"}}
+
+
+def _copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", copy)
+    return copy
+
+
+def _sign_off(rules: Path, sha: str, **extra: object) -> None:
+    entry = {"version": "test-1", "rulebook": sha, "date": "2026-01-15",
+             "reviewed_by": ["registered manager", "call handler supervisor"], "notes": "a test sign-off", **extra}
+    (rules / "releases.yaml").write_text(yaml.safe_dump({"releases": [entry]}), encoding="utf-8")
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+# -- sign-off ---------------------------------------------------------------------------------------
+def test_the_shipped_rulebook_has_no_sign_off_and_every_answer_says_so(decider):
+    assert load_signoffs(ROOT / "rules" / "releases.yaml") == []  # nobody has reviewed it: none invented
+    decision = decider.decide(WINDOW)
+    assert decision.rulebook == decider.book.version
+    assert decision.rulebook_release.model_dump() == {"version": "unreviewed", "reviewed": False, "reviewed_on": None}
+    check = check_call({"incident": {"kind": "assault"}}, decider)
+    assert check.rulebook_release.reviewed is False and check.rulebook == decider.book.version
+
+
+def test_signing_off_a_copy_makes_its_answers_reviewed_without_changing_its_sha(tmp_path):
+    rules = _copy(tmp_path)
+    before = load_rulebook(rules, pack=None)
+    assert before.release.reviewed is False
+    _sign_off(rules, before.version)
+    after = load_rulebook(rules, pack=None)
+    assert after.version == before.version  # releases.yaml is not part of the sha
+    decision = Decider(after).decide(WINDOW)
+    assert decision.rulebook_release.model_dump(mode="json") == {
+        "version": "test-1", "reviewed": True, "reviewed_on": "2026-01-15"}
+    # Any change to the rules is a different rulebook: the sign-off no longer applies.
+    (rules / "parameters.yaml").write_text((rules / "parameters.yaml").read_text() + "\n# edited\n")
+    assert load_rulebook(rules, pack=None).release.reviewed is False
+
+
+def test_a_sign_off_must_name_an_exact_sha(tmp_path):
+    rules = _copy(tmp_path)
+    _sign_off(rules, "sha256:" + "0" * 64)
+    assert load_rulebook(rules, pack=None).release.reviewed is False
+    _sign_off(rules, "latest")
+    with pytest.raises(RulebookError, match=r"releases.yaml: sign-off 1: rulebook"):
+        load_rulebook(rules, pack=None)
+
+
+def test_the_pages_show_a_calm_notice_only_when_unreviewed(tmp_path, decider):
+    with TestClient(create_app(decider)) as client:
+        page = client.get("/should-i-call").text
+        assert 'data-rulebook-reviewed="false"' in page and "has not yet been reviewed" in page
+        assert client.get("/v1/rules").json()["rulebook_release"]["reviewed"] is False
+    rules = _copy(tmp_path)
+    _sign_off(rules, load_rulebook(rules, pack=None).version)
+    with TestClient(create_app(Decider(load_rulebook(rules, pack=None)))) as client:
+        assert "has not yet been reviewed" not in client.get("/should-i-call").text
+        body = client.post("/v1/decisions", json=WINDOW).json()
+        assert body["rulebook_release"] == {"version": "test-1", "reviewed": True, "reviewed_on": "2026-01-15"}
+
+
+# -- review pack ------------------------------------------------------------------------------------
+def test_the_review_pack_lists_every_rule_in_plain_words(tmp_path, book):
+    listed = [line.split()[0] for line in _run("rules", "list").output.splitlines()]
+    out = tmp_path / "review.md"
+    result = _run("rules", "review", "--markdown", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert listed and all(f"(`{rule_id}`)" in text for rule_id in listed)
+    assert "**not reviewed**" in text and "No version has been signed off yet" in text
+    assert f"`{book.version}`" in text
+    section = text.split("(`reasonable-parent-test`)")[1].split("\n### ")[0]
+    assert "**When it applies**" in section and "“Is the young person calm now, and has the immediate risk passed?”: yes" in section
+    assert "no higher than this" in section  # how strongly: a ceiling
+    assert "> “Police should not be called for matters where a reasonable parent would not call the police” (Protocol §8.1)" in section
+    assert "**Scenarios that show it:** `" in section
+    for title in book.themes.values():
+        assert f"## {title} (`" in text
+
+
+def test_the_review_pack_shows_the_changes_since_the_last_sign_off(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    rules = _copy(repo)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git[:3] + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "rules"], check=True)
+    subprocess.run(git + ["commit", "-qm", "signed off"], check=True)
+    signed = load_rulebook(rules, pack=None).version
+    data = yaml.safe_load((rules / "parameters.yaml").read_text(encoding="utf-8"))
+    data["low_value_damage_gbp"]["value"] = 20
+    (rules / "parameters.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    _sign_off(rules, signed, commit="HEAD")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("CALLGUIDE_RULES", str(rules))
+    monkeypatch.setenv("CALLGUIDE_PACK", "none")
+    out = tmp_path / "review.md"
+    assert _run("rules", "review", "--markdown", str(out)).exit_code == 0
+    changes = out.read_text(encoding="utf-8").split("## Changes since the last sign-off")[1].split("\n## ")[0]
+    assert "Since test-1 (2026-01-15, commit `HEAD`)" in changes
+    assert "parameter low_value_damage_gbp: 100.0 -> 20.0" in changes
+    assert "no_police -> report_later" in changes
+
+
+# -- area packs --------------------------------------------------------------------------------------
+def _pack(tmp_path: Path, parameters: str) -> Path:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "parameters.yaml").write_text(parameters, encoding="utf-8")
+    return pack
+
+
+def test_a_pack_that_lowers_the_damage_threshold_raises_a_40_pound_window(tmp_path):
+    base = load_rulebook(ROOT / "rules", pack=None)
+    pack = _pack(tmp_path, "low_value_damage_gbp:\n  value: 10\n"
+                           "  reference: \"Agreed locally for this test area\"\n")
+    local = load_rulebook(ROOT / "rules", pack=pack)
+    before, after = Decider(base).decide(WINDOW), Decider(local).decide(WINDOW)
+    assert before.recommendation.value == "no_police"
+    assert after.recommendation.rank > before.recommendation.rank
+    assert after.rulebook != before.rulebook and local.pack == "pack"
+    assert local.parameters["low_value_damage_gbp"].unit == base.parameters["low_value_damage_gbp"].unit
+    # The same pack through the command line and the environment.
+    facts = tmp_path / "window.yaml"
+    facts.write_text(yaml.safe_dump(WINDOW))
+    assert '"recommendation": "no_police"' in _run("decide", "--json", "--pack", "none", str(facts)).output
+    assert '"recommendation": "no_police"' not in _run("decide", "--json", "--pack", str(pack), str(facts)).output
+
+
+def test_a_changed_value_needs_its_own_reference(tmp_path):
+    pack = _pack(tmp_path, "low_value_damage_gbp:\n  value: 10\n")
+    with pytest.raises(RulebookError, match="pack/parameters.yaml:2: parameter low_value_damage_gbp: a changed value needs its own reference"):
+        load_rulebook(ROOT / "rules", pack=pack)
+
+
+def test_pack_rules_replace_by_id_or_are_added(tmp_path, book):
+    pack = _pack(tmp_path, "")
+    base = load_rulebook(ROOT / "rules", pack=None)
+    original = base.rule("reasonable-parent-test")
+    replaced = {**original.model_dump(mode="json", exclude={"theme", "file", "line"}), "title": "Local wording of the test"}
+    added = {"id": "local-extra-action", "title": "A local action", "when": {"incident.kind": "theft"},
+             "then": {"actions": [{"id": "tell-local-team", "what": "Tell the local team.", "by": "next working day",
+                                   "source": "A local procedure"}]},
+             "because": "The area asks for this after every theft.", "source": "A local procedure"}
+    (pack / "local.yaml").write_text(yaml.safe_dump({"theme": "local", "title": "Local rules",
+                                                     "rules": [replaced, added]}, allow_unicode=True))
+    local = load_rulebook(ROOT / "rules", pack=pack)
+    assert len(local.rules) == len(base.rules) + 1
+    ids = [r.id for r in local.rules]
+    assert ids.index("reasonable-parent-test") == [r.id for r in base.rules].index("reasonable-parent-test")
+    assert local.rule("reasonable-parent-test").title == "Local wording of the test"
+    assert local.rule("local-extra-action").file == "pack/local.yaml"
+    decision = Decider(local).decide({"incident": {"kind": "theft"}})
+    assert "tell-local-team" in [a.id for a in decision.actions]
+
+
+def test_the_default_pack_is_northamptonshire_with_its_contacts(book, monkeypatch):
+    assert book.pack == "northamptonshire"
+    assert {"out_of_hours_social_care", "missing_person_coordinator", "police_non_emergency"} <= set(book.contacts)
+    assert book.version != load_rulebook(ROOT / "rules", pack=None).version  # the sha covers the pack
+    monkeypatch.setenv("CALLGUIDE_PACK", "none")
+    assert load_rulebook().pack == ""
+    with TestClient(create_app(Decider(book))) as client:
+        body = client.get("/v1/contacts").json()
+        assert body["pack"] == "northamptonshire" and body["contacts"]["police_non_emergency"]["phone"] == "101"
+        assert body["contacts"]["out_of_hours_social_care"]["phone"] is None  # not guessed
+        rule = client.get("/v1/rules/reasonable-parent-test").json()
+        assert {"document": "protocol", "section": "8.1",
+                "text": "Police should not be called for matters where a reasonable parent would not call the police"} in rule["quotes"]
+
+
+def test_the_national_base_alone_passes_rules_check_and_its_scenarios():
+    check = _run("rules", "check", "--pack", "none")
+    assert check.exit_code == 0, check.output
+    assert "(national base alone)" in check.output and "release: not reviewed" in check.output
+    scenarios = _run("scenarios", "run", "--pack", "none")
+    assert scenarios.exit_code == 0, scenarios.output
+    coverage = _run("rules", "coverage", "--pack", "none").output
+    assert f"rules exercised by {len(list((ROOT / 'scenarios').glob('*.yaml')))} scenarios" in coverage
+
+
+def test_rules_check_reports_a_misquote_in_a_pack(tmp_path):
+    pack = _pack(tmp_path, "")
+    (pack / "contacts.yaml").write_text(yaml.safe_dump({"contacts": {"police_non_emergency": {
+        "name": "Police non-emergency", "phone": "101",
+        "source": "Protocol §8.3 ('call handlers will ask no questions')"}}}))
+    result = _run("rules", "check", "--pack", str(pack))
+    assert result.exit_code == 1
+    assert "contacts.yaml: " in result.output and "is not in Protocol §8.3" in result.output

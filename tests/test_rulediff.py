@@ -1,0 +1,181 @@
+"""`callguide rules diff` (issue 13, item 2): what a rule change would do, safety first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from callguide.cli import main
+from callguide.corpus import build_corpus, fact_values
+from callguide.rulebook import load_rulebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _copy(tmp_path: Path, name: str = "rules") -> Path:
+    copy = tmp_path / name
+    shutil.copytree(ROOT / "rules", copy)
+    return copy
+
+
+def _set_parameter(rules: Path, name: str, value: float) -> None:
+    path = rules / "parameters.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data[name]["value"] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _remove_rule(rules: Path, file: str, rule_id: str) -> None:
+    path = rules / file
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    before = len(data["rules"])
+    data["rules"] = [rule for rule in data["rules"] if rule["id"] != rule_id]
+    assert len(data["rules"]) == before - 1
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _diff(*args: str):
+    return CliRunner().invoke(main, ["rules", "diff", *args], catch_exceptions=False)
+
+
+def test_identical_rulebooks_report_no_change(tmp_path):
+    result = _diff(str(ROOT / "rules"), str(_copy(tmp_path)), "--fail-on-lowered-safety")
+    assert result.exit_code == 0, result.output
+    assert "No change: the rules are the same and no answer changes." in result.output
+
+
+def test_a_lower_damage_threshold_lists_the_damage_scenarios_that_move(tmp_path):
+    head = _copy(tmp_path)
+    value = load_rulebook(ROOT / "rules").parameters["low_value_damage_gbp"].value
+    _set_parameter(head, "low_value_damage_gbp", 20)
+    markdown = tmp_path / "review.md"
+    result = _diff(str(ROOT / "rules"), str(head), "--markdown", str(markdown), "--fail-on-lowered-safety")
+    assert result.exit_code == 0, result.output  # it raises advice; nothing about safety goes down
+    assert f"parameter low_value_damage_gbp: {value} -> 20.0" in result.output
+    assert "no_police -> report_later" in result.output
+    assert "scenario broken-window-glass step 2" in result.output  # a window worth more than £20
+    assert "low-value-damage-in-home" in result.output  # the rule that made the difference
+    assert "[!]" not in result.output
+    text = markdown.read_text(encoding="utf-8")
+    assert text.startswith("# Rulebook change") and "### higher: no_police -> report_later" in text
+    # Every sweep incident that moved is a damage or fire incident (the kinds the threshold's rules read).
+    moved = [line for line in result.output.splitlines() if "e.g. sweep:" in line]
+    assert moved and all("criminal_damage" in line or "fire_setting" in line for line in moved)
+
+
+def test_removing_a_safety_rule_is_flagged_and_fails(tmp_path):
+    head = _copy(tmp_path)
+    _remove_rule(head, "weapons.yaml", "firearm")
+    markdown = tmp_path / "review.md"
+    result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety", "--markdown", str(markdown))
+    assert result.exit_code == 1
+    assert "removed: firearm" in result.output
+    lines = result.output.splitlines()
+    first_group = next(line for line in lines if "->" in line and "incidents)" in line)
+    assert first_group.startswith("[!] LOWERS A 999 ANSWER: call_999 -> ")  # flagged first
+    assert "scenario gun-in-bag-call-handler step" in result.output
+    assert "a call_999 answer would go down" in result.output
+    assert "LOWERS A 999 ANSWER" in markdown.read_text(encoding="utf-8")
+    # Without the flag it reports, and exits 0.
+    assert _diff(str(ROOT / "rules"), str(head)).exit_code == 0
+
+
+def test_going_below_a_firm_floor_is_flagged(tmp_path):
+    head = _copy(tmp_path)
+    path = head / "sexual-harm.yaml"
+    text = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    rule = next(r for r in data["rules"] if r["id"] == "sexual-harm")
+    assert rule["then"]["strength"] == "firm"
+    rule["then"]["strength"] = "soft"  # the reasonable-parent ceiling may now lower it
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety")
+    assert "changed: sexual-harm" in result.output
+    assert "[!] GOES BELOW A FIRM FLOOR: call_101 -> report_later" in result.output
+    assert "decided before by: sexual-harm" in result.output
+    assert result.exit_code == 0  # no 999 answer went down
+
+
+def test_git_revisions_are_compared(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _copy(repo)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git[:3] + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "rules"], check=True)
+    subprocess.run(git + ["commit", "-qm", "base"], check=True)
+    subprocess.run(git + ["tag", "base"], check=True)
+    _remove_rule(repo / "rules", "weapons.yaml", "firearm")
+    subprocess.run(git + ["commit", "-qam", "no firearm rule"], check=True)
+    monkeypatch.chdir(repo)
+    result = _diff("base", "HEAD", "--fail-on-lowered-safety")
+    assert result.exit_code == 1, result.output
+    assert "Base: base (" in result.output and "removed: firearm" in result.output
+    assert _diff("base", "base").output.count("No change") == 1
+
+
+def test_recorded_decisions_and_call_checks_are_read_without_changing_the_database(tmp_path):
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from callguide.records.models import Base, Record
+
+    database = tmp_path / "records.db"
+    engine = create_engine(f"sqlite:///{database}")
+    Base.metadata.create_all(engine)
+    facts = {"setting": {"type": "childrens_home", "location": "in_placement"},
+             "incident": {"kind": "criminal_damage", "damage_value_gbp": 57, "child_calm_now": True}}
+    with Session(engine) as session:
+        session.add(Record(id="rec-1", kind="decision", created_at=dt.datetime.now(dt.timezone.utc),
+                           rulebook="sha256:x", facts=facts, recommendation="no_police", rules=[],
+                           decisive_rules=[]))
+        check = {**facts, "response_so_far": {"behaviour_policy_followed": True}}  # a call check's own fact
+        session.add(Record(id="rec-2", kind="call_check", created_at=dt.datetime.now(dt.timezone.utc),
+                           rulebook="sha256:x", facts={**check, "incident": {**facts["incident"], "damage_value_gbp": 63}},
+                           recommendation="no_police", rules=[], decisive_rules=[]))
+        session.commit()
+    engine.dispose()
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    head = _copy(tmp_path)
+    _set_parameter(head, "low_value_damage_gbp", 20)
+    result = _diff(str(ROOT / "rules"), str(head), "--database-url", f"sqlite:///{database}")
+    assert result.exit_code == 0, result.output
+    assert "2 record" in result.output and "e.g. record rec-1" in result.output
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+def test_the_corpus_sweeps_each_value_around_each_threshold(decider):
+    book = decider.book
+    values = fact_values([decider])
+    threshold = book.parameters["low_value_damage_gbp"].value
+    assert {threshold - 1, threshold, threshold + 1} <= set(values["incident.damage_value_gbp"])
+    assert {"none", "minor", "serious", "life_threatening"} <= set(values["incident.injury"])
+    corpus, dropped = build_corpus([decider])
+    assert 2_000 <= len(corpus) <= 10_000
+    origins = {incident.origin for incident in corpus}
+    assert origins == {"scenario", "sweep"}
+    assert len({incident.known for incident in corpus}) == len(corpus)  # no duplicates
+
+
+def test_an_unknown_side_is_a_clear_error():
+    result = _diff("no-such-revision-or-directory")
+    assert result.exit_code == 2
+    assert "neither a directory nor a git revision" in result.output
+
+
+@pytest.mark.parametrize("flag", ["--head-pack", "--base-pack"])
+def test_a_pack_can_be_compared_with_the_base(tmp_path, flag):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "parameters.yaml").write_text(
+        "low_value_damage_gbp:\n  value: 10\n  reference: \"A test area's own figure\"\n", encoding="utf-8")
+    result = _diff(str(ROOT / "rules"), str(ROOT / "rules"), flag, str(pack))
+    assert "parameter low_value_damage_gbp" in result.output
+    assert ("report_later -> no_police" if flag == "--base-pack" else "no_police -> report_later") in result.output
