@@ -345,32 +345,7 @@ def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
     check_a11y(page)
 
 
-# -- Walkthrough ------------------------------------------------------------------------------
-def test_walkthrough_reveals_steps_and_shows_changes(page):
-    page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto("/walkthrough")
-    check_a11y(page)
-    shot(page, "walkthrough-list")
-    page.get_by_role("link", name=re.compile("window", re.I)).first.click()
-    levels = []
-    page.get_by_role("link", name="Reveal step 1").click()
-    check_a11y(page)
-    while True:
-        levels.append(page.locator("#step-panel").get_attribute("data-recommendation"))
-        assert page.locator("#step-reasons li").count() >= 1
-        if len(levels) > 1 and levels[-1] != levels[-2]:
-            assert "Changed: was" in page.locator("#step-change").inner_text()
-            if len(levels) == 3:
-                shot(page, "walkthrough-step")
-        nxt = page.locator("#next-step")
-        if nxt.inner_text().strip() == "Show the learning points":
-            nxt.click()
-            break
-        nxt.click()
-    assert len(set(levels)) > 1, levels  # the answer moved as facts were revealed
-    assert page.locator("#learning-points li").count() >= 1
-    assert page.locator("#journey li").count() == len(levels)
-    check_a11y(page)
+# The walkthrough's browser tests are in tests/test_walkthrough_browser.py.
 
 
 def test_home_page_links_the_three_pages(page):
