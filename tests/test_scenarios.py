@@ -229,13 +229,26 @@ def test_the_environment_adds_a_trainers_folder_to_the_library(tmp_path, monkeyp
     assert scenario.file == "t.yaml" and scenario.model_dump()["steps"][0]["expect"]["recommendation"] == "no_police"
 
 
-def test_the_readme_example_scenario_is_valid_and_passes(decider):
-    """A trainer copies the README's example: it must stay a working scenario."""
+def test_the_readme_example_scenario_is_valid_and_passes(decider, tmp_path):
+    """A trainer follows README's journey with its example: check it, add the folder, walk it, print it."""
     import yaml
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Writing a scenario"):]
+    section = readme[readme.index("Writing a scenario (no code needed)"):]
     block = section[section.index("```yaml") + len("```yaml"):]
     block = block[:block.index("```")]
     scenario = parse_scenario(yaml.safe_load(block))
     result = run_scenario(decider, scenario)
     assert result.passed, result.failures
+    folder = tmp_path / "my-scenarios"
+    folder.mkdir()
+    (folder / f"{scenario.id}.yaml").write_text(block, encoding="utf-8")
+    assert f"callguide walkthrough {scenario.id}" in readme and "export CALLGUIDE_SCENARIOS=" in readme
+    checked = CliRunner().invoke(main, ["scenarios", "check", str(folder / f"{scenario.id}.yaml")])
+    assert checked.exit_code == 0 and "ok" in checked.output
+    env = {"CALLGUIDE_SCENARIOS": str(folder)}
+    walked = CliRunner().invoke(main, ["walkthrough", scenario.id, "--auto"], env=env)
+    assert walked.exit_code == 0 and "--- Step 2 of 2 ---" in walked.output
+    printed = CliRunner().invoke(main, ["walkthrough", scenario.id, "--handout", str(tmp_path / "h.md"),
+                                        "--answers", str(tmp_path / "a.md")], env=env)
+    assert printed.exit_code == 0, printed.output
+    assert scenario.steps[0].notes and scenario.steps[0].notes in (tmp_path / "a.md").read_text()
