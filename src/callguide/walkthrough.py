@@ -13,6 +13,7 @@ for the people who maintain the rules, not for the group.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -169,6 +170,14 @@ def _why_stopped(rule: Rule, changed: dict[str, tuple[Any, Any]], previous: Leve
     return f"{rule.title}: the facts it relies on changed"
 
 
+def _no_rule_ids(text: str, book: Any) -> str:
+    """The call check's words without rule ids (a handler's screen may show them; a group's should not)."""
+    # Only ids with a hyphen: a one-word id ("firearm") is also a plain word.
+    ids = "|".join(re.escape(rule.id) for rule in book.rules if "-" in rule.id)
+    text = re.sub(r"\s*\(decided by [a-z0-9, -]+\)", "", text)
+    return re.sub(rf"(?<![\w-])(?:{ids})(?![\w-])", "the rules", text)
+
+
 def call_view(facts: dict[str, Any], decider: Decider) -> CallView:
     """The call check for these facts (only its public entry and a few fields, read tolerantly)."""
     from .callcheck import check_call
@@ -176,17 +185,20 @@ def call_view(facts: dict[str, Any], decider: Decider) -> CallView:
     check = check_call(facts, decider)
     response = check.police_response
     thrive = getattr(check, "thrive", None)
+    def plain(text: Any) -> str:
+        return _no_rule_ids(str(text), decider.book)
+
     rows = []
     for key in THRIVE_KEYS:
         item = getattr(thrive, key, None)
         if item is not None:
-            rows.append((key.capitalize(), str(getattr(item, "summary", item))))
+            rows.append((key.capitalize(), plain(getattr(item, "summary", item))))
     return CallView(
-        response=str(response.kind), label=str(response.label), headline=str(check.headline),
-        what_happens=str(getattr(response, "what_happens", "") or ""), thrive=rows,
+        response=str(response.kind), label=str(response.label), headline=plain(check.headline),
+        what_happens=plain(getattr(response, "what_happens", "") or ""), thrive=rows,
         grade=str(getattr(thrive, "grade", "") or ""),
-        questions=[str(getattr(q, "ask", q)) for q in check.questions],
-        say=[str(s) for s in check.say_to_caller])
+        questions=[plain(getattr(q, "ask", q)) for q in check.questions],
+        say=[plain(s) for s in check.say_to_caller])
 
 
 def view_audience(scenario: Scenario, audience: str | None = None) -> str:
