@@ -281,3 +281,16 @@ def test_a_course_handout_for_several_scenarios_or_a_topic(decider):
     assert handlers.count("\n## ") == sum("call_handlers" in s.audience for s in LIBRARY)
     one_needed = run("walkthrough", "--topic", "missing")
     assert one_needed.exit_code == 2 and "name one scenario" in one_needed.output
+
+
+def test_the_web_takes_the_call_handlers_view_when_asked(decider):
+    with TestClient(create_app(decider)) as client:
+        staff = client.get("/walkthrough/knife-threat-kitchen?step=1&answer=1")
+        handler = client.get("/walkthrough/knife-threat-kitchen?step=1&answer=1&audience=call_handlers")
+        other = client.get("/walkthrough/knife-threat-kitchen?step=1&answer=1&audience=nobody")
+        assert "data-police-response" not in staff.text and "data-police-response" in handler.text
+        assert other.status_code == 200 and "data-police-response" not in other.text
+        listing = client.get("/walkthrough?audience=call_handlers")
+        assert 'href="/walkthrough/knife-threat-kitchen?audience=call_handlers"' in listing.text
+        facts = client.get("/walkthrough/knife-threat-kitchen?step=1")
+        assert 'id="answer"' not in facts.text and "Show the answer" in facts.text
