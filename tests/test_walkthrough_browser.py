@@ -8,60 +8,30 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
 
 import pytest
 import yaml
 
-from test_web_browser import browser, check_a11y, nojs_page, page, shot  # noqa: F401 (fixtures)
-
-OWN = {
-    "id": "glass-in-the-kitchen", "title": "A glass smashed in the kitchen", "audience": ["foster_carers"],
-    "summary": "Sam, 13, is told there is no phone after ten.",
-    "learning_points": [{"point": "A smashed glass at home is for a parent, not the police.",
-                         "source": "Protocol §8.1 (reasonable parent test)"}],
-    "steps": [
-        {"reveal": "Sam throws a glass at the kitchen wall. Nobody is hurt.",
-         "facts": {"person": {"age": 13, "status": "looked_after"},
-                   "setting": {"type": "foster_care", "location": "in_placement"},
-                   "incident": {"kind": "criminal_damage", "damage_value_gbp": 3, "injury": "none",
-                                "weapon": "none", "in_progress": False}},
-         "expect": {"recommendation": "no_police"}, "notes": "Ask what a parent would do.", "minutes": 5},
-        {"reveal": "Sam picks up a shard and waves it at the carer, shouting.",
-         "facts": {"incident": {"in_progress": True, "weapon": "improvised"}},
-         "expect": {"recommendation": "call_999"}, "minutes": 7},
-    ]}
-
+from test_trainers import OWN
+from test_web_browser import browser, check_a11y, nojs_page, page, running, shot  # noqa: F401 (fixtures)
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
     """The real app on a free loopback port, with a trainer's folder added by CALLGUIDE_SCENARIOS."""
-    import uvicorn
-
     from callguide.service import create_app
 
     folder = tmp_path_factory.mktemp("my-scenarios")
     (folder / "glass.yaml").write_text(yaml.safe_dump(OWN, sort_keys=False), encoding="utf-8")
     before = os.environ.get("CALLGUIDE_SCENARIOS")
     os.environ["CALLGUIDE_SCENARIOS"] = str(folder)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    started = threading.Event()
-    while not server.started and thread.is_alive():
-        started.wait(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    if before is None:
-        os.environ.pop("CALLGUIDE_SCENARIOS", None)
-    else:
-        os.environ["CALLGUIDE_SCENARIOS"] = before
+    try:
+        with running(create_app()) as url:
+            yield url
+    finally:
+        if before is None:
+            os.environ.pop("CALLGUIDE_SCENARIOS", None)
+        else:
+            os.environ["CALLGUIDE_SCENARIOS"] = before
 
 
 def stage(pg) -> str:
@@ -169,7 +139,7 @@ def test_handout_and_answer_sheet_print_in_plain_words(page):
     shot(page, "walkthrough-handout")
     text = page.locator("main").inner_text()
     assert "What would you do now, and why?" in text and "Call 999 now" not in text
-    assert "Ask what a parent would do" not in text and "about 12 minutes" in text
+    assert "Let the group say what a parent would do" not in text and "about 12 minutes" in text
     page.emulate_media(media="print")
     assert not page.locator("header").is_visible() and not page.locator(".cg-print-bar").is_visible()
     pdf = page.pdf(format="A4")
@@ -179,7 +149,7 @@ def test_handout_and_answer_sheet_print_in_plain_words(page):
     check_a11y(page)
     shot(page, "walkthrough-answers")
     text = page.locator("main").inner_text()
-    assert "Call 999 now" in text and "Ask what a parent would do" in text and "Learning points" in text
+    assert "Call 999 now" in text and "Let the group say what a parent would do" in text and "Learning points" in text
     assert text.index("Step 2") < text.index("Learning points")
     assert "DOMAIN" not in text and "person.age" not in text
     page.goto("/walkthrough/answers?id=broken-window-glass&id=glass-in-the-kitchen")

@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,16 +40,15 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def base_url():
+@contextmanager
+def running(app):
+    """``app`` served by uvicorn on a free loopback port, for as long as the block runs; yields its URL."""
     import uvicorn
-
-    from callguide.service import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     started = threading.Event()
@@ -56,9 +56,19 @@ def base_url():
     while not server.started and thread.is_alive():
         started.wait(0.05)
     assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    from callguide.service import create_app
+
+    with running(create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

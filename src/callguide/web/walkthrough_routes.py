@@ -167,22 +167,22 @@ def _sheet(request: Request, entries: list[Entry], audience: str | None, answers
                  sessions=sessions, course=len(sessions) > 1)
 
 
-@router.get("/walkthrough/handout", response_class=HTMLResponse)
-def course_handout(request: Request) -> HTMLResponse:
+def _course_sheet(request: Request, answers: bool) -> HTMLResponse:
     try:
         entries, audience = _course(request)
     except ScenarioError:
         return _broken(request)
-    return _sheet(request, entries, audience, answers=False)
+    return _sheet(request, entries, audience, answers=answers)
+
+
+@router.get("/walkthrough/handout", response_class=HTMLResponse)
+def course_handout(request: Request) -> HTMLResponse:
+    return _course_sheet(request, answers=False)
 
 
 @router.get("/walkthrough/answers", response_class=HTMLResponse)
 def course_answers(request: Request) -> HTMLResponse:
-    try:
-        entries, audience = _course(request)
-    except ScenarioError:
-        return _broken(request)
-    return _sheet(request, entries, audience, answers=True)
+    return _course_sheet(request, answers=True)
 
 
 def _one(request: Request, scenario_id: str) -> Entry | Response:
@@ -198,20 +198,21 @@ def _one(request: Request, scenario_id: str) -> Entry | Response:
     return entry
 
 
-@router.get("/walkthrough/{scenario_id}/handout", response_class=HTMLResponse)
-def scenario_handout(request: Request, scenario_id: str) -> Response:
+def _scenario_sheet(request: Request, scenario_id: str, answers: bool) -> Response:
     entry = _one(request, scenario_id)
     if not isinstance(entry, Entry):
         return entry
-    return _sheet(request, [entry], _choice(request.query_params.get("audience"), AUDIENCES), answers=False)
+    return _sheet(request, [entry], _choice(request.query_params.get("audience"), AUDIENCES), answers=answers)
+
+
+@router.get("/walkthrough/{scenario_id}/handout", response_class=HTMLResponse)
+def scenario_handout(request: Request, scenario_id: str) -> Response:
+    return _scenario_sheet(request, scenario_id, answers=False)
 
 
 @router.get("/walkthrough/{scenario_id}/answers", response_class=HTMLResponse)
 def scenario_answers(request: Request, scenario_id: str) -> Response:
-    entry = _one(request, scenario_id)
-    if not isinstance(entry, Entry):
-        return entry
-    return _sheet(request, [entry], _choice(request.query_params.get("audience"), AUDIENCES), answers=True)
+    return _scenario_sheet(request, scenario_id, answers=True)
 
 
 def _step_number(raw: str | None, total: int) -> int:
