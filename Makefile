@@ -29,7 +29,7 @@ openapi: $(STAMP)
 
 # Refresh the committed screenshots in docs/screenshots from a real browser run.
 screenshots: $(STAMP)
-	CALLGUIDE_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_web_browser.py
+	CALLGUIDE_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_web_browser.py tests/test_walkthrough_browser.py
 
 # Re-pin constraints.txt from the current .venv after a dependency changes in pyproject.toml.
 constraints: $(STAMP)

@@ -71,7 +71,7 @@ def test_rules_coverage_command():
 
 def test_rules_coverage_fails_when_a_rule_is_not_exercised(tmp_path):
     (tmp_path / "one.yaml").write_text(Path(default_scenarios_dir(), "water-over-staff.yaml").read_text())
-    outcome = CliRunner().invoke(main, ["rules", "coverage", "--dir", str(tmp_path)])
+    outcome = CliRunner().invoke(main, ["rules", "coverage", "--dir", str(tmp_path), "--own-only"])
     assert outcome.exit_code == 1
     assert "firearm" in outcome.output and "NOT EXERCISED BY ANY SCENARIO" in outcome.output
 
@@ -128,7 +128,7 @@ def test_run_command_prints_a_line_each_and_the_totals(tmp_path):
     bad["steps"][0]["expect"]["recommendation"] = "call_101"
     (tmp_path / "good.yaml").write_text(yaml.safe_dump(good))
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
-    outcome = CliRunner().invoke(main, ["scenarios", "run", "--dir", str(tmp_path)])
+    outcome = CliRunner().invoke(main, ["scenarios", "run", "--dir", str(tmp_path), "--own-only"])
     assert outcome.exit_code == 1
     lines = outcome.output.strip().splitlines()
     assert lines[-1] == "1 passed, 1 failed"
@@ -213,27 +213,42 @@ def test_loader_refuses_duplicate_ids(tmp_path):
     import yaml
     for name in ("a.yaml", "b.yaml"):
         (tmp_path / name).write_text(yaml.safe_dump(_scenario()))
-    with pytest.raises(ScenarioError, match="b.yaml: id 'tiny' is already used in a.yaml"):
+    with pytest.raises(ScenarioError, match=f"{tmp_path}/b.yaml: id 'tiny' is already used in {tmp_path}/a.yaml"):
         load_scenarios(tmp_path)
 
 
-def test_default_dir_follows_the_environment(tmp_path, monkeypatch):
+def test_the_environment_adds_a_trainers_folder_to_the_library(tmp_path, monkeypatch):
     import yaml
     (tmp_path / "t.yaml").write_text(yaml.safe_dump(_scenario()))
     monkeypatch.setenv("CALLGUIDE_SCENARIOS", str(tmp_path))
-    assert default_scenarios_dir() == tmp_path
-    assert [s.id for s in load_scenarios()] == ["tiny"]
+    assert default_scenarios_dir() != tmp_path   # the built-in library stays where it is
+    ids = [s.id for s in load_scenarios()]
+    assert "tiny" in ids and len(ids) == len(LIBRARY) + 1
+    assert [s.id for s in load_scenarios(builtin=False)] == ["tiny"]
     scenario = load_scenario_file(tmp_path / "t.yaml")
     assert scenario.file == "t.yaml" and scenario.model_dump()["steps"][0]["expect"]["recommendation"] == "no_police"
 
 
-def test_the_readme_example_scenario_is_valid_and_passes(decider):
-    """A trainer copies the README's example: it must stay a working scenario."""
+def test_the_readme_example_scenario_is_valid_and_passes(decider, tmp_path):
+    """A trainer follows README's journey with its example: check it, add the folder, walk it, print it."""
     import yaml
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Writing a scenario"):]
+    section = readme[readme.index("Writing a scenario (no code needed)"):]
     block = section[section.index("```yaml") + len("```yaml"):]
     block = block[:block.index("```")]
     scenario = parse_scenario(yaml.safe_load(block))
     result = run_scenario(decider, scenario)
     assert result.passed, result.failures
+    folder = tmp_path / "my-scenarios"
+    folder.mkdir()
+    (folder / f"{scenario.id}.yaml").write_text(block, encoding="utf-8")
+    assert f"callguide walkthrough {scenario.id}" in readme and "export CALLGUIDE_SCENARIOS=" in readme
+    checked = CliRunner().invoke(main, ["scenarios", "check", str(folder / f"{scenario.id}.yaml")])
+    assert checked.exit_code == 0 and "ok" in checked.output
+    env = {"CALLGUIDE_SCENARIOS": str(folder)}
+    walked = CliRunner().invoke(main, ["walkthrough", scenario.id, "--auto"], env=env)
+    assert walked.exit_code == 0 and "--- Step 2 of 2 ---" in walked.output
+    printed = CliRunner().invoke(main, ["walkthrough", scenario.id, "--handout", str(tmp_path / "h.md"),
+                                        "--answers", str(tmp_path / "a.md")], env=env)
+    assert printed.exit_code == 0, printed.output
+    assert scenario.steps[0].notes and scenario.steps[0].notes in (tmp_path / "a.md").read_text()

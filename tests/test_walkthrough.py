@@ -1,9 +1,10 @@
-"""The trainer walkthrough: --auto, --markdown, and step by step in a real pseudo-terminal."""
+"""The trainer walkthrough: two stages per step, plain words, --auto, handouts, and a real terminal."""
 
 from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -16,64 +17,86 @@ from callguide.cli import main
 from callguide.scenarios import load_scenarios
 from callguide.walkthrough import build
 
-SCENARIO = "broken-window-glass"   # no police -> 999 -> report later
+SCENARIO = "broken-window-glass"   # report later -> no police -> 999 -> report later
+CONTRACT_NAME = re.compile(r"\b(person|setting|incident|response_so_far|missing)\.[a-z_]+")
+LIBRARY = {s.id: s for s in load_scenarios()}
 
 
-def test_build_shows_what_started_and_stopped_and_why(decider):
-    scenario = {s.id: s for s in load_scenarios()}[SCENARIO]
-    views = build(decider, scenario)
+def assert_plain(text: str, book) -> None:
+    """No contract names, rule ids or the project's private brief in what a group or trainer reads."""
+    assert not CONTRACT_NAME.search(text), CONTRACT_NAME.search(text).group(0)
+    ids = [rule.id for rule in book.rules if "-" in rule.id and re.search(rf"(?<![\w-]){re.escape(rule.id)}(?![\w-])", text)]
+    assert ids == [], ids
+    assert "DOMAIN" not in text
+
+
+def test_build_shows_what_started_and_stopped_and_why_in_plain_words(decider):
+    views = build(decider, LIBRARY[SCENARIO])
     assert [v.level.value for v in views] == ["report_later", "no_police", "call_999", "report_later"]
     third, fourth = views[2], views[3]
-    started = {c.rule: c.why for c in third.started}
-    assert "incident.weapon none -> improvised" in started["weapon-in-use-now"]
-    stopped = {c.rule: c.why for c in third.stopped}
-    assert "incident.in_progress no -> yes" in stopped["low-value-damage-in-home"]
-    assert "the answer is now call 999" in stopped["always-call-999-if-danger"]
-    assert "weapon-in-use-now" in {c.rule for c in fourth.stopped}
-    assert "improvised-weapon-afterwards" in {c.rule for c in fourth.started}
+    started = {c.title: c.why for c in third.started}
+    assert "Weapon: No weapon → An everyday object" in started["A weapon is being used or brandished right now"]
+    stopped = {c.title: c.why for c in third.stopped}
+    assert "Still happening: No → Yes" in stopped["Low-value damage to the home's own things"]
+    assert "An everyday object was used as a weapon, and it is over" in {c.title for c in fourth.started}
     assert third.new_facts["incident.in_progress"] == (False, True)
     assert any("went up from no police to call 999" in p for p in third.prompts)
     assert any("went down from call 999 to report later" in p for p in fourth.prompts)
-    # the default rule is never reported as starting or stopping
-    assert all(c.rule != "slow-time-baseline" for v in views for c in v.started + v.stopped)
+    rows = {row.label: (row.value, row.mark) for row in third.fact_rows()}
+    assert rows["Still happening"] == ("Yes", "was No") and rows["Age"] == ("15", "")
+    # the default rule and action-only rules are never reported as starting or stopping
+    assert all(c.title != decider.book.rule("slow-time-baseline").title for v in views for c in v.started + v.stopped)
 
 
-def test_auto_prints_every_step():
+def test_auto_prints_the_facts_before_each_answer_in_plain_words(decider):
     outcome = CliRunner().invoke(main, ["walkthrough", SCENARIO, "--auto"])
     assert outcome.exit_code == 0, outcome.output
     out = outcome.output
     for n in range(1, 5):
         assert f"--- Step {n} of 4 ---" in out
-    assert out.index("Step 3 of 4") < out.index("CALL 999 NOW") < out.index("Step 4 of 4")
-    assert "Started to apply:" in out and "Stopped applying:" in out
-    assert "For discussion:" in out and "Why does the value of the window no longer matter?" in out
-    assert "incident.weapon: improvised  (was none)" in out
+    step3 = out[out.index("--- Step 3 of 4 ---"):out.index("--- Step 4 of 4 ---")]
+    assert step3.index("What we know:") < step3.index("Ask the group") < step3.index("Answer: CALL 999 NOW")
+    assert "Weapon: An everyday object used to threaten or hurt (for example a chair or a bottle)  (was No weapon)" in step3
+    assert "Now applies:" in step3 and "No longer applies:" in step3
+    assert "Why does the value of the window no longer matter?" in out
     assert "--- Learning points ---" in out and "Press Enter" not in out
+    assert_plain(out, decider.book)
 
 
-def test_markdown_handout(tmp_path):
-    target = tmp_path / "handout.md"
-    outcome = CliRunner().invoke(main, ["walkthrough", SCENARIO, "--markdown", str(target)])
+def test_handout_hides_the_answers_and_the_answer_sheet_gives_them(tmp_path, decider):
+    handout, answers = tmp_path / "handout.md", tmp_path / "answers.md"
+    outcome = CliRunner().invoke(main, ["walkthrough", SCENARIO, "--handout", str(handout), "--answers", str(answers)])
     assert outcome.exit_code == 0, outcome.output
-    text = target.read_text()
-    assert text.startswith("# A broken window and a piece of glass")
-    assert text.count("\n## Step ") == 4
-    assert "| `incident.weapon` | improvised **(was none)** |" in text
-    assert "**Recommendation: CALL 999 NOW** (was no police)" in text
-    to_stdout = CliRunner().invoke(main, ["walkthrough", SCENARIO, "--markdown"])
-    assert to_stdout.exit_code == 0 and to_stdout.output == text
+    group, sheet = handout.read_text(), answers.read_text()
+    assert group.startswith("# A broken window and a piece of glass")
+    assert group.count("\n## Step ") == 4 and group.count("What would you do now, and why?") == 4
+    for answer_words in ("Call 999 now", "No need to call the police", "Don't call the police now", "Learning points"):
+        assert answer_words not in group, answer_words      # nothing is given away
+    assert "- Weapon: An everyday object used to threaten or hurt (for example a chair or a bottle) *(was No weapon)*" in group
+    assert "- Age: 15" in group
+    assert sheet.startswith("# Answers: A broken window and a piece of glass")
+    assert "**Answer: Call 999 now** (was: No need to call the police)" in sheet
+    assert sheet.index("## Step 4") < sheet.index("## Learning points")   # learning points come last
+    for text in (group, sheet):
+        assert_plain(text, decider.book)
+    assert len(group.splitlines()) < 100 and len(sheet.splitlines()) < 160
+    to_stdout = CliRunner().invoke(main, ["walkthrough", SCENARIO, "--handout", "-"])
+    assert to_stdout.exit_code == 0 and to_stdout.output == group
 
 
 def test_unknown_scenario_is_refused():
     outcome = CliRunner().invoke(main, ["walkthrough", "no-such-scenario", "--auto"])
     assert outcome.exit_code == 2 and "no scenario with id no-such-scenario" in outcome.output
+    assert "--dir" in outcome.output and "CALLGUIDE_SCENARIOS" in outcome.output
 
 
-def test_piped_input_reveals_one_step_per_line_and_q_stops():
-    outcome = CliRunner().invoke(main, ["walkthrough", SCENARIO], input="\n\nq\n")
+def test_piped_input_reveals_facts_then_the_answer_and_q_stops():
+    outcome = CliRunner().invoke(main, ["walkthrough", SCENARIO], input="\n\n\nq\n")
     assert outcome.exit_code == 0
-    assert "Step 2 of 4 ---" in outcome.output and "Step 3 of 4 ---" not in outcome.output
-    assert "Walkthrough stopped." in outcome.output
+    out = outcome.output
+    assert "--- Step 1 of 4 ---" in out and "Answer: DON'T CALL NOW" in out
+    assert "--- Step 2 of 4 ---" in out and "Answer: NO POLICE" not in out   # step 2's answer not yet shown
+    assert "Walkthrough stopped." in out
 
 
 # -- a real terminal -----------------------------------------------------------------------------
@@ -124,12 +147,19 @@ def test_interactive_walkthrough_in_a_pseudo_terminal():
         term.read_until("Press Enter to reveal step 1 of 4")
         assert "Step 1 of 4 ---" not in term.seen     # nothing is revealed before Enter
         term.press_enter()
+        term.read_until("Press Enter to show the answer")
+        assert "--- Step 1 of 4 ---" in term.seen and "Answer:" not in term.seen   # the group decides first
+        term.press_enter()
         term.read_until("Press Enter to reveal step 2 of 4")
-        assert "--- Step 1 of 4 ---" in term.seen and "Step 2 of 4 ---" not in term.seen
+        assert "Answer: DON'T CALL NOW" in term.seen and "Step 2 of 4 ---" not in term.seen
         for n in (2, 3):
+            term.press_enter()
+            term.read_until(f"--- Step {n} of 4 ---")
             term.press_enter()
             term.read_until(f"Press Enter to reveal step {n + 1} of 4")
         assert "CALL 999 NOW" in term.seen and "--- Step 4 of 4 ---" not in term.seen
+        term.press_enter()
+        term.read_until("--- Step 4 of 4 ---")
         term.press_enter()
         term.read_until("--- Learning points ---")
     finally:
@@ -137,8 +167,8 @@ def test_interactive_walkthrough_in_a_pseudo_terminal():
     assert code == 0
     screen = term.seen
     step3 = screen[screen.index("--- Step 3 of 4 ---"):screen.index("--- Step 4 of 4 ---")]
-    assert "Stopped applying:" in step3 and "  - low-value-damage-in-home: " in step3
-    assert "(was call 999)" in screen
+    assert "No longer applies:" in step3 and "Low-value damage to the home's own things: it no longer fits" in step3
+    assert "(was Call 999 now)" in screen
 
 
 @pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal")
@@ -147,17 +177,18 @@ def test_interactive_walkthrough_can_be_stopped_early():
     try:
         term.read_until("reveal step 1 of 3")
         term.press_enter()
-        term.read_until("reveal step 2 of 3")
+        term.read_until("show the answer")
         os.write(term.master, b"q\r")
         term.read_until("Walkthrough stopped.")
     finally:
         code = term.close()
-    assert code == 0 and "--- Step 2 of 3 ---" not in term.seen
+    assert code == 0 and "Answer:" not in term.seen
 
 
 def test_a_fact_that_becomes_unknown_is_shown_in_both_the_terminal_and_the_handout(decider):
+    from callguide.handout import answers_markdown, group_markdown
     from callguide.scenarios import parse_scenario
-    from callguide.walkthrough import render_markdown, render_step
+    from callguide.walkthrough import render_step
 
     scenario = parse_scenario({
         "id": "injury-unsure", "title": "Not sure about the injury", "audience": ["childrens_home_staff"],
@@ -169,5 +200,18 @@ def test_a_fact_that_becomes_unknown_is_shown_in_both_the_terminal_and_the_hando
              "expect": {"recommendation": "report_later"}},
         ]})
     views = build(decider, scenario)
-    assert "incident.injury: unknown  (was minor)" in render_step(views[1], 2)
-    assert "| `incident.injury` | unknown **(was minor)** |" in render_markdown(scenario, views)
+    assert "Injury: Not known now  (was A minor injury" in render_step(views[1], 2)
+    assert "- Injury: Not known now *(was A minor injury" in group_markdown([(scenario, views)])
+    assert "Not sure about the injury" in answers_markdown([(scenario, views)])
+
+
+@pytest.mark.parametrize("scenario_id", sorted(LIBRARY))
+def test_every_handout_and_answer_sheet_is_in_plain_words(decider, scenario_id):
+    from callguide.handout import answers_markdown, group_markdown
+    from callguide.walkthrough import render_auto
+
+    scenario = LIBRARY[scenario_id]
+    views = build(decider, scenario)
+    for text in (group_markdown([(scenario, views)]), answers_markdown([(scenario, views)]),
+                 render_auto(scenario, views)):
+        assert_plain(text, decider.book)

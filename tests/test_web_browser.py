@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,16 +40,15 @@ def _missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def base_url():
+@contextmanager
+def running(app):
+    """``app`` served by uvicorn on a free loopback port, for as long as the block runs; yields its URL."""
     import uvicorn
-
-    from callguide.service import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     started = threading.Event()
@@ -56,9 +56,19 @@ def base_url():
     while not server.started and thread.is_alive():
         started.wait(0.05)
     assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    from callguide.service import create_app
+
+    with running(create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -345,32 +355,7 @@ def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
     check_a11y(page)
 
 
-# -- Walkthrough ------------------------------------------------------------------------------
-def test_walkthrough_reveals_steps_and_shows_changes(page):
-    page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto("/walkthrough")
-    check_a11y(page)
-    shot(page, "walkthrough-list")
-    page.get_by_role("link", name=re.compile("window", re.I)).first.click()
-    levels = []
-    page.get_by_role("link", name="Reveal step 1").click()
-    check_a11y(page)
-    while True:
-        levels.append(page.locator("#step-panel").get_attribute("data-recommendation"))
-        assert page.locator("#step-reasons li").count() >= 1
-        if len(levels) > 1 and levels[-1] != levels[-2]:
-            assert "Changed: was" in page.locator("#step-change").inner_text()
-            if len(levels) == 3:
-                shot(page, "walkthrough-step")
-        nxt = page.locator("#next-step")
-        if nxt.inner_text().strip() == "Show the learning points":
-            nxt.click()
-            break
-        nxt.click()
-    assert len(set(levels)) > 1, levels  # the answer moved as facts were revealed
-    assert page.locator("#learning-points li").count() >= 1
-    assert page.locator("#journey li").count() == len(levels)
-    check_a11y(page)
+# The walkthrough's browser tests are in tests/test_walkthrough_browser.py.
 
 
 def test_home_page_links_the_three_pages(page):

@@ -79,7 +79,7 @@ def test_walkthrough_reads_the_apps_scenarios_dir_once_and_builds_each_scenario_
     reads, builds = [], []
     real_load, real_build = scenarios.load_scenarios, walkthrough.build
     monkeypatch.setattr(scenarios, "load_scenarios", lambda directory=None: reads.append(directory) or real_load(directory))
-    monkeypatch.setattr(walkthrough, "build", lambda d, s: builds.append(s.id) or real_build(d, s))
+    monkeypatch.setattr(walkthrough, "build", lambda d, s, *a: builds.append(s.id) or real_build(d, s, *a))
     with TestClient(create_app(decider, scenarios_dir=tmp_path)) as client:
         listing = client.get("/walkthrough")
         assert listing.status_code == 200 and f'href="/walkthrough/{scenario_id}"' in listing.text

@@ -77,7 +77,10 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None, pack:
     if as_json:
         click.echo(json.dumps(decision.model_dump(mode="json", exclude_none=True), indent=2))
     else:
-        click.echo(render_decision(decision, decider.book.vocabulary))
+        from .explain import stopped_by
+
+        stopped = stopped_by(decision, incident.known(), decider.book) if explain else None
+        click.echo(render_decision(decision, decider.book.vocabulary, stopped))
 
 
 @main.command()
@@ -148,158 +151,14 @@ def rules_list(theme: str | None, pack: str | None) -> None:
         click.echo(f"{rule.id:38} {rule.theme:22} {verdict:28} {rule.source}")
 
 
-# -- scenarios, walkthrough and rule coverage (issue 4) ----------------------------------------
+# Scenarios, walkthroughs, handouts and rule coverage (issues 4 and 18): scenario_cli.py
+from .scenario_cli import rules_coverage as _rules_coverage  # noqa: E402
+from .scenario_cli import scenarios as _scenarios  # noqa: E402
+from .scenario_cli import walkthrough as _walkthrough  # noqa: E402
 
-def _scenario_dir_option(function: Any) -> Any:
-    return click.option("--dir", "scenarios_dir", type=click.Path(file_okay=False),
-                        help="Scenario directory (default: $CALLGUIDE_SCENARIOS or scenarios/).")(function)
-
-
-def _load_scenarios_or_fail(scenarios_dir: str | None) -> list[Any]:
-    from .scenarios import ScenarioError, load_scenarios
-
-    try:
-        return load_scenarios(Path(scenarios_dir) if scenarios_dir else None)
-    except ScenarioError as exc:
-        for problem in exc.problems:
-            click.echo(f"callguide: {problem}", err=True)
-        sys.exit(EXIT_INVALID)
-
-
-@main.group()
-def scenarios() -> None:
-    """The scenario library: training incidents that are also regression tests."""
-
-
-@scenarios.command("list")
-@click.option("--audience", help="Only scenarios for this audience (e.g. foster_carers).")
-@_scenario_dir_option
-def scenarios_list(audience: str | None, scenarios_dir: str | None) -> None:
-    """List the scenarios: id, steps, audience and title."""
-    for scenario in _load_scenarios_or_fail(scenarios_dir):
-        if audience and audience not in scenario.audience:
-            continue
-        click.echo(f"{scenario.id:36} {len(scenario.steps)} steps  "
-                   f"{','.join(scenario.audience):44} {scenario.title}")
-
-
-@scenarios.command("run")
-@click.argument("ids", nargs=-1)
-@_scenario_dir_option
-@_pack_option
-def scenarios_run(ids: tuple[str, ...], scenarios_dir: str | None, pack: str | None) -> None:
-    """Run scenarios (all, or the IDs given) and check every step's expected answer."""
-    from .decision import Decider
-    from .scenarios import run_scenario
-
-    library = _load_scenarios_or_fail(scenarios_dir)
-    if ids:
-        by_id = {scenario.id: scenario for scenario in library}
-        unknown = [i for i in ids if i not in by_id]
-        if unknown:
-            _fail(f"no scenario with id {', '.join(unknown)} (see `callguide scenarios list`)")
-        library = [by_id[i] for i in ids]
-    decider = Decider(_load_book(None, pack))
-    passed = failed = 0
-    for scenario in library:
-        result = run_scenario(decider, scenario)
-        if result.passed:
-            passed += 1
-            levels = " > ".join(step.recommendation.value for step in result.steps)
-            click.echo(f"PASS {scenario.id} ({levels})")
-        else:
-            failed += 1
-            click.echo(f"FAIL {scenario.id}")
-            for failure in result.failures:
-                click.echo(f"     {failure}")
-    click.echo(f"{passed} passed, {failed} failed")
-    if failed:
-        sys.exit(1)
-
-
-@scenarios.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def scenarios_check(files: tuple[str, ...]) -> None:
-    """Check a trainer's scenario FILE: its fields, its facts, the rule ids it names, and its answers."""
-    from .decision import Decider
-    from .scenarios import ScenarioError, check_against_rulebook, load_scenario_file, run_scenario
-
-    decider = Decider()
-    bad = 0
-    for file in files:
-        try:
-            scenario = load_scenario_file(Path(file))
-        except ScenarioError as exc:
-            bad += 1
-            for problem in exc.problems:
-                click.echo(f"{file}: {problem.split(': ', 1)[1] if problem.startswith(Path(file).name + ': ') else problem}")
-            continue
-        problems = check_against_rulebook(scenario, decider.book)
-        if not problems:
-            problems = run_scenario(decider, scenario).failures
-        if problems:
-            bad += 1
-            click.echo("\n".join(f"{file}: {p}" for p in problems))
-        else:
-            click.echo(f"{file}: ok ({scenario.id}, {len(scenario.steps)} steps, all answers as expected)")
-    if bad:
-        sys.exit(1)
-
-
-@main.command()
-@click.argument("scenario_id")
-@click.option("--auto", is_flag=True, help="Print every step without waiting.")
-@click.option("--markdown", "markdown", is_flag=False, flag_value="-", default=None, metavar="[FILE]",
-              help="Write a printable Markdown handout to FILE (or standard output).")
-@_scenario_dir_option
-def walkthrough(scenario_id: str, auto: bool, markdown: str | None, scenarios_dir: str | None) -> None:
-    """Walk a group through scenario SCENARIO_ID one step at a time (Enter reveals the next)."""
-    from . import walkthrough as wt
-    from .decision import Decider
-
-    by_id = {s.id: s for s in _load_scenarios_or_fail(scenarios_dir)}
-    if scenario_id not in by_id:
-        _fail(f"no scenario with id {scenario_id} (see `callguide scenarios list`)")
-    scenario = by_id[scenario_id]
-    views = wt.build(Decider(), scenario)
-    if markdown is not None:
-        text = wt.render_markdown(scenario, views)
-        if markdown == "-":
-            click.echo(text, nl=False)
-        else:
-            Path(markdown).write_text(text, encoding="utf-8")
-            click.echo(f"wrote {markdown}")
-        return
-    if auto:
-        click.echo(wt.render_auto(scenario, views), nl=False)
-        return
-    def write(text: str) -> None:
-        click.echo(text, nl=False)
-        sys.stdout.flush()
-
-    wt.run_interactive(scenario, views, sys.stdin.readline, write)
-
-
-@rules.command("coverage")
-@_scenario_dir_option
-@_pack_option
-def rules_coverage(scenarios_dir: str | None, pack: str | None) -> None:
-    """Every rule and the scenarios that exercise it; exit 1 if a rule is exercised by none."""
-    from .decision import Decider
-    from .scenarios import coverage, run_scenario
-
-    library = _load_scenarios_or_fail(scenarios_dir)
-    decider = Decider(_load_book(None, pack))
-    covered = coverage([run_scenario(decider, s) for s in library], decider.book)
-    missing = [rule_id for rule_id, ids in covered.items() if not ids]
-    for rule_id, ids in covered.items():
-        shown = ", ".join(ids[:4]) + (f" and {len(ids) - 4} more" if len(ids) > 4 else "")
-        click.echo(f"{rule_id:38} {len(ids):3}  {shown or 'NOT EXERCISED BY ANY SCENARIO'}")
-    click.echo(f"coverage: {len(covered) - len(missing)}/{len(covered)} rules exercised by "
-               f"{len(library)} scenarios")
-    if missing:
-        click.echo("not exercised: " + ", ".join(missing), err=True)
-        sys.exit(1)
+main.add_command(_scenarios)
+main.add_command(_walkthrough)
+rules.add_command(_rules_coverage)
 
 
 # Rulebook governance (issue 13): callguide rules diff | rules review

@@ -10,7 +10,13 @@ from typing import Any
 
 import click
 
-from .cli import _fail, _load_book, _load_scenarios_or_fail, _pack_option, _scenario_dir_option
+from .cli import _fail, _load_book, _pack_option
+from .scenario_cli import load_library
+
+
+def _scenario_dir_option(function: Any) -> Any:
+    return click.option("--dir", "scenarios_dir", type=click.Path(file_okay=False),
+                        help="Your own scenarios folder, added to the built-in scenarios.")(function)
 from .rulebook import RulebookError, default_rules_dir, load_rulebook
 
 
@@ -110,7 +116,7 @@ def rules_review(markdown_file: str, pack: str | None, scenarios_dir: str | None
 
     book = _load_book(None, pack)
     decider = Decider(book)
-    library = _load_scenarios_or_fail(scenarios_dir)
+    library = load_library(scenarios_dir)
     covered = coverage([run_scenario(decider, s) for s in library], book)
     chosen = pack_option(pack)
     pack_dir = default_pack_dir() if chosen is DEFAULT else chosen

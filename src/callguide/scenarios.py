@@ -7,21 +7,24 @@ adds or changes facts (cumulatively: a step's ``facts`` are merged onto the prev
 
 Public API (also used by the HTTP service):
 
-- :func:`default_scenarios_dir` and :func:`load_scenarios` (validated :class:`Scenario` models);
+- :func:`default_scenarios_dir` (the built-in library) and :func:`load_scenarios` (the built-in
+  library plus each trainer's folder in ``$CALLGUIDE_SCENARIOS`` and ``--dir``; ids must not clash);
 - :func:`load_scenario_file` and :func:`check_against_rulebook` for one trainer's file;
-- :func:`run_scenario` (``Decider`` + ``Scenario`` -> :class:`ScenarioResult`).
+- :func:`run_scenario` (``Decider`` + ``Scenario`` -> :class:`ScenarioResult`); a step may also
+  expect the call handler's police response (:func:`callguide.callcheck.check_call`).
 """
 
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .datafiles import data_dir
+from .scenario_errors import describe_validation_error, yaml_problem
 from .decision import applied_rules
 from .facts import InvalidFacts, Level, parse_incident
 from .rulebook import RULE_ID, Rulebook
@@ -38,6 +41,17 @@ Audience = Literal[
 ]
 
 AUDIENCES: tuple[str, ...] = Audience.__args__  # type: ignore[attr-defined]
+AUDIENCE_WORDS: dict[str, str] = {
+    "childrens_home_staff": "children's home staff", "supported_accommodation_staff": "supported accommodation staff",
+    "foster_carers": "foster carers", "personal_advisers": "personal advisers", "call_handlers": "call handlers",
+    "police_officers": "police officers", "registered_managers": "registered managers",
+    "social_workers": "social workers"}
+CALL_HANDLERS = "call_handlers"
+# What the call check may answer (callcheck.PoliceResponse.kind); kept here so that a scenario file
+# is checked without importing the call check, which another module owns and may extend.
+PoliceResponseKind = Literal[
+    "emergency_attendance", "non_emergency_attendance", "missing_person_process", "advice_and_signposting"]
+ENV_VAR = "CALLGUIDE_SCENARIOS"
 
 
 class ScenarioError(ValueError):
@@ -63,6 +77,8 @@ class Expect(_Data):
     not_rules: list[str] = Field(default_factory=list, description="Rules that must not apply at this step.")
     decisive: list[str] = Field(default_factory=list, description="Rules that must be among those that decided.")
     actions: list[str] = Field(default_factory=list, description="Action ids that must be among the actions.")
+    police_response: PoliceResponseKind | None = Field(
+        None, description="For call handlers: the police response the call check should give.")
 
 
 class Step(_Data):
@@ -72,6 +88,8 @@ class Step(_Data):
         description="Facts added or changed at this step (merged onto the previous step's; null = unknown).")
     expect: Expect
     discuss: list[str] = Field(default_factory=list, description="Prompts for the group.")
+    notes: str = Field("", description="For the facilitator only: what to draw out at this step.")
+    minutes: int | None = Field(None, ge=1, le=120, description="About how long to spend on this step.")
 
 
 class Scenario(_Data):
@@ -79,9 +97,16 @@ class Scenario(_Data):
     title: str = Field(min_length=5)
     audience: list[Audience] = Field(min_length=1)
     summary: str = Field("", description="The situation, told before the first step.")
+    topics: list[str] = Field(default_factory=list,
+                              description="Extra topics for filtering (the rule themes it teaches are added).")
     learning_points: list[LearningPoint] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
     file: str = Field("", description="The file it was loaded from (set by the loader).")
+
+    @property
+    def for_call_handlers(self) -> bool:
+        """Walked through as the call handler's check (audience ``call_handlers`` first)."""
+        return self.audience[0] == CALL_HANDLERS
 
     @model_validator(mode="after")
     def _facts_fit_the_contract(self) -> "Scenario":
@@ -137,39 +162,23 @@ def cumulative_facts(steps: list[Step]) -> list[dict[str, Any]]:
 # -- loading ---------------------------------------------------------------------------------
 
 def default_scenarios_dir() -> Path:
-    """``$CALLGUIDE_SCENARIOS``, else the checkout's ``scenarios/``, else the copy inside the wheel."""
-    directory = data_dir("scenarios", "CALLGUIDE_SCENARIOS")
+    """The built-in library: the checkout's ``scenarios/``, else the copy inside the wheel."""
+    here = Path(__file__).resolve().parent
+    directory = next((c for c in (here.parents[1] / "scenarios", here / "_data" / "scenarios") if c.is_dir()), None)
     if directory is None:
-        raise ScenarioError(["no scenarios directory found; set CALLGUIDE_SCENARIOS"])
+        raise ScenarioError(["no built-in scenarios found (the scenarios/ folder is missing)"])
     return directory
 
 
-def _describe(err: dict[str, Any]) -> str:
-    """One pydantic error as 'step 2: expect.recommendation: message'."""
-    loc = list(err.get("loc", ()))
-    parts: list[str] = []
-    if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
-        parts.append(step_name(loc[1]))
-        loc = loc[2:]
-    elif len(loc) >= 2 and loc[0] == "learning_points" and isinstance(loc[1], int):
-        parts.append(f"learning point {loc[1] + 1}")
-        loc = loc[2:]
-    field = ".".join(str(p) for p in loc)
-    kind = err.get("type", "")
-    if kind == "extra_forbidden":
-        message = "is not a scenario field; check the spelling (see README 'Writing a scenario')"
-    elif kind == "missing":
-        message = "is required"
-    elif kind == "literal_error" or kind == "enum":
-        message = f"must be one of {err.get('ctx', {}).get('expected', '')} (got {err.get('input')!r})"
-    elif kind == "value_error":
-        # our own validator: its message already names the step and field
-        return str(err.get("ctx", {}).get("error", err.get("msg", "")))
-    else:
-        message = f"{err.get('msg', 'is not valid')} (got {err.get('input')!r})"
-    if field:
-        parts.append(field)
-    return ": ".join(parts + [message]) if parts else message
+def trainer_dirs(extra: list[Path] | tuple[Path, ...] = ()) -> list[Path]:
+    """The trainers' own folders: each in ``$CALLGUIDE_SCENARIOS`` (several joined by ``os.pathsep``),
+    then ``extra`` (``--dir``), each once."""
+    folders = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
+    out: list[Path] = []
+    for folder in folders + [Path(p) for p in extra]:
+        if all(folder.resolve() != seen.resolve() for seen in out):
+            out.append(folder)
+    return out
 
 
 def parse_scenario(data: Any, file: str = "") -> Scenario:
@@ -183,7 +192,7 @@ def parse_scenario(data: Any, file: str = "") -> Scenario:
         prefix = f"{file}: " if file else ""
         problems: list[str] = []
         for err in exc.errors():
-            for message in _describe(err).split("; "):
+            for message in describe_validation_error(err).split("; "):
                 problems.append(prefix + message)
         raise ScenarioError(problems) from None
 
@@ -193,33 +202,67 @@ def load_scenario_file(path: Path) -> Scenario:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ScenarioError([f"{path.name}: not valid YAML: {exc}"]) from None
+        raise ScenarioError([f"{path.name}: {yaml_problem(exc)}"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([f"{path.name}: is not a text file (save it as UTF-8 text)"]) from None
     except OSError as exc:
         raise ScenarioError([f"{path}: cannot be read: {exc.strerror}"]) from None
     return parse_scenario(data, file=path.name)
 
 
-def load_scenarios(directory: Path | None = None) -> list[Scenario]:
-    """Every scenario in ``directory`` (default :func:`default_scenarios_dir`), sorted by id.
-
-    Raises :class:`ScenarioError` listing every problem in every file, or a duplicated id.
-    """
-    directory = Path(directory) if directory else default_scenarios_dir()
-    scenarios: list[Scenario] = []
-    problems: list[str] = []
-    for path in sorted(directory.glob("*.yaml")):
+def _read_folder(directory: Path, problems: list[str]) -> list[tuple[Path, Scenario]]:
+    if not directory.is_dir():
+        problems.append(f"{directory}: no such folder of scenarios")
+        return []
+    found: list[tuple[Path, Scenario]] = []
+    for path in sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml")):
         try:
-            scenarios.append(load_scenario_file(path))
+            found.append((path, load_scenario_file(path)))
         except ScenarioError as exc:
             problems.extend(exc.problems)
-    seen: dict[str, str] = {}
-    for scenario in scenarios:
+    return found
+
+
+def load_scenarios(directory: Path | None = None, *, extra: list[Path] | tuple[Path, ...] = (),
+                   builtin: bool = True) -> list[Scenario]:
+    """The scenarios in ``directory`` alone, or (when None) the built-in library plus each trainer's
+    folder (``$CALLGUIDE_SCENARIOS`` and ``extra``); ``builtin=False`` leaves the library out.
+
+    Raises :class:`ScenarioError` listing every problem in every file, or an id used twice (naming
+    both files).
+    """
+    if directory is not None:
+        folders = [Path(directory)]
+    else:
+        folders = ([default_scenarios_dir()] if builtin else []) + trainer_dirs(extra)
+    problems: list[str] = []
+    found = [item for folder in folders for item in _read_folder(folder, problems)]
+    seen: dict[str, Path] = {}
+    for path, scenario in found:
         if scenario.id in seen:
-            problems.append(f"{scenario.file}: id '{scenario.id}' is already used in {seen[scenario.id]}")
-        seen.setdefault(scenario.id, scenario.file)
+            problems.append(f"{path}: id '{scenario.id}' is already used in {seen[scenario.id]}; "
+                            "give one of them another id")
+        seen.setdefault(scenario.id, path)
     if problems:
         raise ScenarioError(problems)
-    return sorted(scenarios, key=lambda s: s.id)
+    return sorted((scenario for _, scenario in found), key=lambda s: s.id)
+
+
+def unknown_audience(audience: str | None) -> str | None:
+    """The message for an audience that no scenario can have, or None."""
+    if audience is None or audience in AUDIENCES:
+        return None
+    return f"unknown audience '{audience}'; use one of: {', '.join(AUDIENCES)}"
+
+
+def topics(scenario: Scenario, result: "ScenarioResult", book: Rulebook) -> list[str]:
+    """The scenario's own topics, then the themes of the rules that apply at some step."""
+    themes = [book.rule(r).theme for step in result.steps for r in step.fired if not book.rule(r).then.default]
+    found: list[str] = []
+    for topic in list(scenario.topics) + themes:
+        if topic not in found:
+            found.append(topic)
+    return found
 
 
 def check_against_rulebook(scenario: Scenario, book: Rulebook) -> list[str]:
@@ -252,6 +295,7 @@ class StepResult(BaseModel):
     decisive: list[str]
     actions: list[str]             # action ids
     problems: list[str]
+    police_response: str | None = None   # the call check's, when the step expects one
 
     @property
     def passed(self) -> bool:
@@ -296,10 +340,18 @@ def run_scenario(decider: Any, scenario: Scenario) -> ScenarioResult:
         problems += [f"expected rule {r} to be decisive; decisive: {', '.join(decisive)}"
                      for r in expect.decisive if r not in decisive]
         problems += [f"expected action {a}; it was not listed" for a in expect.actions if a not in actions]
+        response = None
+        if expect.police_response is not None:
+            from .callcheck import check_call
+
+            response = check_call(facts, decider).police_response.kind
+            if response != expect.police_response:
+                problems.append(f"expected the call check's police response {expect.police_response}, "
+                                f"got {response}")
         results.append(StepResult(
             step=index + 1, reveal=step.reveal, facts=facts, expected=expect.recommendation,
             recommendation=decision.recommendation, headline=decision.headline, fired=fired,
-            decisive=decisive, actions=actions, problems=problems))
+            decisive=decisive, actions=actions, problems=problems, police_response=response))
     return ScenarioResult(id=scenario.id, title=scenario.title, steps=results,
                           problems=unknown_ids)
 

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from .decision import Decision
-from .facts import Level
 from .vocabulary import Vocabulary
 
-# Kept for the walkthrough until it reads the vocabulary (rules/vocabulary.yaml) like everything else.
-LABELS: dict[Level, str] = {
-    Level.call_999: "CALL 999 NOW",
-    Level.call_101: "CALL 101 (POLICE, NOT AN EMERGENCY)",
-    Level.report_later: "DON'T CALL NOW: MANAGER REVIEWS IT NEXT WORKING DAY",
-    Level.no_police: "NO POLICE: RESPOND AT HOME",
-}
 
-WOULD_BECOME: dict[Level, str] = {
-    Level.call_999: "call 999",
-    Level.call_101: "call 101",
-    Level.report_later: "report later",
-    Level.no_police: "no police",
-}
-
-
-def render_decision(decision: Decision, vocabulary: Vocabulary) -> str:
+def render_decision(decision: Decision, vocabulary: Vocabulary,
+                    stopped_by: Mapping[str, str] | None = None) -> str:
+    """``stopped_by``: for ``--explain``, the conditions that stopped each rule (explain.stopped_by)."""
     lines = [vocabulary.level(decision.recommendation).shout, decision.headline, "", "Why:"]
     for reason in decision.rationale:
         note = "" if reason.role == "decisive" else f" [{reason.role.replace('_', ' ')}]"
@@ -38,6 +26,9 @@ def render_decision(decision: Decision, vocabulary: Vocabulary) -> str:
         lines.append(f"    Source: {action.source}")
     if decision.considered is not None:
         lines += ["", "Rules considered that did not apply:"]
-        lines += [f"  - {c.rule}: {c.title} ({c.source})" for c in decision.considered]
+        for c in decision.considered:
+            lines.append(f"  - {c.rule}: {c.title} ({c.source})")
+            if stopped_by and c.rule in stopped_by:
+                lines.append(f"    Stopped by: {stopped_by[c.rule]}")
     lines += ["", f"Rulebook {decision.rulebook[:19]}"]
     return "\n".join(lines)

@@ -7,7 +7,6 @@ Server-rendered with Jinja2 and styled with govuk-frontend (vendored by
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +40,11 @@ templates.env.globals.update(
 def install(app: FastAPI, *, scenarios_dir: Path | None = None) -> None:
     """Adds the pages and their static files to the service's app; the walkthrough pages read the
     scenarios in ``scenarios_dir`` (the library's default when None), like ``/v1/scenarios``."""
-    app.state.web_scenarios = ScenarioLibrary(scenarios_dir)
+    from . import walkthrough_routes  # the trainer's pages (issue 18): their own module
+
+    app.state.web_scenarios = walkthrough_routes.ScenarioLibrary(scenarios_dir)
     app.include_router(router)
+    app.include_router(walkthrough_routes.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
 
@@ -197,88 +199,3 @@ def call_check_page(request: Request) -> HTMLResponse:
 async def call_check_post(request: Request) -> HTMLResponse:
     form = await request.form()
     return _call_check_page(request, [(k, str(v)) for k, v in form.multi_items()])
-
-
-# -- Scenario walkthrough ------------------------------------------------------------------------
-class ScenarioLibrary:
-    """The scenarios for the walkthrough pages, read once per app (broken or not, so a broken
-    library is not re-read on every request), and each scenario's steps decided once: the app's
-    decider and its rulebook do not change while it runs."""
-
-    def __init__(self, directory: Path | None = None) -> None:
-        self.directory = directory
-        self._lock = threading.Lock()
-        self._scenarios: list | None = None
-        self._problems: list[str] = []
-        self._views: dict[str, list] = {}
-
-    def scenarios(self) -> list:
-        """Every scenario, sorted by id; raises ``ScenarioError`` (every time) if the library is broken."""
-        from ..scenarios import ScenarioError, load_scenarios
-
-        with self._lock:
-            if self._scenarios is None and not self._problems:
-                try:
-                    self._scenarios = load_scenarios(self.directory)
-                except ScenarioError as exc:
-                    log.error("scenario library cannot be loaded for the walkthrough: %d problems",
-                              len(exc.problems))
-                    self._problems = list(exc.problems) or ["the scenario library cannot be loaded"]
-        if self._problems:
-            raise ScenarioError(self._problems)
-        return self._scenarios or []
-
-    def views(self, decider: Decider, scenario: Any) -> list:
-        from ..walkthrough import build
-
-        with self._lock:
-            if scenario.id not in self._views:
-                self._views[scenario.id] = build(decider, scenario)
-            return self._views[scenario.id]
-
-
-def _library(request: Request) -> ScenarioLibrary:
-    return request.app.state.web_scenarios
-
-
-def _library_broken(request: Request) -> HTMLResponse:
-    return _page(request, "walkthrough/unavailable.html", status_code=503, section="walkthrough")
-
-
-@router.get("/walkthrough", response_class=HTMLResponse)
-def walkthrough_list(request: Request) -> HTMLResponse:
-    from ..scenarios import ScenarioError
-
-    try:
-        scenarios = _library(request).scenarios()
-    except ScenarioError:
-        return _library_broken(request)
-    return _page(request, "walkthrough/list.html", section="walkthrough", scenarios=scenarios)
-
-
-def _step_number(raw: str | None, total: int) -> int:
-    """0 = the situation, 1..total = steps, total+1 = learning points; anything else is clamped
-    (a hand-edited ``?step=abc`` shows the situation, not a JSON error on an HTML page)."""
-    try:
-        step = int((raw or "0").strip())
-    except ValueError:
-        step = 0
-    return max(0, min(step, total + 1))
-
-
-@router.get("/walkthrough/{scenario_id}", response_class=HTMLResponse)
-def walkthrough_step(request: Request, scenario_id: str, step: str | None = None) -> Response:
-    from ..scenarios import ScenarioError
-
-    library = _library(request)
-    try:
-        scenario = next((s for s in library.scenarios() if s.id == scenario_id), None)
-    except ScenarioError:
-        return _library_broken(request)
-    if scenario is None:
-        return _page(request, "walkthrough/missing.html", status_code=404, section="walkthrough")
-    total = len(scenario.steps)
-    number = _step_number(step, total)
-    views = library.views(_decider(request), scenario) if number else []
-    return _page(request, "walkthrough/step.html", section="walkthrough", scenario=scenario, step=number,
-                 total=total, views=views[:number], view=views[number - 1] if 0 < number <= total else None)

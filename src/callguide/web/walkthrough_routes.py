@@ -1,0 +1,257 @@
+"""The trainer's pages: pick scenarios, walk a group through one, print a handout and answers.
+
+- ``/walkthrough``: the scenarios (built-in and the trainer's own), filtered by audience and topic.
+- ``/walkthrough/{id}?step=N``: step N's words and facts; ``&answer=1`` shows the answer too (a
+  two-stage reveal that works as plain links without JavaScript; with it, the arrow keys, space
+  and page up/down move through the stages, as a presentation clicker does).
+- ``/walkthrough/{id}/handout`` and ``/walkthrough/{id}/answers``: the group's sheet and the
+  facilitator's answer sheet, to print from the browser; ``/walkthrough/handout`` and
+  ``/walkthrough/answers`` do the same for a course (``?id=a&id=b``, or ``?audience=&topic=``).
+
+A scenario whose own expected answers fail is refused with the reasons, never shown to a group.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ..decision import Decider
+from ..scenarios import AUDIENCES, Scenario, ScenarioError
+
+log = logging.getLogger("callguide.web")
+router = APIRouter(include_in_schema=False)
+SECTION = "walkthrough"
+
+
+def _templates_know_sources() -> None:
+    from ..scenarios import AUDIENCE_WORDS
+    from ..walkthrough import public_source
+    from .routes import templates
+
+    templates.env.globals.setdefault("public_source", public_source)
+    templates.env.globals.setdefault("audience_words", lambda names: ", ".join(AUDIENCE_WORDS.get(a, a) for a in names))
+
+
+_templates_know_sources()
+
+
+@dataclass
+class Entry:
+    scenario: Scenario
+    problems: list[str]     # why it cannot be shown; empty when it passes
+    topics: list[str]
+
+
+class ScenarioLibrary:
+    """The scenarios for the walkthrough pages, read once per app (broken or not, so a broken
+    library is not re-read on every request); each scenario is checked and its steps decided
+    once: the app's decider and its rulebook do not change while it runs."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._scenarios: list[Scenario] | None = None
+        self._problems: list[str] = []
+        self._entries: dict[str, Entry] = {}
+        self._views: dict[tuple[str, str | None], list] = {}
+
+    def scenarios(self) -> list[Scenario]:
+        """Every scenario, sorted by id; raises ``ScenarioError`` (every time) if the library is broken."""
+        from .. import scenarios as library
+
+        with self._lock:
+            if self._scenarios is None and not self._problems:
+                try:
+                    self._scenarios = library.load_scenarios(self.directory)
+                except ScenarioError as exc:
+                    log.error("scenario library cannot be loaded for the walkthrough: %d problems",
+                              len(exc.problems))
+                    self._problems = list(exc.problems) or ["the scenario library cannot be loaded"]
+        if self._problems:
+            raise ScenarioError(self._problems)
+        return self._scenarios or []
+
+    def entry(self, decider: Decider, scenario: Scenario) -> Entry:
+        from ..scenarios import check_against_rulebook, run_scenario, topics
+
+        with self._lock:
+            if scenario.id not in self._entries:
+                result = run_scenario(decider, scenario)
+                problems = check_against_rulebook(scenario, decider.book) or result.failures
+                self._entries[scenario.id] = Entry(scenario, problems, topics(scenario, result, decider.book))
+            return self._entries[scenario.id]
+
+    def views(self, decider: Decider, scenario: Scenario, audience: str | None = None) -> list:
+        from .. import walkthrough
+
+        key = (scenario.id, walkthrough.view_audience(scenario, audience))
+        with self._lock:
+            if key not in self._views:
+                self._views[key] = walkthrough.build(decider, scenario, key[1])
+            return self._views[key]
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    from .routes import _page as page
+
+    return page(request, name, status_code=status_code, section=SECTION, **context)
+
+
+def _decider(request: Request) -> Decider:
+    return request.app.state.decider
+
+
+def _library(request: Request) -> ScenarioLibrary:
+    return request.app.state.web_scenarios
+
+
+def _broken(request: Request) -> HTMLResponse:
+    return _page(request, "walkthrough/unavailable.html", status_code=503)
+
+
+def _choice(value: str | None, allowed: list[str] | tuple[str, ...]) -> str | None:
+    """A filter from the address: one of ``allowed``, else no filter (a hand-edited address)."""
+    return value if value in allowed else None
+
+
+@router.get("/walkthrough", response_class=HTMLResponse)
+def walkthrough_list(request: Request) -> HTMLResponse:
+    library, decider = _library(request), _decider(request)
+    try:
+        scenarios = library.scenarios()
+    except ScenarioError:
+        return _broken(request)
+    entries = [library.entry(decider, s) for s in scenarios]
+    themes = decider.book.themes
+    topics = {**themes, **{t: t.replace("-", " ").capitalize() for e in entries for t in e.scenario.topics
+                           if t not in themes}}
+    audience = _choice(request.query_params.get("audience"), AUDIENCES)
+    topic = _choice(request.query_params.get("topic"), list(topics))
+    shown = [e for e in entries if (not audience or audience in e.scenario.audience)
+             and (not topic or topic in e.topics)]
+    filters = "&".join(f"{k}={v}" for k, v in (("audience", audience), ("topic", topic)) if v)
+    return _page(request, "walkthrough/list.html", entries=shown, audiences=AUDIENCES, topics=topics,
+                 audience=audience, topic=topic, filters=filters, total=len(entries))
+
+
+def _course(request: Request) -> tuple[list[Entry], str | None]:
+    """The scenarios for a course handout: ``?id=`` in order, else those matching the filters."""
+    library, decider = _library(request), _decider(request)
+    scenarios = library.scenarios()
+    by_id = {s.id: s for s in scenarios}
+    ids = [i for i in request.query_params.getlist("id") if i in by_id]
+    audience = _choice(request.query_params.get("audience"), AUDIENCES)
+    topic = request.query_params.get("topic")
+    if ids:
+        chosen = [library.entry(decider, by_id[i]) for i in ids]
+    else:
+        chosen = [e for e in (library.entry(decider, s) for s in scenarios)
+                  if (not audience or audience in e.scenario.audience) and (not topic or topic in e.topics)]
+    return chosen, audience
+
+
+def _sheet(request: Request, entries: list[Entry], audience: str | None, answers: bool) -> HTMLResponse:
+    refused = [e for e in entries if e.problems]
+    if refused or not entries:
+        return _page(request, "walkthrough/refused.html", status_code=422 if refused else 404, refused=refused)
+    decider = _decider(request)
+    sessions = [(e.scenario, _library(request).views(decider, e.scenario, audience)) for e in entries]
+    return _page(request, "walkthrough/answers.html" if answers else "walkthrough/handout.html",
+                 sessions=sessions, course=len(sessions) > 1)
+
+
+def _course_sheet(request: Request, answers: bool) -> HTMLResponse:
+    try:
+        entries, audience = _course(request)
+    except ScenarioError:
+        return _broken(request)
+    return _sheet(request, entries, audience, answers=answers)
+
+
+@router.get("/walkthrough/handout", response_class=HTMLResponse)
+def course_handout(request: Request) -> HTMLResponse:
+    return _course_sheet(request, answers=False)
+
+
+@router.get("/walkthrough/answers", response_class=HTMLResponse)
+def course_answers(request: Request) -> HTMLResponse:
+    return _course_sheet(request, answers=True)
+
+
+def _one(request: Request, scenario_id: str) -> Entry | Response:
+    try:
+        scenario = next((s for s in _library(request).scenarios() if s.id == scenario_id), None)
+    except ScenarioError:
+        return _broken(request)
+    if scenario is None:
+        return _page(request, "walkthrough/missing.html", status_code=404)
+    entry = _library(request).entry(_decider(request), scenario)
+    if entry.problems:
+        return _page(request, "walkthrough/refused.html", status_code=422, refused=[entry])
+    return entry
+
+
+def _scenario_sheet(request: Request, scenario_id: str, answers: bool) -> Response:
+    entry = _one(request, scenario_id)
+    if not isinstance(entry, Entry):
+        return entry
+    return _sheet(request, [entry], _choice(request.query_params.get("audience"), AUDIENCES), answers=answers)
+
+
+@router.get("/walkthrough/{scenario_id}/handout", response_class=HTMLResponse)
+def scenario_handout(request: Request, scenario_id: str) -> Response:
+    return _scenario_sheet(request, scenario_id, answers=False)
+
+
+@router.get("/walkthrough/{scenario_id}/answers", response_class=HTMLResponse)
+def scenario_answers(request: Request, scenario_id: str) -> Response:
+    return _scenario_sheet(request, scenario_id, answers=True)
+
+
+def _step_number(raw: str | None, total: int) -> int:
+    """0 = the situation, 1..total = steps, total+1 = learning points; anything else is clamped
+    (a hand-edited ``?step=abc`` shows the situation, not a JSON error on an HTML page)."""
+    try:
+        step = int((raw or "0").strip())
+    except ValueError:
+        step = 0
+    return max(0, min(step, total + 1))
+
+
+def _stage_url(scenario_id: str, step: int, answer: bool, audience: str | None) -> str:
+    query = f"step={step}" + ("&answer=1" if answer else "") + (f"&audience={audience}" if audience else "")
+    return f"/walkthrough/{scenario_id}?{query}"
+
+
+@router.get("/walkthrough/{scenario_id}", response_class=HTMLResponse)
+def walkthrough_step(request: Request, scenario_id: str) -> Response:
+    entry = _one(request, scenario_id)
+    if not isinstance(entry, Entry):
+        return entry
+    scenario = entry.scenario
+    total = len(scenario.steps)
+    number = _step_number(request.query_params.get("step"), total)
+    answer = 0 < number <= total and request.query_params.get("answer") in ("1", "yes", "true")
+    audience = _choice(request.query_params.get("audience"), scenario.audience)
+    views = _library(request).views(_decider(request), scenario, audience) if number else []
+    # Where the next and previous key presses go: facts -> answer -> next step's facts.
+    if number == 0:
+        nxt, prev = _stage_url(scenario.id, 1, False, audience), "/walkthrough"
+    elif number > total:
+        nxt, prev = None, _stage_url(scenario.id, total, True, audience)
+    elif answer:
+        nxt = _stage_url(scenario.id, number + 1, False, audience)
+        prev = _stage_url(scenario.id, number, False, audience)
+    else:
+        nxt = _stage_url(scenario.id, number, True, audience)
+        prev = _stage_url(scenario.id, number - 1, True, audience) if number > 1 else _stage_url(scenario.id, 0, False, audience)
+    return _page(request, "walkthrough/step.html", scenario=scenario, step=number, total=total, answer=answer,
+                 views=views[:number], view=views[number - 1] if 0 < number <= total else None,
+                 next_url=nxt, prev_url=prev, audience=audience)
