@@ -7,14 +7,12 @@ never a traceback.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .packs import PACK_ENV
 from .scenarios import AUDIENCES, ENV_VAR, Scenario, ScenarioError
 
 EXIT_INVALID = 2
@@ -25,11 +23,12 @@ def _fail(message: str, code: int = EXIT_INVALID) -> None:
     sys.exit(code)
 
 
+PACK_KEY = "callguide.pack"
+
+
 def _choose_pack(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    # Every command here builds its Decider from the default rulebook, which honours $CALLGUIDE_PACK;
-    # --pack sets it for this one command run.
-    if value is not None:
-        os.environ[PACK_ENV] = value
+    # Kept on the command's context, read by _decider(): --pack applies to this command run only.
+    ctx.meta[PACK_KEY] = value
 
 
 def library_options(function: Any) -> Any:
@@ -64,10 +63,13 @@ def _env_dirs() -> list[Path]:
 
 def _decider() -> Any:
     from .decision import Decider
-    from .rulebook import RulebookError
+    from .packs import pack_option
+    from .rulebook import RulebookError, load_rulebook
 
+    context = click.get_current_context(silent=True)
+    chosen = context.meta.get(PACK_KEY) if context is not None else None
     try:
-        return Decider()
+        return Decider(load_rulebook(None, pack_option(chosen)))
     except RulebookError as exc:
         _fail(f"the rulebook cannot be used: {exc}", code=1)
 
