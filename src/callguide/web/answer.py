@@ -23,6 +23,9 @@ from .words import UNKNOWN, Words
 
 MEDICAL_LINE = "Get medical help now: 999 for an ambulance, or NHS 111"
 CHECKS_FIRST = "Do these checks now, then call 101 if they are still missing"
+CHECKS_FIRST_BODY = ("Try their phone, their friends and family and the places they usually go, and write down "
+                     "each enquiry and its time. If they are still missing, call 101 and use the missing-person "
+                     "route; call 999 at once if a specific worry for their safety comes up.")
 CALL_101_NOW = "Call 101 now"
 DO_NOW_SHOWN = 3
 
@@ -59,6 +62,8 @@ def body(state: Mapping[str, Any], decision: Decision, words: Words) -> str:
     decision's own headline (the level's words for "no police" speak of a restorative approach)."""
     if medical_first(state) and decision.recommendation in (Level.no_police, Level.report_later):
         return words.fill(decision.headline)
+    if title(state, decision, words) == CHECKS_FIRST:
+        return CHECKS_FIRST_BODY
     return words.level_body(decision.recommendation)
 
 

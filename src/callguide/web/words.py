@@ -55,4 +55,7 @@ class Words:
     def action(self, what: str, by: str) -> str:
         """An action's words without a leading "Now:" when it is already listed under "Now"."""
         lead = self.deadline(by) + ":"
-        return what[len(lead):].lstrip() if what.lower().startswith(lead.lower()) else what
+        if not what.lower().startswith(lead.lower()):
+            return what
+        rest = what[len(lead):].lstrip()
+        return rest[:1].upper() + rest[1:]
