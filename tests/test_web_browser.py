@@ -443,6 +443,14 @@ def updates(page) -> int:
     return int(page.locator("#call-check-result").get_attribute("data-updates") or 0)
 
 
+def low_value_damage_call(page) -> None:
+    """A caller from a children's home: £40 of damage to the home's things, nobody hurt, no weapon."""
+    for label, value in (("Anyone in immediate danger", "no"), ("What happened", "criminal_damage"),
+                         ("Where it happened", "in_placement"), ("Weapon", "none"), ("Injury", "none")):
+        page.get_by_label(label, exact=True).select_option(value)
+    page.get_by_label("Cost of the damage", exact=True).fill("40")
+
+
 def test_call_check_shows_no_verdict_until_danger_and_what_happened_are_known(page):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto("/call-check")
@@ -462,12 +470,7 @@ def test_call_check_shows_no_verdict_until_danger_and_what_happened_are_known(pa
 def test_call_check_fits_one_screen_and_stays_in_view_while_typing(page):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto("/call-check")
-    page.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
-    page.get_by_label("What happened", exact=True).select_option("criminal_damage")
-    page.get_by_label("Cost of the damage", exact=True).fill("40")
-    page.get_by_label("Where it happened", exact=True).select_option("in_placement")
-    page.get_by_label("Weapon", exact=True).select_option("none")
-    page.get_by_label("Injury", exact=True).select_option("none")
+    low_value_damage_call(page)
     page.get_by_label("Looked after or care leaver", exact=True).select_option("looked_after")
     page.get_by_label("Who is calling", exact=True).select_option("home_staff")
     page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
@@ -529,12 +532,7 @@ def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto("/call-check")
     result = page.locator("#call-check-result")
-    page.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
-    page.get_by_label("What happened", exact=True).select_option("criminal_damage")
-    page.get_by_label("Cost of the damage", exact=True).fill("40")
-    page.get_by_label("Where it happened", exact=True).select_option("in_placement")
-    page.get_by_label("Weapon", exact=True).select_option("none")
-    page.get_by_label("Injury", exact=True).select_option("none")
+    low_value_damage_call(page)
     page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
     assert "Advice and signposting" in page.locator("#cc-panel").inner_text()
 
