@@ -119,53 +119,105 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def answer_until_check(page, choices: dict, typed: dict, before: dict | None = None) -> list[str]:
-    """Answer each question page (a choice by label, or typed text) until "check your answers".
-
-    Facts with no answer given get "I don't know". Returns the facts asked, in order.
-    """
-    seen: list[str] = []
-    for _ in range(20):
-        if "/should-i-call/check" in page.url:
-            break
-        fact = page.locator("input[name=fact]").get_attribute("value")
-        seen.append(fact)
-        if before and fact in before:
-            before[fact]()
-        if fact in typed:
-            answer(page, text=typed[fact])
-        else:
-            answer(page, choices.get(fact, "I don’t know"))
-    assert "/should-i-call/check" in page.url, seen
-    return seen
-
-
 def answer(page, label: str | None = None, text: str | None = None) -> None:
     """Answers the question on the page (a radio by its label, or the text box) and continues."""
     if label is not None:
         page.get_by_label(label, exact=True).check()
     if text is not None:
         page.locator("input.govuk-input").fill(text)
-    page.get_by_role("button", name="Continue").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
 
 
 def heading(page) -> str:
     return page.locator("h1").first.inner_text().strip()
 
 
-# -- Should I call? --------------------------------------------------------------------------
-def test_danger_yes_goes_straight_to_call_999(page):
-    page.goto("/should-i-call")
+def fact_on_page(page) -> str | None:
+    found = page.locator("input[name=fact]")
+    return found.get_attribute("value") if found.count() else None
+
+
+DANGER_Q = "Is anyone in immediate danger of being killed or seriously hurt right now?"
+NO_MANAGER = "registered manager"  # never said outside children's homes and supported accommodation
+
+
+def journey(page, danger: str, who: dict | None, what: str | None, answers: dict, typed: dict | None = None,
+            before: dict | None = None, pages_seen: list | None = None) -> list[str]:
+    """From the first page a phone sees: the danger question, who and where, what happened, then
+    every question the pages ask, answered from ``answers`` (a label) or ``typed`` (text), and
+    "I don't know" otherwise. Stops at "check your answers" or the 999 page; returns the facts asked.
+    ``who``: {"status": label, "age": "12", "setting": label}."""
+    typed = dict(typed or {})
+    answers = dict(answers)
+    if who:
+        answers.update({"person.status": who["status"], "setting.type": who["setting"]})
+        typed["person.age"] = who["age"]
+    if what:
+        answers["incident.kind"] = what
+    page.goto("/")
+    assert heading(page) == DANGER_Q
+    answer(page, danger)
+    seen: list[str] = []
+    for _ in range(30):
+        if pages_seen is not None:
+            pages_seen.append(page.locator("main").inner_text())
+        if "/should-i-call/check" in page.url or "/should-i-call/call-999" in page.url:
+            break
+        fact = fact_on_page(page)
+        assert fact, page.url
+        seen.append(fact)
+        if before and fact in before:
+            before[fact]()
+        if fact in typed:
+            answer(page, text=typed[fact])
+        else:
+            answer(page, answers.get(fact, "I don’t know"))
+    assert "/should-i-call/check" in page.url or "/should-i-call/call-999" in page.url, seen
+    return seen
+
+
+def get_the_answer(page) -> str:
+    assert heading(page) == "Check your answers"
+    page.get_by_role("button", name="Get the answer").click()
+    return page.locator("#result-panel").get_attribute("data-recommendation")
+
+
+def known_issue(ok: bool, what: str) -> None:
+    """An answer the guidance gives that the current rules do not (another issue is fixing the
+    rules): the test stops here as an expected failure naming it, and passes once it is fixed."""
+    if not ok:
+        pytest.xfail(what)
+
+
+def first_screen_bottom(page, selector: str) -> float:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return box["y"] + box["height"]
+
+
+# -- Should I call? The first page ------------------------------------------------------------------
+def test_the_first_page_a_phone_sees_asks_about_danger_with_999_one_tap_away(page):
+    for url in ("/", "/should-i-call"):
+        page.goto(url)
+        assert heading(page) == DANGER_Q
+        assert page.locator("legend h1").inner_text().strip() == DANGER_Q
+        call = page.locator("main a[href='tel:999']").first
+        assert call.is_visible() and first_screen_bottom(page, "main a[href='tel:999']") <= 844
+        assert first_screen_bottom(page, "main button") <= 844  # the Continue button too
+        assert page.locator("main .govuk-button").count() == 1  # one primary button
+    for name in ("Call check", "Scenario walkthrough"):
+        assert page.get_by_role("main").get_by_role("link", name=name).is_visible()
+    html = page.content()
+    assert "GOV.UK" not in html and "govuk-header__logotype" not in html
     check_a11y(page)
     shot(page, "should-i-call-start")
-    page.get_by_role("button", name="Start now").click()
-    assert heading(page) == "Is anyone in immediate danger of being killed or seriously hurt right now?"
-    check_a11y(page)
-    shot(page, "should-i-call-question-danger")
     answer(page, "Yes")
     panel = page.locator("#call-999-panel")
     assert panel.get_by_role("heading", level=1).inner_text() == "Call 999 now"
+    assert panel.get_attribute("data-recommendation") == "call_999"
     assert "/should-i-call/call-999" in page.url
+    assert page.locator("main a[href='tel:999']").first.is_visible()
     check_a11y(page)
     shot(page, "should-i-call-999")
 
@@ -177,7 +229,7 @@ def test_not_sure_about_danger_also_says_call_999(page):
 
 
 def test_missing_answer_shows_error_summary_and_keeps_focus_path(page):
-    page.goto("/should-i-call/question")
+    page.goto("/")
     page.get_by_role("button", name="Continue").click()
     summary = page.locator(".govuk-error-summary")
     assert summary.is_visible()
@@ -190,160 +242,323 @@ def test_missing_answer_shows_error_summary_and_keeps_focus_path(page):
     shot(page, "should-i-call-error")
 
 
-def _low_value_damage_to_check(page) -> None:
-    page.goto("/should-i-call/question")
-    answer(page, "No")
-    assert heading(page) == "What happened?"
-    assert page.locator("input[name=fact]").get_attribute("value") == "incident.kind"
-    assert page.locator("legend h1").inner_text().strip() == "What happened?"  # the heading labels the radios
-    answer(page, "Damage to property")
-    answers = {
-        "incident.weapon": "No weapon", "incident.injury": "No one was hurt",
-        "setting.location": "At the placement (where they live)", "incident.in_progress": "No",
-    }
+# -- The five phone journeys (issue 14) ----------------------------------------------------------------
+HOME_15 = {"status": "Looked after now", "age": "15", "setting": "A children's home"}
 
+
+def test_window_broken_in_a_childrens_home_is_for_the_home(page):
+    """A 15-year-old broke a window (about £80) in her children's home; calm now, nobody hurt.
+    Protocol §8.1: low-value damage to the home's own things, a reasonable parent would not call."""
     def on_damage_page() -> None:
         check_a11y(page)
         shot(page, "should-i-call-question-damage")
 
-    seen = answer_until_check(page, answers, {"incident.damage_value_gbp": "40"},
-                              before={"incident.damage_value_gbp": on_damage_page})
-    assert "incident.damage_value_gbp" in seen
-    assert not any(f.startswith("missing.") for f in seen), seen  # missing questions only for a missing child
+    def on_what_happened() -> None:
+        groups = page.locator(".cg-choice-group").all_inner_texts()
+        assert groups == ["Harm to people", "Property", "The young person at risk", "Missing", "Something else"]
+        check_a11y(page)
+        shot(page, "should-i-call-question-what-happened")
 
-
-def test_low_value_damage_gives_no_police_with_record(page):
-    _low_value_damage_to_check(page)
-    assert heading(page) == "Check your answers"
-    answers = page.locator("#answers")
-    assert "About £40" in answers.inner_text()
-    assert "Damage to property" in answers.inner_text()
+    seen = journey(page, "No", HOME_15, "Damage to property", {
+        "incident.weapon": "No weapon", "incident.injury": "No one was hurt", "setting.location": "Where they live",
+        "incident.in_progress": "No", "incident.child_calm_now": "Yes", "incident.hate_motivated": "No",
+        "incident.repeat_pattern": "No", "incident.victim": "No one"},
+        typed={"incident.damage_value_gbp": "80"},
+        before={"incident.damage_value_gbp": on_damage_page, "incident.kind": on_what_happened})
+    assert seen[:4] == ["person.status", "person.age", "setting.type", "incident.kind"]  # who and where first
+    assert not any(f.startswith("missing.") for f in seen), seen
+    answers = page.locator("#answers").inner_text()
+    assert "About £80" in answers and "Damage to property" in answers and "A children's home" in answers
     check_a11y(page)
     shot(page, "should-i-call-check-answers")
-    page.get_by_role("button", name="Get the answer").click()
-    panel = page.locator("#result-panel")
-    assert panel.get_attribute("data-recommendation") == "no_police"
-    assert panel.locator("h1").inner_text() == "No need to call the police"
-    reasons = page.locator("#reasons").inner_text()
-    assert "£40" in reasons and "Source:" in reasons
-    assert page.locator("#actions .govuk-summary-list__key").count() >= 1
-    record = page.locator("#record").inner_text()
-    assert "Record for the young person's file" in record
+    assert get_the_answer(page) == "no_police"
+    assert page.locator("#result-panel h1").inner_text() == "No need to call the police"
+    assert page.locator("#do-now li").count() <= 3
+    assert "£80" in page.locator("#reasons").inner_text()
     assert "offender" not in page.content().lower()
-    assert page.get_by_role("button", name="Print the record").is_visible()
-    # The reminder about 999 is always there on a non-emergency answer.
-    assert "If things change and anyone is in immediate danger, call 999." in page.content()
+    assert "If things change and anyone is in immediate danger, call 999." in page.locator("main").inner_text()
     check_a11y(page)
     shot(page, "should-i-call-result-no-police")
+    # The first phone screen: the answer and at most three things to do now.
+    assert first_screen_bottom(page, "#result-panel") <= 844
+    # The record for the file: its own print view, in the third person.
+    page.locator("#record-link").click()
+    record = page.locator("#record").inner_text()
+    assert "Record for the young person's file" in record and "Damage to property" in record
+    for first_person in (" we ", "What we knew", " I "):
+        assert first_person not in record
+    check_a11y(page)
+    shot(page, "should-i-call-record")
     page.emulate_media(media="print")
-    assert not page.locator("#result-panel").is_visible()
     assert page.locator("#record").is_visible()
+    assert not page.locator("header").is_visible() and not page.locator(".govuk-back-link").is_visible()
     page.emulate_media(media="screen")
 
 
 def test_change_an_answer_from_check_your_answers(page):
-    _low_value_damage_to_check(page)
+    journey(page, "No", HOME_15, "Damage to property", {
+        "incident.weapon": "No weapon", "incident.injury": "No one was hurt", "setting.location": "Where they live",
+        "incident.in_progress": "No", "incident.child_calm_now": "Yes"}, typed={"incident.damage_value_gbp": "40"})
     page.get_by_role("link", name=re.compile("Change cost of the damage")).click()
     assert page.locator("input.govuk-input").input_value() == "40"
     answer(page, text="900")
     assert "/should-i-call/check" in page.url
     assert "About £900" in page.locator("#answers").inner_text()
-    page.get_by_role("button", name="Get the answer").click()
-    assert page.locator("#result-panel").get_attribute("data-recommendation") != "no_police"
+    assert get_the_answer(page) != "no_police"
+
+
+def test_late_back_from_curfew_checks_first_then_101(page):
+    """A 14-year-old is not back by curfew and nobody knows where she is, with no specific worry.
+    Protocol §8.3 (Philomena): first enquiries now, then report on 101 if still missing."""
+    missing = {"missing.whereabouts_known": "No", "missing.immediate_concern": "No",
+               "missing.enquiries_done": "No", "incident.weapon": "No weapon", "incident.injury": "No one was hurt"}
+    seen = journey(page, "No", {**HOME_15, "age": "14"},
+                   "The young person is missing, or not where they should be", missing,
+                   typed={"missing.hours_absent": "1"})
+    route = [f for f in seen if f.startswith("missing.")]
+    assert route[:4] == ["missing.whereabouts_known", "missing.immediate_concern", "missing.enquiries_done",
+                         "missing.hours_absent"], seen
+    assert "incident.damage_value_gbp" not in seen
+    assert get_the_answer(page) == "call_101"
+    assert heading(page) == "Do these checks now, then call 101 if they are still missing"
+    assert page.locator("main a[href='tel:101']").is_visible()
+    check_a11y(page)
+    shot(page, "should-i-call-result-missing-checks-first")
+    # Once the enquiries are done and she is still missing: call 101 now.
+    seen = journey(page, "No", {**HOME_15, "age": "14"}, "The young person is missing, or not where they should be",
+                   {**missing, "missing.enquiries_done": "Yes"}, typed={"missing.hours_absent": "2"})
+    assert get_the_answer(page) == "call_101"
+    assert heading(page) == "Call 101 now"
+    shot(page, "should-i-call-result-missing-101")
+
+
+def test_knife_out_now_is_999(page):
+    """A 16-year-old has a knife out in the lounge now. Protocol §8.2.1: immediate risk, call 999."""
+    journey(page, "No", {**HOME_15, "age": "16"}, "A weapon was carried or shown",
+            {"incident.in_progress": "Yes", "incident.weapon": "A knife or other blade"})
+    assert "/should-i-call/call-999" in page.url
+    assert page.locator("#call-999-panel").get_attribute("data-recommendation") == "call_999"
+    assert page.locator("main a[href='tel:999']").first.is_visible()
+    check_a11y(page)
+
+
+def test_foster_purse_is_for_the_foster_carer_not_the_police(page):
+    """A 12-year-old took £20 from her foster carer's purse and is calm now. Protocol §8.1 (the
+    reasonable parent test): no police, and the words are foster care's, not a children's home's."""
+    pages: list[str] = []
+    journey(page, "No", {"status": "Looked after now", "age": "12", "setting": "Foster care"},
+            "Something was taken from someone", {
+                "incident.victim": "A foster carer", "incident.child_calm_now": "Yes", "incident.weapon": "No weapon",
+                "incident.injury": "No one was hurt", "setting.location": "Where they live", "incident.in_progress": "No",
+                "incident.victim_wants_police": "No", "incident.hate_motivated": "No", "incident.repeat_pattern": "No"},
+            typed={"incident.damage_value_gbp": "20"}, pages_seen=pages)
+    level = get_the_answer(page)
+    pages.append(page.locator("main").inner_text())
+    assert level in ("no_police", "report_later")  # never the police for this
+    assert "offender" not in page.content().lower()
+    shot(page, "should-i-call-result-foster")
+    known_issue(not any(NO_MANAGER in text.lower() for text in pages),
+                "the rules' texts say 'registered manager' to a foster carer (advice-rules issue fixes the words)")
+    known_issue(level == "no_police", "the reasonable-parent answer needs facts together (advice-questions issue): "
+                                      f"the pages reach {level}")
+
+
+def test_care_leavers_stolen_phone_is_supported_to_report(page):
+    """A 19-year-old care leaver's phone was stolen by a friend. She is the victim: she is supported
+    to report it (Protocol §6, victims; Code of Practice for Victims of Crime), never told not to call."""
+    pages: list[str] = []
+    journey(page, "No", {"status": "A care leaver", "age": "19",
+                         "setting": "Somewhere else (for example a care leaver's own home)"},
+            "Someone stole from or robbed the young person", {
+                "incident.victim_wants_police": "Yes", "incident.harmed_by": "Another young person",
+                "incident.weapon": "No weapon", "incident.injury": "No one was hurt", "incident.in_progress": "No",
+                "setting.location": "Out in the community", "incident.suspect_present": "No"}, pages_seen=pages)
+    assert "The young person themself" in page.locator("#answers").inner_text()  # she is the victim
+    level = get_the_answer(page)
+    pages.append(page.locator("main").inner_text())
+    shot(page, "should-i-call-result-care-leaver")
+    known_issue(not any(NO_MANAGER in text.lower() for text in pages),
+                "the rules' texts say 'registered manager' to a care leaver (advice-rules issue fixes the words)")
+    known_issue(level not in ("report_later", "no_police"),
+                f"a care leaver who is the victim and wants to report gets {level} (advice-rules issue: victims)")
+
+
+def test_serious_self_harm_leads_with_medical_help(page):
+    """A 15-year-old has cut herself and needs hospital treatment: medical help first, whatever the
+    police answer, and never a green "restorative approach" panel."""
+    journey(page, "No", HOME_15, "The young person has hurt themself",
+            {"incident.injury": "A serious injury (needs hospital treatment)", "incident.in_progress": "No",
+             "incident.weapon": "No weapon"})
+    if "/should-i-call/check" in page.url:
+        page.get_by_role("button", name="Get the answer").click()
+        assert heading(page) == "Get medical help now: 999 for an ambulance, or NHS 111"
+        assert page.locator("#medical-panel").bounding_box()["y"] < page.locator("#result-panel").bounding_box()["y"]
+        assert page.locator("main a[href='tel:111']").is_visible()
+        assert page.locator(".cg-panel--no_police").count() == 0
+    else:  # the rules may send it to 999: then the ambulance comes first there
+        assert "ambulance" in page.locator("main").inner_text().lower()
+    assert "restorative" not in page.locator("main").inner_text().lower()
+    assert page.locator("main a[href='tel:999']").first.is_visible()
+    check_a11y(page)
+    shot(page, "should-i-call-result-medical")
 
 
 def test_missing_child_gives_call_101_without_javascript(nojs_page):
     page = nojs_page
-    page.goto("/should-i-call")
-    page.get_by_role("button", name="Start now").click()
-    answer(page, "No")
-    answer(page, "The young person is missing, or not where they should be")
-    answers = {"missing.whereabouts_known": "No", "missing.enquiries_done": "Yes",
-               "missing.immediate_concern": "No", "incident.weapon": "No weapon", "incident.injury": "No one was hurt"}
-    seen = answer_until_check(page, answers, {"missing.hours_absent": "3"})
-    assert "incident.damage_value_gbp" not in seen  # damage value only for damage
-    assert any(f.startswith("missing.") for f in seen)
-    page.get_by_role("button", name="Get the answer").click()
-    panel = page.locator("#result-panel")
-    assert panel.get_attribute("data-recommendation") == "call_101"
-    assert panel.locator("h1").inner_text() == "Call the police on 101"
+    journey(page, "No", HOME_15, "The young person is missing, or not where they should be", {
+        "missing.whereabouts_known": "No", "missing.enquiries_done": "Yes", "missing.immediate_concern": "No",
+        "incident.weapon": "No weapon", "incident.injury": "No one was hurt"}, typed={"missing.hours_absent": "3"})
+    assert get_the_answer(page) == "call_101"
+    page.locator("#record-link").click()
     assert not page.get_by_role("button", name="Print the record").is_visible()  # needs JavaScript
-    shot(page, "should-i-call-result-missing-101")
+
+
+@pytest.mark.parametrize("setting", ["childrens_home", "supported_accommodation", "foster_care", "care_leaver"])
+def test_every_level_is_reached_by_answering_the_pages_in_each_setting(page, decider, setting):
+    """For each setting, the answers that reach each level (found by walking the journey without a
+    browser, tests/web_paths.py) are replayed by clicking through the real pages."""
+    import web_paths
+
+    paths = web_paths.reach(decider, setting, {"call_999", "call_101", "report_later", "no_police"})
+    assert set(paths) == {"call_999", "call_101", "report_later", "no_police"}, sorted(paths)
+    texts: list[str] = []
+    for level, path in paths.items():
+        page.goto("/")
+        for fact, raw in path:
+            assert fact_on_page(page) == fact, (level, fact, page.url)
+            radio = page.locator(f"input[name=answer][value='{raw}']")
+            if radio.count():
+                radio.check()
+            else:
+                page.locator("input.govuk-input").fill(raw)
+            with page.expect_navigation():
+                page.get_by_role("button", name="Continue").click()
+        if level == "call_999":
+            assert page.locator("#call-999-panel").get_attribute("data-recommendation") == "call_999"
+        else:
+            assert get_the_answer(page) == level, path
+        texts.append(page.locator("main").inner_text())
+    if setting in ("foster_care", "care_leaver"):
+        known_issue(not any(NO_MANAGER in text.lower() for text in texts),
+                    f"the rules' texts say 'registered manager' in {setting} (advice-rules issue fixes the words)")
 
 
 # -- Call check -------------------------------------------------------------------------------
-def test_call_check_updates_live_and_works_as_a_form(browser, base_url, page):
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("/call-check")
-    check_a11y(page)
-    result = page.locator("#call-check-result")
-    page.get_by_label("What happened").select_option("criminal_damage")
-    page.wait_for_function("document.querySelector('#call-check-result').dataset.updates >= '1'")
-    page.get_by_label("Cost of damage (£)").fill("40")
-    page.get_by_label("Where it happened").select_option("in_placement")
-    page.get_by_label("Weapon").select_option("none")
-    page.get_by_label("Injury").select_option("none")
+def wait_for_update(page, count: int) -> None:
     page.wait_for_function(
-        "document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
-    assert "Advice and signposting" in result.locator("#cc-response").inner_text()
-    assert result.locator("#cc-thrive td").count() == 6
-    assert result.locator("#cc-say p").count() >= 1
+        f"Number(document.querySelector('#call-check-result').dataset.updates || 0) > {count}")
+
+
+def updates(page) -> int:
+    return int(page.locator("#call-check-result").get_attribute("data-updates") or 0)
+
+
+def low_value_damage_call(page) -> None:
+    """A caller from a children's home: £40 of damage to the home's things, nobody hurt, no weapon."""
+    for label, value in (("Anyone in immediate danger", "no"), ("What happened", "criminal_damage"),
+                         ("Where it happened", "in_placement"), ("Weapon", "none"), ("Injury", "none")):
+        page.get_by_label(label, exact=True).select_option(value)
+    page.get_by_label("Cost of the damage", exact=True).fill("40")
+
+
+def test_call_check_shows_no_verdict_until_danger_and_what_happened_are_known(page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto("/call-check")
+    result = page.locator("#call-check-result")
+    assert result.locator("[data-recommendation]").count() == 0
+    assert "No verdict yet" in result.inner_text() and DANGER_Q in result.inner_text()
+    assert "grade" not in result.inner_text().lower()
+    check_a11y(page)
+    shot(page, "call-check-empty")
+    page.get_by_label("What happened", exact=True).select_option("criminal_damage")
+    wait_for_update(page, 0)
+    assert result.locator("[data-recommendation]").count() == 0  # danger still not said
+    page.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
+    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation !== undefined")
+
+
+def test_call_check_fits_one_screen_and_stays_in_view_while_typing(page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto("/call-check")
+    low_value_damage_call(page)
+    page.get_by_label("Looked after or care leaver", exact=True).select_option("looked_after")
+    page.get_by_label("Who is calling", exact=True).select_option("home_staff")
+    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
+    before = updates(page)
+    last = page.locator("#call-check-form select, #call-check-form input").last
+    last.scroll_into_view_if_needed()
+    last.focus()
+    last.select_option(index=1)
+    wait_for_update(page, before)
+    assert page.evaluate("document.activeElement") is not None
+    assert page.evaluate("window.scrollY") > 0  # the form has scrolled; the result has not
+    for part in ("#cc-panel", "#cc-grade", "#cc-questions", "#cc-thrive"):
+        box = page.locator(part).bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 768, (part, box)
+    assert page.locator("#cc-questions li").count() <= 3
+    assert page.locator("#cc-thrive td[data-thrive]").count() == 6
     check_a11y(page)
     shot(page, "call-check")
+    text = page.locator("#call-check-result").inner_text()
+    assert "Not said" in page.locator("#cc-facts").text_content()  # facts nobody said, shown as such
+    rule_ids = [line for line in text.splitlines() if "decided by" in line]
+    known_issue(not rule_ids, "THRIVE's risk line names rule ids (the call-check issue rewrites THRIVE)")
+
+
+def test_call_check_updates_live_and_works_as_a_form(browser, base_url, page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto("/call-check")
+    page.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
+    page.get_by_label("What happened", exact=True).select_option("criminal_damage")
+    page.get_by_label("Cost of the damage", exact=True).fill("40")
+    page.get_by_label("Where it happened", exact=True).select_option("in_placement")
+    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
+    assert "Advice and signposting" in page.locator("#cc-response").inner_text()
+    assert page.locator("#cc-say p").count() >= 1
     # Someone now at risk: the check turns to emergency attendance without a page load.
-    page.get_by_label("Anyone at immediate risk of death or serious harm").select_option("yes")
+    page.get_by_label("Anyone in immediate danger", exact=True).select_option("yes")
     page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'call_999'")
-    assert page.get_by_role("button", name="Update the check").is_visible()
+    assert "call 999" in page.locator("#call-check-live").inner_text().lower() or \
+        "Emergency" in page.locator("#call-check-live").inner_text()
     assert "/call-check" in page.url
 
-    nojs = browser.new_context(base_url=base_url, java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    nojs = browser.new_context(base_url=base_url, java_script_enabled=False, viewport={"width": 1366, "height": 768})
     p2 = nojs.new_page()
     p2.goto("/call-check")
-    p2.get_by_label("What happened").select_option("missing")
-    p2.get_by_label("Whereabouts known").select_option("no")
-    p2.get_by_label("Hours away").fill("3")
+    p2.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
+    p2.get_by_label("What happened", exact=True).select_option("missing")
+    p2.get_by_label("We know where they are", exact=True).select_option("no")
+    p2.get_by_label("Hours away", exact=True).fill("3")
     p2.get_by_role("button", name="Update the check").click()
     assert p2.locator("#cc-panel").get_attribute("data-recommendation") == "call_101"
     assert "Missing-person process" in p2.locator("#cc-response").inner_text()
-    assert p2.get_by_label("Whereabouts known").input_value() == "no"  # the form keeps what was said
+    assert p2.get_by_label("We know where they are", exact=True).input_value() == "no"  # the form keeps what was said
     nojs.close()
 
 
 def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
-    """An answer the service refuses (age 30 gives a 422) marks the check as not updated; a later
-    change of "immediate risk" must not leave the old, milder advice on screen."""
-    page.set_viewport_size({"width": 1280, "height": 900})
+    """An answer out of range (age 30) marks the check as not updated; a later change of
+    "immediate danger" must not leave the old, milder advice on screen."""
+    page.set_viewport_size({"width": 1366, "height": 768})
     page.goto("/call-check")
     result = page.locator("#call-check-result")
-    panel = page.locator("#cc-panel")
-
-    def updates() -> int:
-        return int(result.get_attribute("data-updates") or 0)
-
-    def wait_past(count: int) -> None:
-        page.wait_for_function(
-            f"Number(document.querySelector('#call-check-result').dataset.updates || 0) > {count}")
-
-    page.get_by_label("What happened").select_option("criminal_damage")
-    page.get_by_label("Cost of damage (£)").fill("40")
-    page.get_by_label("Where it happened").select_option("in_placement")
-    page.get_by_label("Weapon").select_option("none")
-    page.get_by_label("Injury").select_option("none")
+    low_value_damage_call(page)
     page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
-    assert "Advice and signposting" in panel.inner_text()
+    assert "Advice and signposting" in page.locator("#cc-panel").inner_text()
 
-    before = updates()
+    before = updates(page)
     page.get_by_label("Age", exact=True).fill("30")
     page.wait_for_function("document.querySelector('#cc-panel').dataset.state === 'not-updated'")
-    wait_past(before)
+    wait_for_update(page, before)
+    panel = page.locator("#cc-panel")
     assert panel.get_attribute("data-recommendation") is None
     assert "Not updated" in panel.inner_text() and "press Update the check" in panel.inner_text()
     assert "Advice and signposting" not in result.inner_text()
     assert "Not updated" in page.locator("#call-check-live").inner_text()
 
-    before = updates()
-    page.get_by_label("Anyone at immediate risk of death or serious harm").select_option("yes")
-    wait_past(before)  # the request for "risk = yes" has come back (and failed: the age is still 30)
+    before = updates(page)
+    page.get_by_label("Anyone in immediate danger", exact=True).select_option("yes")
+    wait_for_update(page, before)  # the request for "danger = yes" has come back (and failed: age 30)
     assert panel.get_attribute("data-recommendation") is None
     assert panel.get_attribute("data-state") == "not-updated"
     assert "Advice and signposting" not in result.inner_text()
@@ -355,14 +570,73 @@ def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
     check_a11y(page)
 
 
-# The walkthrough's browser tests are in tests/test_walkthrough_browser.py.
-
-
-def test_home_page_links_the_three_pages(page):
-    page.goto("/")
-    for name in ("Should I call?", "Call check", "Scenario walkthrough"):
-        assert page.get_by_role("main").get_by_role("link", name=name).is_visible()
-    html = page.content()
-    assert "GOV.UK" not in html and "govuk-header__logotype" not in html
+# -- Error pages, the dark scheme ---------------------------------------------------------------------
+def test_a_page_not_found_is_a_page_with_999_and_a_way_back(page):
+    response = page.goto("/no-such-page")
+    assert response.status == 404 and response.headers["content-type"].startswith("text/html")
+    assert heading(page) == "Page not found"
+    assert page.locator("main a[href='tel:999']").is_visible()
+    page.locator("#way-back").click()
+    assert heading(page) == DANGER_Q
+    page.goto("/no-such-page")
     check_a11y(page)
-    shot(page, "home")
+    shot(page, "error-page-not-found")
+    api = page.request.get("/v1/no-such-thing", headers={"Accept": "application/json"})
+    assert api.status == 404 and api.headers["content-type"].startswith("application/json")
+
+
+def test_a_form_too_large_for_the_service_is_a_page_in_a_browser(page):
+    page.goto("/call-check")
+    # A browser's own form post, far over the body limit (64 KiB), in a field the form has.
+    page.evaluate("""() => { const f = document.getElementById('call-check-form');
+        const i = document.createElement('input'); i.type = 'hidden'; i.name = 'padding';
+        i.value = 'x'.repeat(200000); f.appendChild(i); f.submit(); }""")
+    page.wait_for_load_state()
+    assert heading(page) == "Sorry, there is a problem with the service"
+    assert page.locator("main a[href='tel:999']").is_visible()
+    check_a11y(page)
+
+
+@pytest.fixture
+def dark_page(browser, base_url):
+    context = browser.new_context(base_url=base_url, color_scheme="dark", viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    yield pg
+    context.close()
+
+
+def test_the_dark_scheme_is_low_glare_and_keeps_contrast(dark_page):
+    page = dark_page
+    page.goto("/")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    channels = [int(c) for c in re.findall(r"\d+", background)[:3]]
+    assert max(channels) < 60, background  # dark, not white
+    check_a11y(page)
+    shot(page, "dark-should-i-call-start")
+    journey(page, "No", HOME_15, "Damage to property", {
+        "incident.weapon": "No weapon", "incident.injury": "No one was hurt", "setting.location": "Where they live",
+        "incident.in_progress": "No", "incident.child_calm_now": "Yes"}, typed={"incident.damage_value_gbp": "40"},
+        before={"incident.kind": lambda: check_a11y(page), "incident.damage_value_gbp": lambda: check_a11y(page)})
+    check_a11y(page)
+    get_the_answer(page)
+    check_a11y(page)
+    shot(page, "dark-should-i-call-result")
+    page.locator("#record-link").click()
+    check_a11y(page)
+    page.goto("/should-i-call/question")
+    page.get_by_role("button", name="Continue").click()  # the error summary
+    check_a11y(page)
+    page.goto("/no-such-page")
+    check_a11y(page)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto("/call-check")
+    check_a11y(page)
+    page.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
+    page.get_by_label("What happened", exact=True).select_option("missing")
+    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation !== undefined")
+    check_a11y(page)
+    shot(page, "dark-call-check")
+
+
+# The walkthrough's browser tests are in tests/test_walkthrough_browser.py.

@@ -1,7 +1,9 @@
 """The call check screen's form: which facts a call handler records, and reading them back.
 
-The same field names (``section.field``) are used by the page's script to build the JSON body
-for ``POST /v1/call-checks``, so the form post and the live update ask the same question.
+The fields are the contract's facts (``section.field``), labelled with the vocabulary's words, so the
+call check and the question pages ask the same thing the same way. The form posts to
+``/call-check``; the page's script posts the same form on every change and swaps in the result
+column, rendered by the same template, so the two never disagree.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ..vocabulary import Vocabulary
 from .flow import YES_NO, AnswerError, options, parse_number
 
 
@@ -27,63 +30,56 @@ class Field:
         return not self.options
 
 
-# Recorded by the call check only (callcheck.CallCheckRequest), not a fact the rules read.
-CALL_CHECK_ONLY: dict[str, list[tuple[str, str]]] = {"response_so_far.behaviour_policy_followed": YES_NO}
+# Recorded by the call check only (callcheck.CallCheckRequest), not a fact the rules read, so not
+# in the vocabulary: its words live here.
+CALL_CHECK_ONLY: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "response_so_far.behaviour_policy_followed": ("Followed the behaviour policy and plan", YES_NO)}
 
-
-def _field(path: str, label: str) -> Field:
-    return Field(path, label, CALL_CHECK_ONLY[path] if path in CALL_CHECK_ONLY else options(path))
-
-
-GROUPS: list[tuple[str, list[Field]]] = [
-    ("Danger now", [
-        _field("incident.risk_to_life", "Anyone at immediate risk of death or serious harm"),
-        _field("incident.in_progress", "Still happening now"),
-        _field("incident.weapon", "Weapon"),
-        _field("incident.injury", "Injury"),
-    ]),
-    ("The incident", [
-        _field("incident.kind", "What happened"),
-        _field("incident.damage_value_gbp", "Cost of damage (£)"),
-        _field("incident.victim", "Who was harmed or lost property"),
-        _field("incident.victim_wants_police", "Person harmed wants to report it"),
-        _field("incident.hate_motivated", "Aimed at who someone is (hate)"),
-        _field("incident.child_calm_now", "Young person calm now"),
-        _field("incident.repeat_pattern", "Pattern the home's work has not changed"),
-        _field("setting.location", "Where it happened"),
-    ]),
+# (group title, facts), in the order a handler hears them.
+LAYOUT: list[tuple[str, list[str]]] = [
+    ("Danger now", ["incident.risk_to_life", "incident.in_progress", "incident.weapon", "incident.injury",
+                    "health.medical_emergency"]),
+    ("What happened", ["incident.kind", "incident.victim", "incident.harmed_by", "incident.suspect_present",
+                       "incident.damage_value_gbp", "incident.victim_wants_police", "incident.hate_motivated",
+                       "incident.child_calm_now", "incident.repeat_pattern", "setting.location"]),
+    ("The young person", ["person.status", "person.age", "setting.type", "person.exploitation_concern",
+                          "person.neurodivergent", "person.behaviour_in_plan", "setting.out_of_county"]),
     ("Missing young person (only when they are missing)", [
-        _field("missing.whereabouts_known", "Whereabouts known"),
-        _field("missing.immediate_concern", "Specific worry for their safety now"),
-        _field("missing.enquiries_done", "Phone, friends, family, usual places tried"),
-        _field("missing.hours_absent", "Hours away"),
-    ]),
-    ("The young person", [
-        _field("person.age", "Age"),
-        _field("setting.type", "Where they live"),
-        _field("person.exploitation_concern", "Known or suspected exploitation"),
-        _field("person.neurodivergent", "Neurodivergence, SEND or communication needs"),
-        _field("person.behaviour_in_plan", "Behaviour foreseen in their plan"),
-        _field("setting.out_of_county", "Placed by or in another local authority"),
-    ]),
-    ("What the home has done", [
-        _field("response_so_far.de_escalation_tried", "Tried to calm things down"),
-        _field("response_so_far.behaviour_policy_followed", "Followed the behaviour policy and plan"),
-        _field("response_so_far.manager_consulted", "Spoke to the manager on call"),
-        _field("response_so_far.restraint_used", "Young person held or restrained"),
-    ]),
+        "missing.whereabouts_known", "missing.immediate_concern", "missing.enquiries_done", "missing.hours_absent"]),
+    ("What has been done", ["response_so_far.de_escalation_tried", "response_so_far.behaviour_policy_followed",
+                            "response_so_far.manager_consulted", "response_so_far.restraint_used"]),
+    ("The call", ["call.caller", "call.caller_wants"]),
 ]
+FIELD_PATHS = [path for _, paths in LAYOUT for path in paths]
 
-FIELDS: dict[str, Field] = {f.path: f for _, fields in GROUPS for f in fields}
+# THRIVE's six headings (College of Policing APP: the National Decision Model).
+THRIVE_ROWS = [("threat", "Threat"), ("harm", "Harm"), ("risk", "Risk"), ("investigation", "Investigation"),
+               ("vulnerability", "Vulnerability"), ("engagement", "Engagement")]
+
+# Until these are said there is no verdict: a blank form is not "advice and signposting".
+ASK_FIRST = ("incident.risk_to_life", "incident.kind")
 
 
-def read(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, Any], list[tuple[str, str]]]:
+def _field(path: str, vocabulary: Vocabulary) -> Field:
+    if path in CALL_CHECK_ONLY:
+        label, choices = CALL_CHECK_ONLY[path]
+        return Field(path, label, choices)
+    return Field(path, vocabulary.label(path), options(path, vocabulary))
+
+
+def groups(vocabulary: Vocabulary) -> list[tuple[str, list[Field]]]:
+    return [(title, [_field(path, vocabulary) for path in paths]) for title, paths in LAYOUT]
+
+
+def read(items: Iterable[tuple[str, str]], vocabulary: Vocabulary
+         ) -> tuple[dict[str, str], dict[str, Any], list[tuple[str, str]]]:
     """Form fields -> (what to show back in the form, the request body, errors as (id, message))."""
+    fields = {f.path: f for _, group in groups(vocabulary) for f in group}
     shown: dict[str, str] = {}
     body: dict[str, dict[str, Any]] = {}
     errors: list[tuple[str, str]] = []
     for name, raw in items:
-        field = FIELDS.get(name)
+        field = fields.get(name)
         raw = (raw or "").strip()
         if field is None or raw == "":
             continue
@@ -106,3 +102,32 @@ def read(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], dict[str, An
     if body.get("incident", {}).get("kind") != "missing":
         body.pop("missing", None)
     return shown, body, errors
+
+
+def verdict_ready(body: dict[str, Any]) -> bool:
+    """Whether the check may give a verdict: someone is said to be at risk, or both danger and
+    what happened are known. (The call-check issue adds an ask-first state to the check itself;
+    once it has, this is the one place to read it from.)"""
+    incident = body.get("incident", {})
+    return incident.get("risk_to_life") is True or (
+        incident.get("risk_to_life") is not None and "kind" in incident)
+
+
+def first_asks(body: dict[str, Any], vocabulary: Vocabulary) -> list[str]:
+    """The questions to ask before there is a verdict, in the vocabulary's words."""
+    said = {f"{section}.{key}" for section, facts in body.items() for key in facts}
+    return [vocabulary.fact(path).ask for path in ASK_FIRST if path not in said]
+
+
+def thrive_facts(check: Any, vocabulary: Vocabulary) -> list[tuple[str, str, str | None]]:
+    """(fact, label, answer in words or None when not said) for each fact behind THRIVE, once."""
+    found: dict[str, tuple[str, str, str | None]] = {}
+    for key, _ in THRIVE_ROWS:
+        for seen in getattr(check.thrive, key).facts:
+            if seen.fact in found:
+                continue
+            known = seen.fact in vocabulary.facts
+            label = vocabulary.label(seen.fact) if known else seen.fact.split(".")[-1].replace("_", " ").capitalize()
+            value = None if seen.value is None else (vocabulary.answer(seen.fact, seen.value) if known else str(seen.value))
+            found[seen.fact] = (seen.fact, label, value)
+    return list(found.values())

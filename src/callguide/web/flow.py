@@ -1,125 +1,47 @@
-"""The "Should I call?" journey: which question comes next, and the words on each page.
+"""The "Should I call?" journey: which question comes next, and the answers kept so far.
 
 The answers travel with the person, not in a database: as query parameters on each page's
 address and as hidden fields in each form, one per fact (``incident.kind=criminal_damage``).
 "I don't know" is kept as ``unknown`` so that the same question is not asked twice; to the
-rules it is an unknown fact, never ``false``. No free text is ever collected.
+rules it is an unknown fact, never ``false``. No free text is ever collected. The words on the
+pages come from the rulebook's vocabulary (:mod:`callguide.web.words`), never from here.
 
-Order: the immediate-danger question always comes first (a "yes" or "not sure" goes straight
-to the "Call 999 now" page), then what happened, then only the questions that the rules say
-could still change the answer (``Decision.questions``, most urgent first), one per page.
+Order (NHS 111 asks who the call is about first; so do we, once danger is out of the way):
+
+1. the immediate-danger question (a "yes" or "not sure" goes straight to "Call 999 now");
+2. who the young person is and where they live (care status, age, setting), so that every page
+   after it speaks the setting's words ("your supervising social worker", not "the registered
+   manager", to a foster carer);
+3. what happened (:mod:`callguide.web.happened`: grouped, including the young person harmed);
+4. for a missing young person, the missing-person route in the guidance's order;
+5. then the questions the rules say could still change the answer (``Decision.questions``, in
+   the decision's own order), one per page, until none is left.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
 from ..decision import Decider, Decision
 from ..facts import Incident, Level, allowed_values, fact_paths, parse_incident
+from ..vocabulary import Vocabulary
+from . import happened
 
 UNKNOWN = "unknown"
 DANGER = "incident.risk_to_life"
 KIND = "incident.kind"
-
-# Plain words for each value (what the person reads and what the record says).
-KIND_LABELS: dict[str, str] = {
-    "assault": "Someone was physically hurt (for example hit, kicked or pushed)",
-    "criminal_damage": "Damage to property",
-    "theft": "Something was taken that belonged to someone else",
-    "threats": "Threats to hurt someone",
-    "weapon": "A weapon was carried or shown",
-    "sexual": "Sexual harm, or sexual behaviour that worries you",
-    "drugs": "Drugs",
-    "missing": "The young person is missing, or not where they should be",
-    "self_harm": "The young person has hurt themself",
-    "fire_setting": "A fire was started",
-    "disorder": "A fight or disorder involving several people",
-    "verbal_abuse": "Shouting, swearing or name-calling",
-    "exploitation": "Signs that someone is exploiting the young person",
-    "other": "Something else",
-}
-
-VALUE_LABELS: dict[str, dict[str, str]] = {
-    "incident.kind": KIND_LABELS,
-    "incident.injury": {
-        "none": "No one was hurt",
-        "minor": "A minor injury (for example a bruise or a scratch)",
-        "serious": "A serious injury (needs hospital treatment)",
-        "life_threatening": "A life-threatening injury",
-    },
-    "incident.weapon": {
-        "none": "No weapon",
-        "improvised": "An everyday object used to threaten or hurt (for example a chair or a bottle)",
-        "bladed": "A knife or other blade",
-        "firearm": "A gun, or something that looks like one",
-    },
-    "incident.victim": {
-        "none": "No one",
-        "staff": "A member of staff",
-        "carer": "A foster carer",
-        "resident": "Another young person who lives there",
-        "public": "Someone in the community",
-        "self": "Only the young person themself",
-    },
-    "setting.type": {
-        "childrens_home": "A children's home",
-        "supported_accommodation": "Supported accommodation",
-        "foster_care": "Foster care",
-        "other": "Somewhere else",
-    },
-    "setting.location": {
-        "in_placement": "At the placement (where they live)",
-        "community": "Out in the community",
-    },
-    "person.status": {
-        "looked_after": "Looked after now",
-        "care_leaver": "A care leaver",
-    },
-}
-
-# Short names for the check-your-answers page and the record.
-KEY_LABELS: dict[str, str] = {
-    "incident.risk_to_life": "Anyone in immediate danger",
-    "incident.kind": "What happened",
-    "incident.in_progress": "Still happening",
-    "incident.injury": "Injury",
-    "incident.weapon": "Weapon",
-    "incident.damage_value_gbp": "Cost of the damage",
-    "incident.victim": "Who was harmed or lost property",
-    "incident.victim_wants_police": "The person harmed wants to report it",
-    "incident.hate_motivated": "Aimed at who someone is (hate)",
-    "incident.child_calm_now": "The young person is calm now",
-    "incident.repeat_pattern": "Part of a pattern the home's work has not changed",
-    "person.age": "Age",
-    "person.status": "Looked after or care leaver",
-    "person.neurodivergent": "Neurodivergence, SEND or communication needs",
-    "person.exploitation_concern": "Known or suspected exploitation",
-    "person.behaviour_in_plan": "Behaviour foreseen in their plan",
-    "setting.type": "Where they live",
-    "setting.location": "Where it happened",
-    "setting.out_of_county": "Placed by or in another local authority",
-    "response_so_far.de_escalation_tried": "Tried to calm things down",
-    "response_so_far.manager_consulted": "Spoke to the manager on call",
-    "response_so_far.restraint_used": "The young person was held or restrained",
-    "missing.whereabouts_known": "We know where they are",
-    "missing.hours_absent": "Hours away",
-    "missing.immediate_concern": "A specific worry for their safety now",
-    "missing.enquiries_done": "Phone, friends, family and usual places tried and recorded",
-}
-
-HINTS: dict[str, str] = {
-    DANGER: "For example someone has a weapon, is badly hurt, or a fire is spreading. "
-            "If you are not sure, choose \u201cI\u2019m not sure\u201d.",
-    KIND: "Choose the one that fits best. You can change it later.",
-    "incident.damage_value_gbp": "A rough figure is fine. Leave it empty if you do not know.",
-    "missing.hours_absent": "A rough figure is fine. Leave it empty if you do not know.",
-    "person.age": "In years. Leave it empty if you do not know.",
-    "incident.hate_motivated": "For example their race, religion, disability, sexual orientation or gender identity.",
-}
+# Who and where, asked right after danger (issue 14, item 1).
+WHO_AND_WHERE = ("person.status", "person.age", "setting.type")
+# The missing-person route: whereabouts, a specific worry, enquiries done, hours away (Protocol
+# §8.3, Philomena protocol; DfE guidance on children who go missing). Age is asked with "who".
+MISSING_ROUTE = ("missing.whereabouts_known", "missing.immediate_concern", "missing.enquiries_done",
+                 "missing.hours_absent")
+# Asked whatever the rules read: they decide the words and the route, not only the level.
+ALWAYS_KEPT = (DANGER, *WHO_AND_WHERE, KIND)
 
 # Upper limits the facts contract leaves open, so that a slip of the finger is asked again.
 NUMBER_CEILINGS: dict[str, float] = {
@@ -127,32 +49,14 @@ NUMBER_CEILINGS: dict[str, float] = {
     "missing.hours_absent": 24 * 365,
 }
 
-DEADLINES: dict[str, str] = {
-    "now": "Now",
-    "24h": "Within 24 hours",
-    "48h": "Within 48 hours",
-    "3 days": "Within 3 days",
-    "5 days": "Within 5 days",
-    "next working day": "Next working day",
-}
+State = dict[str, Any]
 
-LEVEL_TITLES: dict[str, str] = {
-    "call_999": "Call 999 now",
-    "call_101": "Call the police on 101",
-    "report_later": "Don\u2019t call the police now",
-    "no_police": "No need to call the police",
-}
 
-LEVEL_BODIES: dict[str, str] = {
-    "call_999": "Someone may be in immediate danger. Call 999 and ask for the police, or the ambulance or "
-                "fire service if that is what is needed.",
-    "call_101": "Involve the police now, but it is not an emergency: call 101, or use the missing-person "
-                "route for a missing young person.",
-    "report_later": "Make everyone safe and look after the young person at home. The registered manager "
-                    "decides next working day whether the police need to know.",
-    "no_police": "Respond at home as a good parent would, using the behaviour support plan and a "
-                 "restorative approach.",
-}
+def vocabulary(decider: Decider) -> Vocabulary:
+    book_words = decider.book.vocabulary
+    if book_words is None:  # load_rulebook always sets it; a hand-built Rulebook might not
+        raise LookupError("the rulebook has no vocabulary")
+    return book_words
 
 
 @dataclass(frozen=True)
@@ -162,13 +66,14 @@ class Question:
     hint: str
     kind: str                      # "radios" or "number"
     options: list[tuple[str, str]]  # (value, label) for radios, "I don't know" included
+    groups: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)  # "What happened?"
 
 
 YES_NO: list[tuple[str, str]] = [("yes", "Yes"), ("no", "No")]
 
 
-def options(fact: str) -> list[tuple[str, str]]:
-    """(value, label) for each answer a fact allows, in plain words; empty for a number.
+def options(fact: str, words: Vocabulary) -> list[tuple[str, str]]:
+    """(value, label) for each answer a fact allows, in the vocabulary's words; empty for a number.
 
     No "I don't know" here: the question pages add it, the call check has "Not said"."""
     values = allowed_values(fact)
@@ -176,23 +81,26 @@ def options(fact: str) -> list[tuple[str, str]]:
         return []
     if values == [True, False]:
         return list(YES_NO)
-    labels = VALUE_LABELS.get(fact, {})
-    return [(str(v), labels.get(str(v), str(v).replace("_", " ").capitalize())) for v in values]
+    return [(str(v), words.answer(fact, v)) for v in values]
 
 
-def question(fact: str, decider: Decider) -> Question:
-    """The page for one fact."""
+def question(fact: str, decider: Decider, state: Mapping[str, Any] | None = None) -> Question:
+    """The page for one fact, in the words of the young person's setting (``state``)."""
     if fact not in fact_paths():
         raise KeyError(fact)
-    book_q = decider.book.questions.get(fact)
-    ask = book_q.ask if book_q is not None else KEY_LABELS.get(fact, fact) + "?"
-    hint = HINTS.get(fact, "")
-    choices = options(fact)
+    words = vocabulary(decider)
+    known = known_facts(state or {})
+    fact_words = words.fact(fact)
+    ask, hint = words.fill(fact_words.ask, known), words.fill(fact_words.hint, known)
+    if fact == KIND:
+        groups = happened.grouped(words)
+        return Question(fact, ask, hint, "radios", [o for _, group in groups for o in group], groups)
+    choices = options(fact, words)
     if not choices:
         return Question(fact, ask, hint, "number", [])
     if fact == DANGER:
         choices.append((UNKNOWN, "I\u2019m not sure"))
-    elif fact != KIND:
+    elif UNKNOWN not in dict(choices):  # incident.harmed_by has its own "Nobody knows yet"
         choices.append((UNKNOWN, "I don\u2019t know"))
     return Question(fact, ask, hint, "radios", choices)
 
@@ -219,9 +127,8 @@ def figure(number: float) -> str:
     return f"{int(number):,}" if float(number).is_integer() else f"{number:,}"
 
 
-def parse_number(fact: str, raw: str, label: str | None = None) -> int | float:
+def parse_number(fact: str, raw: str, label: str) -> int | float:
     """A typed number ("1,200", "£40") within the fact's limits; ``AnswerError`` in plain words."""
-    label = label or KEY_LABELS.get(fact, fact)
     low, high, whole = number_limits(fact)
     try:
         number = float(raw.strip().replace(",", "").replace("£", ""))
@@ -238,11 +145,14 @@ def parse_number(fact: str, raw: str, label: str | None = None) -> int | float:
 
 
 def parse_answer(fact: str, raw: str | None, decider: Decider) -> Any:
-    """One submitted answer as the value kept in the state (``UNKNOWN`` for "I don't know")."""
+    """One submitted answer as the value kept in the state (``UNKNOWN`` for "I don't know").
+
+    For "What happened?" the value is the choice's key (``happened.CHOICES``); :func:`answer`
+    turns it into facts."""
     q = question(fact, decider)
     raw = (raw or "").strip()
     if q.kind == "number":
-        return UNKNOWN if raw == "" else parse_number(fact, raw)
+        return UNKNOWN if raw == "" else parse_number(fact, raw, vocabulary(decider).label(fact))
     allowed = [value for value, _ in q.options]
     if raw not in allowed:
         if fact == KIND:
@@ -253,16 +163,28 @@ def parse_answer(fact: str, raw: str | None, decider: Decider) -> Any:
     return {"yes": True, "no": False}.get(raw, raw)
 
 
+def answer(state: Mapping[str, Any], fact: str, raw: str | None, decider: Decider) -> State:
+    """The answers with one more: ``AnswerError`` if it cannot be used."""
+    value = parse_answer(fact, raw, decider)
+    if fact == KIND:
+        return prune(happened.choose(state, value), decider)
+    return prune({**state, fact: value}, decider)
+
+
 # -- state ---------------------------------------------------------------------------------
-State = dict[str, Any]
-
-
 def read_state(params: Iterable[tuple[str, str]], decider: Decider) -> State:
-    """The answers from query parameters or form fields; anything unusable is dropped."""
+    """The answers from query parameters or form fields; anything unusable is dropped.
+
+    ``incident.kind`` arrives as a fact value (``theft``), not as a choice of the page."""
     paths = fact_paths()
+    kinds = [str(k) for k in allowed_values(KIND) or []]
     state: State = {}
     for key, raw in params:
         if key not in paths:
+            continue
+        if key == KIND:
+            if raw in kinds:
+                state[key] = raw
             continue
         try:
             state[key] = parse_answer(key, raw, decider)
@@ -285,7 +207,7 @@ def prune(state: State, decider: Decider) -> State:
     missing = state.get(KIND) == "missing"
     return {path: value for path, value in state.items()
             if (missing or not path.startswith("missing."))
-            and (path in (DANGER, KIND) or not readers.get(path)
+            and (path in ALWAYS_KEPT or (missing and path in MISSING_ROUTE) or not readers.get(path)
                  or any(_could_hold(when, path, state) for when in readers[path]))}
 
 
@@ -347,13 +269,16 @@ def query(state: Mapping[str, Any], **extra: str) -> str:
     return urlencode(encode(state) + list(extra.items()))
 
 
+def known_facts(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers the rules see: "don't know" left out."""
+    return {path: value for path, value in state.items() if value != UNKNOWN}
+
+
 def incident(state: Mapping[str, Any]) -> Incident:
     """The facts for the rules. ``read_state`` has already checked every answer, so an
     ``InvalidFacts`` here is a bug and is raised, never papered over by dropping answers."""
     data: dict[str, dict[str, Any]] = {}
-    for path, value in state.items():
-        if value == UNKNOWN:
-            continue
+    for path, value in known_facts(state).items():
         section, name = path.split(".", 1)
         data.setdefault(section, {})[name] = value
     data.setdefault("incident", {}).setdefault("kind", "other")
@@ -372,8 +297,13 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
         return DANGER
     if needs_999(state, decider):
         return "call-999"
-    if KIND not in state:
-        return KIND
+    for fact in (*WHO_AND_WHERE, KIND):
+        if fact not in state:
+            return fact
+    if state[KIND] == "missing":
+        for fact in MISSING_ROUTE:
+            if fact not in state:
+                return fact
     decision = decider.decide(incident(state))
     for q in decision.questions:
         if q.fact not in state:
@@ -381,57 +311,12 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     return "check"
 
 
-def answer_label(fact: str, value: Any) -> str:
-    if value == UNKNOWN:
-        return "Not sure" if fact == DANGER else "Don\u2019t know"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if fact == "incident.damage_value_gbp":
-        return f"About \u00a3{value:,.0f}"
-    if fact == "missing.hours_absent":
-        return f"About {figure(value)} hours"
-    if fact == "person.age":
-        return f"{value}"
-    return VALUE_LABELS.get(fact, {}).get(str(value), str(value).replace("_", " "))
-
-
 def ordered(state: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """Answers in the order the pages ask them: danger, what happened, then as answered."""
-    first = [p for p in (DANGER, KIND) if p in state]
+    """Answers in the order the pages ask them: danger, who and where, what happened, then as answered."""
+    first = [p for p in ALWAYS_KEPT if p in state]
     return [(p, state[p]) for p in first] + [(p, v) for p, v in state.items() if p not in first]
-
-
-def level_title(level: Level | str) -> str:
-    return LEVEL_TITLES[Level(level).value]
 
 
 def unanswered_questions(decision: Decision, state: Mapping[str, Any]) -> list:
     """Questions still worth asking: the ones nobody has answered, or answered "don't know"."""
     return [q for q in decision.questions if state.get(q.fact, UNKNOWN) == UNKNOWN]
-
-
-@dataclass(frozen=True)
-class Record:
-    what: str
-    known: list[str]
-    unknown: list[str]
-    decided: str
-
-
-def record(state: Mapping[str, Any], decision: Decision) -> Record:
-    """The printable record: plain, factual words about the young person, no labels."""
-    known, unknown = [], []
-    for fact, value in ordered(state):
-        if fact == KIND:
-            continue
-        if value == UNKNOWN:
-            unknown.append(KEY_LABELS.get(fact, fact))
-        else:
-            known.append(f"{KEY_LABELS.get(fact, fact)}: {answer_label(fact, value)}")
-    level = decision.recommendation.value
-    return Record(
-        what=answer_label(KIND, state.get(KIND, "other")) + ".",
-        known=known,
-        unknown=unknown,
-        decided=f"{level_title(level)}. {LEVEL_BODIES[level]}",
-    )

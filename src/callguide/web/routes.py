@@ -7,6 +7,7 @@ Server-rendered with Jinja2 and styled with govuk-frontend (vendored by
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from jinja2 import pass_context
+
 from ..decision import Decider
 from ..facts import Level
-from . import callcheck_form, flow
+from . import answer, callcheck_form, errors, flow, happened
+from .words import Words
 
 log = logging.getLogger("callguide.web")
 HERE = Path(__file__).parent
@@ -26,12 +30,26 @@ TEMPLATES_DIR = HERE / "templates"
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+# The page being rendered's Words, for macros imported without the page's context.
+_RENDERING: ContextVar[Words] = ContextVar("callguide_page_words")
+
+
+def _words_of(context: Any) -> Words:
+    """The page's :class:`Words`."""
+    found = context.get("words")
+    return found if found is not None else _RENDERING.get()
+
+
+# Globals the walkthrough templates use too (issue 18 owns those templates): kept, and backed by
+# the vocabulary through the page's Words.
 templates.env.globals.update(
-    level_title=flow.level_title,
-    level_body=lambda level: flow.LEVEL_BODIES[str(getattr(level, "value", level))],
-    answer_label=flow.answer_label,
-    key_label=lambda fact: flow.KEY_LABELS.get(fact, fact),
-    deadline=lambda by: flow.DEADLINES.get(by, by),
+    level_title=pass_context(lambda c, level: _words_of(c).level_title(level)),
+    level_body=pass_context(lambda c, level: _words_of(c).level_body(level)),
+    answer_label=pass_context(lambda c, fact, value: _words_of(c).answer(fact, value)),
+    key_label=pass_context(lambda c, fact: _words_of(c).label(fact)),
+    deadline=pass_context(lambda c, by: _words_of(c).deadline(by)),
     query=flow.query,
     static=lambda path: f"/static/{path}",
 )
@@ -46,6 +64,7 @@ def install(app: FastAPI, *, scenarios_dir: Path | None = None) -> None:
     app.include_router(router)
     app.include_router(walkthrough_routes.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    errors.install(app, templates)  # HTML error pages for browsers, outside /v1/ (issue 14)
 
 
 def _decider(request: Request) -> Decider:
@@ -53,24 +72,30 @@ def _decider(request: Request) -> Decider:
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    version = _decider(request).book.version
+    decider = _decider(request)
     context.setdefault("section", None)
     context.setdefault("error", None)
-    context["rulebook_short"] = version.split(":")[-1][:12]
-    context["rulebook_release"] = _decider(request).book.release  # the base template's review notice
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    context.setdefault("words", Words(flow.vocabulary(decider), context.get("state")))
+    context["rulebook_short"] = errors.rulebook_short(decider)
+    context["rulebook_release"] = decider.book.release  # the base template's review notice
+    token = _RENDERING.set(context["words"])
+    try:  # TemplateResponse renders here, in this thread
+        response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    finally:
+        _RENDERING.reset(token)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
+# -- Should I call? (issue 14: the danger question is the first page a phone sees) -----------------
+SECTION = "should"
+
+
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
-    return _page(request, "index.html")
-
-
-# -- Should I call? --------------------------------------------------------------------------
-SECTION = "should"
+    """The start: the immediate-danger question itself, with 999 one tap away."""
+    return _question_page(request, flow.DANGER, {}, start=True)
 
 
 def _step_url(step: str, state: dict[str, Any]) -> str:
@@ -93,19 +118,21 @@ def _back(fact: str | None, state: dict[str, Any]) -> str:
 
 @router.get("/should-i-call", response_class=HTMLResponse)
 def should_start(request: Request) -> HTMLResponse:
-    return _page(request, "should/start.html", section=SECTION)
+    return _question_page(request, flow.DANGER, {}, start=True)
 
 
 def _question_page(request: Request, fact: str, state: dict[str, Any], current: Any = None,
-                   error: str | None = None) -> HTMLResponse:
+                   error: str | None = None, start: bool = False) -> HTMLResponse:
     decider = _decider(request)
-    q = flow.question(fact, decider)
-    if current is None and fact in state:
+    q = flow.question(fact, decider, state)
+    if current is None and fact == flow.KIND:
+        current = happened.current(state)
+    elif current is None and fact in state:
         current = dict(flow.encode({fact: state[fact]}))[fact]
     field_id = "answer-" + fact.replace(".", "-")
     return _page(request, "should/question.html", status_code=400 if error else 200, section=SECTION,
-                 q=q, pairs=flow.encode(state), current=current, error=error,
-                 errors=[(field_id, error)] if error else [], back=_back(fact, state))
+                 q=q, state=state, pairs=flow.encode(state), current=current, error=error, start=start,
+                 errors=[(field_id, error)] if error else [], back=None if start else _back(fact, state))
 
 
 @router.get("/should-i-call/question", response_class=HTMLResponse)
@@ -129,10 +156,10 @@ async def should_answer(request: Request) -> Response:
         return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
     raw = str(form.get("answer") or "")
     try:
-        value = flow.parse_answer(fact, raw, decider)
+        state = flow.answer(state, fact, raw, decider)
     except flow.AnswerError as exc:
-        return _question_page(request, fact, state, current=raw, error=str(exc))
-    state = flow.prune({**state, fact: value}, decider)
+        return _question_page(request, fact, state, current=raw, error=str(exc),
+                              start=bool(form.get("start")))
     return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
 
 
@@ -144,7 +171,8 @@ def should_call_999(request: Request) -> HTMLResponse:
     decision = decider.decide(flow.incident(state))
     if decision.recommendation is not Level.call_999:
         decision = None
-    return _page(request, "should/call999.html", section=SECTION, decision=decision,
+    return _page(request, "should/call999.html", section=SECTION, decision=decision, state=state,
+                 medical=answer.medical_first(state),
                  back=f"/should-i-call/question?{flow.query(state, fact=flow.DANGER)}")
 
 
@@ -159,8 +187,8 @@ def should_check(request: Request) -> Response:
                  answers=flow.ordered(state), back=_back(None, state))
 
 
-@router.get("/should-i-call/result", response_class=HTMLResponse)
-def should_result(request: Request) -> Response:
+def _answer_context(request: Request) -> dict[str, Any] | Response:
+    """The decision for the answers in the address, or where to go first (danger, 999)."""
     decider = _decider(request)
     state = flow.read_state(request.query_params.multi_items(), decider)
     if flow.DANGER not in state or flow.KIND not in state:
@@ -168,26 +196,56 @@ def should_result(request: Request) -> Response:
     if flow.needs_999(state, decider):
         return RedirectResponse(_step_url("call-999", state), status_code=303)
     decision = decider.decide(flow.incident(state))
-    return _page(request, "should/result.html", section=SECTION, state=state, decision=decision,
-                 open_questions=flow.unanswered_questions(decision, state),
-                 record=flow.record(state, decision))
+    words = Words(flow.vocabulary(decider), state)
+    return {"state": state, "decision": decision, "words": words,
+            "title": answer.title(state, decision, words), "body": answer.body(state, decision, words),
+            "medical": answer.medical_first(state), "medical_line": answer.MEDICAL_LINE}
 
 
-# -- Call check ----------------------------------------------------------------------------------
-THRIVE_ROWS = [("threat", "Threat"), ("harm", "Harm"), ("risk", "Risk"), ("investigation", "Investigation"),
-               ("vulnerability", "Vulnerability"), ("engagement", "Engagement")]
+@router.get("/should-i-call/result", response_class=HTMLResponse)
+def should_result(request: Request) -> Response:
+    context = _answer_context(request)
+    if isinstance(context, Response):
+        return context
+    decision = context["decision"]
+    return _page(request, "should/result.html", section=SECTION, split=answer.do_now(decision),
+                 open_questions=flow.unanswered_questions(decision, context["state"]), **context)
 
 
-def _call_check_page(request: Request, items: list[tuple[str, str]]) -> HTMLResponse:
+@router.get("/should-i-call/record", response_class=HTMLResponse)
+def should_record(request: Request) -> Response:
+    """The record for the young person's file: its own page, made for printing."""
+    context = _answer_context(request)
+    if isinstance(context, Response):
+        return context
+    return _page(request, "should/record.html", section=SECTION,
+                 record=answer.record(context["state"], context["decision"], context["words"]), **context)
+
+
+# -- Call check (issue 14: one screen at 1366x768; the result column has its own scroll) ------------
+def _call_check_page(request: Request, items: list[tuple[str, str]], fragment: bool = False) -> HTMLResponse:
     from ..callcheck import check_call
 
-    shown, body, errors = callcheck_form.read(items)
+    decider = _decider(request)
+    vocab = flow.vocabulary(decider)
+    shown, body, errors_found = callcheck_form.read(items, vocab)
+    ready = callcheck_form.verdict_ready(body)
+    asks = callcheck_form.first_asks(body, vocab)
     kind_given = "kind" in body.get("incident", {})
     body.setdefault("incident", {}).setdefault("kind", "other")
-    check = check_call(body, _decider(request))
-    return _page(request, "callcheck.html", status_code=400 if errors else 200, section="callcheck",
-                 groups=callcheck_form.GROUPS, shown=shown, errors=errors, error_for=dict(errors),
-                 check=check, kind_given=kind_given, thrive_rows=THRIVE_ROWS, error=bool(errors))
+    check = check_call(body, decider)
+    known = check_known(body)
+    name = "callcheck_result.html" if fragment else "callcheck.html"
+    return _page(request, name, status_code=400 if errors_found else 200, section="callcheck",
+                 groups=callcheck_form.groups(vocab), shown=shown, errors=errors_found,
+                 error_for=dict(errors_found), check=check, ready=ready, kind_given=kind_given,
+                 thrive_rows=callcheck_form.THRIVE_ROWS, error=bool(errors_found),
+                 words=Words(vocab, known), first_asks=asks,
+                 thrive_facts=callcheck_form.thrive_facts(check, vocab))
+
+
+def check_known(body: dict[str, Any]) -> dict[str, Any]:
+    return {f"{section}.{key}": value for section, facts in body.items() for key, value in facts.items()}
 
 
 @router.get("/call-check", response_class=HTMLResponse)
@@ -197,5 +255,8 @@ def call_check_page(request: Request) -> HTMLResponse:
 
 @router.post("/call-check", response_class=HTMLResponse)
 async def call_check_post(request: Request) -> HTMLResponse:
+    """The form's post; with ``view=result`` (the page's script, on every change) only the result
+    column, rendered by the same template as the whole page."""
     form = await request.form()
-    return _call_check_page(request, [(k, str(v)) for k, v in form.multi_items()])
+    items = [(k, str(v)) for k, v in form.multi_items()]
+    return _call_check_page(request, items, fragment=form.get("view") == "result")
