@@ -8,10 +8,13 @@ names the field so that a care worker can put it right.
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
+
+from .echo import shown
 
 
 class Level(str, Enum):
@@ -130,6 +133,7 @@ class Incident(_Strict):
                 for name, value in getattr(self, section).__dict__.items() if value is not None}
 
 
+@functools.cache  # read for every answer on every page (issue 16): built once
 def fact_paths() -> dict[str, Any]:
     """Every leaf fact the contract defines, mapped to its pydantic field info."""
     paths: dict[str, Any] = {}
@@ -184,5 +188,5 @@ def describe_error(err: dict[str, Any]) -> tuple[str, str]:
         return field, "is required"
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return field, f"must be one of {expected} (got {err.get('input')!r})"
-    return field, f"{err.get('msg', 'is not valid')} (got {err.get('input')!r})"
+        return field, f"must be one of {expected} (got {shown(err.get('input'))})"
+    return field, f"{err.get('msg', 'is not valid')} (got {shown(err.get('input'))})"

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .datafiles import data_dir
 from .facts import LEVEL_ORDER, ORDINALS, Level, allowed_values, fact_paths
+from .yamlsafe import NoAliasLoader
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
 DEADLINE_ORDER: list[str] = ["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -107,8 +108,8 @@ def default_rules_dir() -> Path:
     return directory
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Keeps each mapping's line number so errors can point at it."""
+class _LineLoader(NoAliasLoader):
+    """Keeps each mapping's line number so errors can point at it (and refuses YAML aliases)."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:

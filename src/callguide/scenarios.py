@@ -21,7 +21,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from . import yamlsafe
 from .datafiles import data_dir
+from .echo import shown
 from .decision import applied_rules
 from .facts import InvalidFacts, Level, parse_incident
 from .rulebook import RULE_ID, Rulebook
@@ -161,12 +163,12 @@ def _describe(err: dict[str, Any]) -> str:
     elif kind == "missing":
         message = "is required"
     elif kind == "literal_error" or kind == "enum":
-        message = f"must be one of {err.get('ctx', {}).get('expected', '')} (got {err.get('input')!r})"
+        message = f"must be one of {err.get('ctx', {}).get('expected', '')} (got {shown(err.get('input'))})"
     elif kind == "value_error":
         # our own validator: its message already names the step and field
         return str(err.get("ctx", {}).get("error", err.get("msg", "")))
     else:
-        message = f"{err.get('msg', 'is not valid')} (got {err.get('input')!r})"
+        message = f"{err.get('msg', 'is not valid')} (got {shown(err.get('input'))})"
     if field:
         parts.append(field)
     return ": ".join(parts + [message]) if parts else message
@@ -191,7 +193,7 @@ def parse_scenario(data: Any, file: str = "") -> Scenario:
 def load_scenario_file(path: Path) -> Scenario:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlsafe.load(path.read_text(encoding="utf-8"))  # aliases refused (issue 16)
     except yaml.YAMLError as exc:
         raise ScenarioError([f"{path.name}: not valid YAML: {exc}"]) from None
     except OSError as exc:
