@@ -22,8 +22,9 @@ down for as long as they were held. :class:`GuardedH11Protocol` therefore
 - closes a connection whose request head has not arrived ``header_timeout`` seconds after it
   opened (or after its previous response), and one whose body has not arrived ``body_timeout``
   seconds after its head, with a 408;
-- keeps at most ``max_connections`` connections per worker, by default below the descriptor
-  limit: a new connection over the cap closes the connection that has waited longest for a
+- keeps at most ``max_connections`` connections per worker, by default well below the descriptor
+  limit (which ``serve`` first raises to the hard limit), with a listen backlog small enough that
+  a burst of accepts cannot exhaust it either: a new connection over the cap closes the connection that has waited longest for a
   request head (idle keep-alive or half-sent), so a flood of half-open connections cannot keep
   ``/healthz`` or a care worker out;
 - answers 503 to requests over ``concurrency`` in flight per worker. uvicorn's own
@@ -53,8 +54,10 @@ APP = "callguide.asgi:app"
 ALLOWED_HOSTS_ENV = "CALLGUIDE_ALLOWED_HOSTS"  # read by callguide.asgi in every worker
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 FD_RESERVE = 64  # descriptors kept for the database, log files, the listening socket and imports
+FD_TARGET = 65536  # the soft descriptor limit serve asks for, when the hard limit allows
 AUTO_CONNECTIONS_MAX = 4096
 MIN_CONNECTIONS = 8
+MIN_BACKLOG, MAX_BACKLOG = 16, 2048  # uvicorn's default backlog is 2048
 
 log = logging.getLogger("callguide.serving")
 
@@ -80,13 +83,31 @@ class Limits:
     concurrency: int = 100  # requests in flight per worker before 503
 
 
+def raise_descriptor_limit() -> None:
+    """Lift the soft file-descriptor limit to the hard one (at most 65,536): each connection holds one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = FD_TARGET if hard == resource.RLIM_INFINITY else min(hard, FD_TARGET)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _descriptor_room() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return FD_TARGET if soft == resource.RLIM_INFINITY else max(0, soft - FD_RESERVE)
+
+
+def accept_backlog() -> int:
+    """The listen backlog, which is also how many connections asyncio accepts in one go before any
+    of them is seen (and the cap applied): small enough that a burst cannot run out of descriptors."""
+    return max(MIN_BACKLOG, min(MAX_BACKLOG, _descriptor_room() // 8))
+
+
 def connection_cap(requested: int = 0) -> int:
     """Connections one worker may hold: ``requested`` (0: as many as is safe), never so many that
-    accepting one more would fail for want of a file descriptor."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    room = AUTO_CONNECTIONS_MAX if soft == resource.RLIM_INFINITY else soft - FD_RESERVE
-    safe = max(MIN_CONNECTIONS, min(AUTO_CONNECTIONS_MAX, room))
-    return min(requested, max(MIN_CONNECTIONS, room)) if requested > 0 else safe
+    a burst of accepts (three batches arrive before the first is seen) runs out of descriptors: when
+    accept() fails for that, asyncio stops accepting for a second and logs an error per attempt."""
+    safe = max(MIN_CONNECTIONS, _descriptor_room() - 3 * accept_backlog())
+    return min(requested, safe) if requested > 0 else min(AUTO_CONNECTIONS_MAX, safe)
 
 
 class ServeConfig(uvicorn.Config):
@@ -237,10 +258,11 @@ def serve(host: str, port: int, workers: int = 1, access_log: bool = False, *, l
     """Run the service. Forwarded headers (``X-Forwarded-For``, ``X-Forwarded-Proto``) are believed
     only from ``forwarded_allow_ips`` (a proxy's addresses); by default from nobody."""
     os.environ[ALLOWED_HOSTS_ENV] = ",".join(allowed_hosts or default_allowed_hosts(host))
+    raise_descriptor_limit()  # inherited by the worker processes
     config = ServeConfig(APP, host=host, port=port, workers=workers, http=GuardedH11Protocol,
                          access_log=access_log, log_config=log_config(), log_level="info", limits=limits,
                          timeout_keep_alive=timeout_keep_alive, proxy_headers=bool(forwarded_allow_ips),
-                         forwarded_allow_ips=forwarded_allow_ips or "")
+                         forwarded_allow_ips=forwarded_allow_ips or "", backlog=accept_backlog())
     server = uvicorn.Server(config=config)
     if config.workers > 1:
         Multiprocess(config, sockets=[config.bind_socket()]).run()
