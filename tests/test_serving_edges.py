@@ -156,6 +156,12 @@ def test_framing_hosts_redirects_and_forwarded_headers(tmp_path):
         smuggle.close()
         assert answer.startswith(b"HTTP/1.1 400 ") and b"not both" in answer
 
+        long_address = _connect(port, b"GET /should-i-call/result?" + b"incident.kind=assault&" * 5500 +
+                                b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # about 120 KB, in one write
+        answer = long_address.recv(65536)
+        long_address.close()
+        assert answer.split(b" ", 2)[1] in (b"414", b"400")  # 414 from the app, or 400 from h11's head limit
+
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(f"{base}/healthz", headers={"Host": "evil.example"}).status_code == 400
         assert httpx.get(f"{base}/healthz", headers={"Host": f"localhost:{port}"}).status_code == 200

@@ -8,8 +8,8 @@ names the field so that a care worker can put it right.
 
 from __future__ import annotations
 
-import functools
 from enum import Enum
+from functools import cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
@@ -133,9 +133,9 @@ class Incident(_Strict):
                 for name, value in getattr(self, section).__dict__.items() if value is not None}
 
 
-@functools.cache  # read for every answer on every page (issue 16): built once
+@cache
 def fact_paths() -> dict[str, Any]:
-    """Every leaf fact the contract defines, mapped to its pydantic field info."""
+    """Every leaf fact the contract defines, mapped to its pydantic field info (built once; do not mutate)."""
     paths: dict[str, Any] = {}
     for section, field in Incident.model_fields.items():
         model = field.annotation
