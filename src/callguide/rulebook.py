@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .datafiles import data_dir
 from .facts import LEVEL_ORDER, ORDINALS, Level, allowed_values, fact_paths
-from .yamlsafe import NoAliasLoader
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
 DEADLINE_ORDER: list[str] = ["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -106,6 +105,9 @@ def default_rules_dir() -> Path:
     if directory is None:
         raise RulebookError("no rules directory found; set CALLGUIDE_RULES")
     return directory
+
+
+from .yamlsafe import NoAliasLoader  # noqa: E402 - kept beside its one use
 
 
 class _LineLoader(NoAliasLoader):
