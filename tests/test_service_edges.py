@@ -202,3 +202,9 @@ def test_content_length_with_chunked_is_refused(app):
     scope = {"type": "http", "method": "POST", "headers": [(b"content-length", b"4"), (b"transfer-encoding", b"chunked")],
              "query_string": b""}
     assert guard.refusal(scope)[0] == 400
+
+
+@pytest.mark.parametrize("path", ["/v1/rules/", "/v1/scenarios/", "/v1/records/"])
+def test_a_long_id_is_not_echoed_in_full(client, admin_key, path):
+    r = client.get(path + "x" * 20_000, headers={"Authorization": f"Bearer {admin_key}"})
+    assert r.status_code == 404 and len(r.content) < 1024, len(r.content)
