@@ -101,3 +101,10 @@ def test_an_invalid_fact_echoes_a_short_value():
         parse_incident({"incident": {"kind": "assault", "injury": "x" * 100_000, "weapon": list(range(10_000))}})
     assert len(str(caught.value)) < 600
     assert {field for field, _ in caught.value.errors} == {"incident.injury", "incident.weapon"}
+
+
+def test_a_deeply_nested_incident_is_refused_with_a_message(tmp_path):
+    (tmp_path / "deep.yaml").write_text("incident: " + "[" * 5000 + "1" + "]" * 5000 + "\n")
+    result = _callguide("decide", "deep.yaml", cwd=tmp_path)
+    assert result.returncode == 2 and "nested too deeply" in result.stderr
+    assert "Traceback" not in result.stderr

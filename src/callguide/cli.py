@@ -50,6 +50,8 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None) -> No
         _fail(f"no such file: {file}")
     except yaml.YAMLError as exc:
         _fail(f"the incident is not valid JSON or YAML: {exc}")
+    except RecursionError:
+        _fail("the incident is nested too deeply to read; an incident has two levels")
     try:
         incident = parse_incident(document)
     except InvalidFacts as exc:
