@@ -389,10 +389,37 @@ def _document_problems(app: FastAPI) -> None:
                     "properties": {"field": {"type": "string", "title": "Field"},
                                    "message": {"type": "string", "title": "Message"}}})
                 schemas.pop("ValidationError", None)
+            _document_edges(document)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+EDGE_RESPONSES = {  # what requestguard.RequestGuard answers before any route sees the request
+    "400": "The request was refused before it was read: a Host this service does not answer to, a query "
+           "parameter given twice, or Content-Length with Transfer-Encoding.",
+    "414": "The query string is over 4 KiB.",
+}
+CROSS_ORIGIN = "A browser page of another origin tried to make a change (Sec-Fetch-Site or Origin)."
+
+
+def _document_edges(document: dict[str, Any]) -> None:
+    """Every operation can get the guard's 400 and 414, and every change its 403 (issue 16)."""
+    problems = {"application/json": {"schema": {"$ref": "#/components/schemas/Problems"}}}
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Problems", {
+        "title": "Problems", "type": "object", "required": ["detail"],
+        "properties": {"detail": {"type": "array", "title": "Detail", "items": {"$ref": "#/components/schemas/Problem"}}}})
+    schemas.setdefault("Problem", {
+        "title": "Problem", "type": "object", "required": ["field", "message"],
+        "properties": {"field": {"type": "string", "title": "Field"}, "message": {"type": "string", "title": "Message"}}})
+    for methods in document.get("paths", {}).values():
+        for method, operation in methods.items():
+            responses = operation.setdefault("responses", {})
+            edges = dict(EDGE_RESPONSES, **({"403": CROSS_ORIGIN} if method in ("post", "put", "patch", "delete") else {}))
+            for status, description in edges.items():
+                responses.setdefault(status, {"description": description, "content": problems})
 
 
 async def _unauthenticated(request: Request) -> StarletteHTTPException | None:
