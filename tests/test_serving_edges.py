@@ -116,10 +116,12 @@ def test_a_head_or_body_that_never_ends_is_closed_with_408(tmp_path):
         head = _connect(port, HALF_HEAD)
         body = _connect(port, b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                               b"Content-Length: 100\r\n\r\n{\"incident\":")
-        idle = _connect(port)  # sends nothing at all
-        for sock in (head, body, idle):
+        idle = _connect(port)  # sends nothing at all: closed without a 408 (it asked nothing)
+        for sock in (head, body):
             assert _read_until_closed(sock).startswith(b"HTTP/1.1 408 ")
             sock.close()
+        assert _read_until_closed(idle) == b""
+        idle.close()
         # A keep-alive connection gets its answer, then the same bound for its next request's head.
         sock = _connect(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + HALF_HEAD)
         received = _read_until_closed(sock)
@@ -187,3 +189,14 @@ def test_busy_and_refusal_bodies_have_the_error_shape():
     from callguide.serving import _503_BODY
 
     assert json.loads(_503_BODY)["detail"][0]["field"] == "(request)"
+
+
+def test_a_flood_of_slow_clients_is_not_a_flood_of_log_lines(caplog):
+    from callguide.serving import _Tally
+
+    tally = _Tally(every=3600)
+    with caplog.at_level("WARNING", logger="callguide.serving"):
+        for _ in range(1000):
+            tally.note("closed: request head too slow")
+    assert len(caplog.records) == 1  # the first at once; the rest counted for the next line
+    assert tally.counts == {"closed: request head too slow": 999}

@@ -41,6 +41,7 @@ import logging
 import os
 import resource
 import socket
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -123,12 +124,30 @@ _503_BODY = json.dumps({"detail": [{"field": "(request)", "message":
                                     "the service is busy; try again in a moment"}]}).encode()
 
 
+class _Tally:
+    """Counts what the guards did and logs it at most every ``every`` seconds: a flood of slow
+    clients must not become a flood of log lines (no addresses are logged)."""
+
+    def __init__(self, every: float = 10.0):
+        self.every, self.counts, self.since = every, {}, float("-inf")  # the first is logged at once
+
+    def note(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+        now = time.monotonic()
+        if now - self.since >= self.every:
+            log.warning("slow or excess clients: %s", ", ".join(f"{n} {w}" for w, n in sorted(self.counts.items())))
+            self.counts, self.since = {}, now
+
+
+tally = _Tally()
+
+
 def _request_limit(app: Callable[..., Awaitable[None]], tasks: set[Any], limit: int) -> Callable[..., Awaitable[None]]:
     """``app``, answering 503 while more than ``limit`` requests of this worker are in flight."""
 
     async def limited(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and len(tasks) > limit:  # this request's own task is counted
-            log.warning("busy: %d requests in flight; answered 503", len(tasks))
+            tally.note("answered 503: too many requests in flight")
             await send({"type": "http.response.start", "status": 503, "headers": [
                 (b"content-type", b"application/json"), (b"content-length", str(len(_503_BODY)).encode()),
                 (b"retry-after", b"1"), (b"connection", b"close")]})
@@ -151,12 +170,18 @@ class GuardedH11Protocol(NoDelayH11Protocol):
         self.phase = "head"  # head: waiting for a request head; body: reading its body; app: answering
         self.waiting_since: float | None = None  # when it began waiting for a head (eviction order)
         self.deadline: Any = None
+        self.head_begun = False  # some bytes of the awaited request head have arrived
 
     # The request's phase, from h11's view of the client, after every batch of events.
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_head()
         self._make_room()
+
+    def data_received(self, data: bytes) -> None:
+        if self.phase == "head" and data:
+            self.head_begun = True
+        super().data_received(data)
 
     def handle_events(self) -> None:
         super().handle_events()
@@ -179,7 +204,9 @@ class GuardedH11Protocol(NoDelayH11Protocol):
         super().connection_lost(exc)
 
     def _await_head(self) -> None:
+        # A pipelined request may already be waiting in h11's buffer.
         self.phase, self.waiting_since = "head", self.loop.time()
+        self.head_begun = bool(self.conn.trailing_data[0])
         self._arm(self.limits.header_timeout)
 
     def _arm(self, seconds: float) -> None:
@@ -195,9 +222,16 @@ class GuardedH11Protocol(NoDelayH11Protocol):
         self.deadline = None
         if self.transport.is_closing() or self.phase == "app":
             return
-        log.warning("closed a connection: its request %s took longer than %g s", self.phase,
-                    self.limits.header_timeout if self.phase == "head" else self.limits.body_timeout)
-        self._close(_408 if self.cycle is None or self.phase == "head" or not self.cycle.response_started else b"")
+        tally.note(f"closed: request {self.phase} too slow")
+        self._close(self._timeout_reply())
+
+    def _timeout_reply(self) -> bytes:
+        """408 to a client that began a request and has no response yet. An idle connection is closed
+        without one (as uvicorn's keep-alive timeout does): a client sending its next request just
+        then would take a 408 for that request's answer."""
+        if self.phase == "head":
+            return _408 if self.head_begun else b""
+        return _408 if self.cycle is None or not self.cycle.response_started else b""
 
     def _close(self, reply: bytes) -> None:
         """Close now, with ``reply`` written first; no longer counted against the cap."""
@@ -216,8 +250,11 @@ class GuardedH11Protocol(NoDelayH11Protocol):
         waiting = [c for c in self.connections
                    if c is not self and getattr(c, "waiting_since", None) is not None]
         if waiting:
-            min(waiting, key=lambda c: c.waiting_since)._close(_408)
+            tally.note("closed: the connection waiting longest, to make room")
+            oldest = min(waiting, key=lambda c: c.waiting_since)
+            oldest._close(oldest._timeout_reply())
         else:
+            tally.note("refused: every connection busy")
             self._close(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nretry-after: 1\r\n"
                         b"connection: close\r\n\r\n")
 
