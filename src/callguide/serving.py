@@ -35,6 +35,7 @@ down for as long as they were held. :class:`GuardedH11Protocol` therefore
 from __future__ import annotations
 
 import copy
+import functools
 import gc
 import json
 import logging
@@ -103,6 +104,7 @@ def accept_backlog() -> int:
     return max(MIN_BACKLOG, min(MAX_BACKLOG, _descriptor_room() // 8))
 
 
+@functools.cache  # per process: the descriptor limit is set before the workers start
 def connection_cap(requested: int = 0) -> int:
     """Connections one worker may hold: ``requested`` (0: as many as is safe), never so many that
     a burst of accepts (three batches arrive before the first is seen) runs out of descriptors: when
