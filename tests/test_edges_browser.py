@@ -16,17 +16,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from test_serving_edges import ROOT, running
-
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-REQUIRED = os.environ.get("CI", "").lower() == "true" or os.environ.get("CALLGUIDE_REQUIRE_BROWSER") == "1"
+from test_web_browser import CHROMIUM, FLAGS, REQUIRED  # the same chromium and flags as the pages' tests
 
 
 @pytest.fixture(scope="module")
