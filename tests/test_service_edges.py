@@ -208,3 +208,16 @@ def test_content_length_with_chunked_is_refused(app):
 def test_a_long_id_is_not_echoed_in_full(client, admin_key, path):
     r = client.get(path + "x" * 20_000, headers={"Authorization": f"Bearer {admin_key}"})
     assert r.status_code == 404 and len(r.content) < 1024, len(r.content)
+
+
+def test_the_fastapi_floor_is_the_release_that_checks_json_content_types():
+    """FastAPI 0.132 stopped reading a body as JSON without a JSON Content-Type (which a cross-site
+    form or no-cors fetch can send without a preflight); an older FastAPI must not be installable."""
+    import tomllib
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    fastapi = next(Requirement(d) for d in project["dependencies"] if Requirement(d).name == "fastapi")
+    assert "0.131.9" not in fastapi.specifier and "0.132.0" in fastapi.specifier
