@@ -10,6 +10,7 @@ from typing import Any
 import click
 import yaml
 
+from . import yamlsafe
 from .facts import InvalidFacts, parse_incident
 from .rulebook import RulebookError, default_rules_dir, load_rulebook
 
@@ -19,7 +20,7 @@ EXIT_INVALID = 2
 def _read_document(source: str) -> Any:
     """JSON or YAML from a file or ``-`` (standard input); YAML is a superset of JSON."""
     text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yamlsafe.load(text)  # YAML aliases refused: an alias bomb once took 783 MB (issue 16)
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> None:
@@ -66,6 +67,8 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None, pack:
         _fail(f"no such file: {file}")
     except yaml.YAMLError as exc:
         _fail(f"the incident is not valid JSON or YAML: {exc}")
+    except RecursionError:
+        _fail("the incident is nested too deeply to read; an incident has two levels")
     try:
         incident = parse_incident(document)
     except InvalidFacts as exc:
@@ -90,11 +93,34 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None, pack:
               help="Worker processes (durable_rules is single-threaded, so scale with processes).")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request line (the service always logs each decision's answer and rule ids).")
-def serve(host: str, port: int, workers: int, access_log: bool) -> None:
+@click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a client may take to send a request's line and headers (408 after).")
+@click.option("--body-timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a client may take to send a request's body, once its headers are in (408 after).")
+@click.option("--timeout-keep-alive", default=5, show_default=True, type=click.IntRange(min=1),
+              help="Seconds an idle keep-alive connection stays open.")
+@click.option("--max-connections", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Connections per worker; 0: as many as the file-descriptor limit safely allows. Over it, "
+                   "the connection that has waited longest for a request is closed.")
+@click.option("--limit-concurrency", default=100, show_default=True, type=click.IntRange(min=1),
+              help="Requests in flight per worker; more are answered 503.")
+@click.option("--allowed-hosts", default=None, metavar="NAMES",
+              help="Comma-separated host names requests may use (Host header); '*' allows any. "
+                   "Default: the --host address and localhost.")
+@click.option("--forwarded-allow-ips", default=None, metavar="IPS",
+              help="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are "
+                   "believed. Default: none (the headers are ignored).")
+def serve(host: str, port: int, workers: int, access_log: bool, header_timeout: float, body_timeout: float,
+          timeout_keep_alive: int, max_connections: int, limit_concurrency: int, allowed_hosts: str | None,
+          forwarded_allow_ips: str | None) -> None:
     """Run the HTTP service."""
-    from .serving import serve as run_service
+    from .serving import Limits, serve as run_service
 
-    run_service(host, port, workers, access_log=access_log)
+    limits = Limits(header_timeout=header_timeout, body_timeout=body_timeout, max_connections=max_connections,
+                    concurrency=limit_concurrency)
+    hosts = [name.strip() for name in allowed_hosts.split(",") if name.strip()] if allowed_hosts else None
+    run_service(host, port, workers, access_log=access_log, limits=limits, timeout_keep_alive=timeout_keep_alive,
+                allowed_hosts=hosts, forwarded_allow_ips=forwarded_allow_ips)
 
 
 @main.group()

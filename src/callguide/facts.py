@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
 
+from .echo import shown
+
 
 class Level(str, Enum):
     """The four answers, in rising urgency."""
@@ -235,5 +237,5 @@ def describe_error(err: dict[str, Any]) -> tuple[str, str]:
         return field, "is required"
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return field, f"must be one of {expected} (got {err.get('input')!r})"
-    return field, f"{err.get('msg', 'is not valid')} (got {err.get('input')!r})"
+        return field, f"must be one of {expected} (got {shown(err.get('input'))})"
+    return field, f"{err.get('msg', 'is not valid')} (got {shown(err.get('input'))})"

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Iterable
 
 import yaml
+
+from . import yamlsafe
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 RELEASES_FILE = "releases.yaml"
@@ -53,7 +55,7 @@ def load_signoffs(path: Path) -> list[SignOff]:
     if not path.exists():
         return []
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yamlsafe.load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ReleaseError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("releases", []) or [], list):

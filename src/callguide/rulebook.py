@@ -116,8 +116,11 @@ def default_rules_dir() -> Path:
     return directory
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Keeps each mapping's line number so errors can point at it."""
+from .yamlsafe import NoAliasLoader  # noqa: E402 - kept beside its one use
+
+
+class _LineLoader(NoAliasLoader):
+    """Keeps each mapping's line number so errors can point at it (and refuses YAML aliases)."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:

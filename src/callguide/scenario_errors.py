@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from .echo import shown
+
 ID_HINT = "use lower-case words joined by hyphens, like 'broken-window-glass'"
 
 # The usual causes of YAML errors in a hand-written scenario, by a phrase of PyYAML's message.
@@ -63,14 +65,14 @@ def describe_validation_error(err: dict[str, Any]) -> str:
     elif kind == "missing":
         message = "is required"
     elif kind in ("literal_error", "enum"):
-        message = f"must be one of {err.get('ctx', {}).get('expected', '')} (got {err.get('input')!r})"
+        message = f"must be one of {err.get('ctx', {}).get('expected', '')} (got {shown(err.get('input'))})"
     elif kind == "string_pattern_mismatch" and field == "id":
-        message = f"{ID_HINT} (got {err.get('input')!r})"
+        message = f"{ID_HINT} (got {shown(err.get('input'))})"
     elif kind == "value_error":
         # our own validator: its message already names the step and field
         return str(err.get("ctx", {}).get("error", err.get("msg", "")))
     else:
-        message = f"{err.get('msg', 'is not valid')} (got {err.get('input')!r})"
+        message = f"{err.get('msg', 'is not valid')} (got {shown(err.get('input'))})"
     if field:
         parts.append(field)
     return ": ".join(parts + [message]) if parts else message

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from . import yamlsafe
 from .scenario_errors import describe_validation_error, yaml_problem
 from .decision import applied_rules
 from .facts import InvalidFacts, Level, parse_incident
@@ -200,7 +201,7 @@ def parse_scenario(data: Any, file: str = "") -> Scenario:
 def load_scenario_file(path: Path) -> Scenario:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlsafe.load(path.read_text(encoding="utf-8"))  # aliases refused (issue 16)
     except yaml.YAMLError as exc:
         raise ScenarioError([f"{path.name}: {yaml_problem(exc)}"]) from None
     except UnicodeDecodeError:

@@ -26,112 +26,35 @@ import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterable, MutableMapping
+from typing import Any, Iterable, Sequence
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .bodylimit import MAX_BODY_BYTES, BodyLimit
 from .callcheck import CallCheck, CallCheckRequest, check_call
 from .decision import Decider, Decision, plain
+from .echo import clip, shown
 from .facts import Incident, Level, describe_error
 from .rulebook import Rule, Rulebook
 from .packs import Contact
 from .releases import RulebookRelease
 from .sources import Quote, quotes
 from .records import Recording, Records, install_records, recording_dependency  # decision records (issue 6)
+from .records.auth import BASIC_CHALLENGE, basic_allowed, unauthorised
+from .requestguard import RequestGuard
 
 log = logging.getLogger("callguide.service")
 
-MAX_BODY_BYTES = 64 * 1024  # an incident is a few hundred bytes; 64 KiB is generous
 ANSWER_CACHE_SIZE = 4096  # finished decisions kept per process (a few KB each)
-DRAIN_FACTOR = 16  # bodies up to 16x the limit are read and dropped before the 413; larger ones are cut off
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-
-# -- request size -------------------------------------------------------------------------------
-class BodyLimit:
-    """Refuses request bodies over ``limit`` bytes with 413, by Content-Length and by bytes read.
-
-    A pure ASGI middleware (cheaper than ``BaseHTTPMiddleware``). A declared Content-Length over
-    the limit is refused before anything is read; otherwise the body is read here, up to the
-    limit, and replayed to the app, so a chunked or lying client cannot stream more.
-    """
-
-    def __init__(self, app: Callable[..., Awaitable[None]], limit: int = MAX_BODY_BYTES):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.limit:
-            if declared <= self.limit * DRAIN_FACTOR:
-                await _drain(receive, self.limit * DRAIN_FACTOR)
-            await _too_large(send, self.limit)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > self.limit:
-                if message.get("more_body", False):
-                    await _drain(receive, self.limit * DRAIN_FACTOR - size)
-                await _too_large(send, self.limit)
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        replay: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
-
-        async def replay_receive() -> Message:
-            return replay.pop() if replay else await receive()
-
-        await self.app(scope, replay_receive, send)
-
-
-async def _drain(receive: Receive, budget: int) -> None:
-    """Read and drop a modestly oversized body, so the client sees the 413 rather than a reset."""
-    while budget > 0:
-        message = await receive()
-        if message["type"] != "http.request":
-            return
-        budget -= len(message.get("body", b""))
-        if not message.get("more_body", False):
-            return
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": [{"field": "(document)", "message":
-                                   f"is too large: the limit is {limit:,} bytes; an incident needs far less"}]}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
-
+MAX_PROBLEMS = 20  # problems listed in one error body; a 64 KiB body once made a 504 KB error (issue 16)
+SWAGGER_UI = "/static/swagger-ui"  # vendored by scripts/vendor-swagger-ui: /docs loads nothing from elsewhere
 
 # -- response models for the read-only endpoints -----------------------------------------------
 class Problem(BaseModel):
@@ -395,14 +318,19 @@ def scenarios_router(directory: Path | None = None) -> APIRouter:
 
 def _not_found(what: str, ident: str) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": [
-        {"field": f"{what}_id", "message": f"there is no {what} with the id {ident!r}"}]})
+        {"field": f"{what}_id", "message": f"there is no {what} with the id {shown(ident)}"}]})
 
 
 # -- the app ----------------------------------------------------------------------------------
 def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] = (),
-               max_body_bytes: int = MAX_BODY_BYTES, scenarios_dir: Path | None = None) -> FastAPI:
+               max_body_bytes: int = MAX_BODY_BYTES, scenarios_dir: Path | None = None,
+               allowed_hosts: Sequence[str] | None = None) -> FastAPI:
+    """The service. ``allowed_hosts``: the Host names requests may use (``callguide serve`` always
+    sets them; None, for tests and embedding, checks none)."""
     decider = decider or Decider()
     app = FastAPI(
+        docs_url=None,  # served below from the vendored Swagger UI
+        redoc_url=None,  # ReDoc would load its script and fonts from other sites: not offered
         title="callguide",
         version="1.0",
         description="Should I call the police about a child in care? Decision support from the "
@@ -411,10 +339,15 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
     )
     app.state.decider = decider
     app.add_middleware(BodyLimit, limit=max_body_bytes)
+    # Hosts, framing, long or repeated query parameters, cross-origin writes, relative redirects.
+    app.add_middleware(RequestGuard, allowed_hosts=allowed_hosts)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_input(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_problem(err) for err in exc.errors()]
+        refusal = await _unauthenticated(request)
+        if refusal is not None:  # a keyed route: who is asking comes before what is wrong with it
+            return await http_problem(request, refusal)
+        errors = _bounded([_problem(err, request.url.path) for err in exc.errors()])
         log.info("invalid input %s fields=%s", request.url.path, ",".join(e["field"] for e in errors))
         return JSONResponse(status_code=422, content=jsonable_encoder({"detail": errors}))
 
@@ -424,12 +357,27 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
         detail = exc.detail
         if isinstance(detail, str):
             field = "(document)" if exc.status_code == 400 else "(request)"
-            message = "could not be read; send the incident as UTF-8 JSON" if exc.status_code == 400 else detail
+            message = f"could not be read; send {_noun(request.url.path)} as UTF-8 JSON" if exc.status_code == 400 else detail
             detail = [{"field": field, "message": message}]
         if exc.status_code in (204, 304):
             return Response(status_code=exc.status_code, headers=exc.headers)
-        return JSONResponse(status_code=exc.status_code, content=jsonable_encoder({"detail": detail}),
-                            headers=exc.headers)
+        if isinstance(detail, list) and all(isinstance(p, dict) and {"field", "message"} <= p.keys() for p in detail):
+            detail = _bounded(detail)  # a route's own message may echo a path parameter
+        response = JSONResponse(status_code=exc.status_code, content=jsonable_encoder({"detail": detail}),
+                                headers=exc.headers)
+        if exc.status_code == 401 and basic_allowed(request):
+            # A second, separate challenge: browsers offer a login only for a scheme they know, and
+            # Chromium reads just the first scheme of a combined "Bearer, Basic" header.
+            response.headers.append("WWW-Authenticate", BASIC_CHALLENGE)
+        return response
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="callguide API",
+                                   swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+                                   swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+                                   swagger_ui_parameters={"validatorUrl": None})  # no call to a validator site
 
     app.include_router(health_router(decider))
     records = install_records(app)  # decision records, reports, API keys (issue 6)
@@ -463,20 +411,82 @@ def _document_problems(app: FastAPI) -> None:
                     "properties": {"field": {"type": "string", "title": "Field"},
                                    "message": {"type": "string", "title": "Message"}}})
                 schemas.pop("ValidationError", None)
+            _document_edges(document)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _problem(err: dict[str, Any]) -> dict[str, str]:
+EDGE_RESPONSES = {  # what requestguard.RequestGuard answers before any route sees the request
+    "400": "The request was refused before it was read: a Host this service does not answer to, a query "
+           "parameter given twice, or Content-Length with Transfer-Encoding.",
+    "414": "The query string is over 4 KiB.",
+}
+CROSS_ORIGIN = "A browser page of another origin tried to make a change (Sec-Fetch-Site or Origin)."
+
+
+def _document_edges(document: dict[str, Any]) -> None:
+    """Every operation can get the guard's 400 and 414, and every change its 403 (issue 16)."""
+    problems = {"application/json": {"schema": {"$ref": "#/components/schemas/Problems"}}}
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Problems", {
+        "title": "Problems", "type": "object", "required": ["detail"],
+        "properties": {"detail": {"type": "array", "title": "Detail", "items": {"$ref": "#/components/schemas/Problem"}}}})
+    schemas.setdefault("Problem", {
+        "title": "Problem", "type": "object", "required": ["field", "message"],
+        "properties": {"field": {"type": "string", "title": "Field"}, "message": {"type": "string", "title": "Message"}}})
+    for methods in document.get("paths", {}).values():
+        for method, operation in methods.items():
+            responses = operation.setdefault("responses", {})
+            edges = dict(EDGE_RESPONSES, **({"403": CROSS_ORIGIN} if method in ("post", "put", "patch", "delete") else {}))
+            for status, description in edges.items():
+                responses.setdefault(status, {"description": description, "content": problems})
+
+
+async def _unauthenticated(request: Request) -> StarletteHTTPException | None:
+    """On a route that needs a key (the records router's), the 401 a request without a valid key
+    gets; None when it has one, or the route is open. FastAPI validates a body before the handler
+    checks the key: this keeps an unauthenticated caller from learning what the route accepts."""
+    records = getattr(request.app.state, "records", None)
+    route = request.scope.get("route")
+    if records is None or "records" not in getattr(route, "tags", ()):
+        return None
+    try:
+        principal = await run_in_threadpool(records.keys.principal, request)
+    except StarletteHTTPException as exc:  # a key that is not valid
+        return exc
+    return unauthorised("an API key is needed") if principal is None else None
+
+
+def _bounded(problems: list[dict[str, str]]) -> list[dict[str, str]]:
+    """At most MAX_PROBLEMS problems, each field and message cut short: the error stays small
+    whatever was sent."""
+    shown_problems = [{"field": clip(p["field"], 120), "message": clip(p["message"])} for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        shown_problems.append({"field": "(document)", "message": f"and {len(problems) - MAX_PROBLEMS} more problems"})
+    return shown_problems
+
+
+def _noun(path: str) -> str:
+    """What the body of a request to ``path`` is, in an error message."""
+    if path == "/v1/erasures":
+        return "the erasure request"
+    if path.startswith("/v1/records/"):
+        return "the outcome"
+    return "the incident"
+
+
+def _problem(err: dict[str, Any], path: str = "") -> dict[str, str]:
+    what = _noun(path)
     if err.get("type") == "json_invalid":
         reason = (err.get("ctx") or {}).get("error", "not valid JSON")
         return {"field": "(document)", "message": f"is not valid JSON: {reason} (at character {err['loc'][-1]})"}
     if err.get("type") == "model_attributes_type" and tuple(err.get("loc", ())) == ("body",):
         if isinstance(err.get("input"), (bytes, str)):
-            return {"field": "(document)", "message": "send the incident as JSON, with Content-Type: application/json"}
-        return {"field": "(document)", "message": "expected a JSON object with an 'incident' section"}
+            return {"field": "(document)", "message": f"send {what} as JSON, with Content-Type: application/json"}
+        return {"field": "(document)", "message": "expected a JSON object with an 'incident' section"
+                if what == "the incident" else "expected a JSON object"}
     field, message = describe_error(err)
     return {"field": field, "message": message}
 

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import yaml
+
+from . import yamlsafe
 from pydantic import BaseModel
 
 from .datafiles import data_dir
@@ -198,7 +200,7 @@ def check_directory(directory: Path, texts: dict[str, SourceText] | None = None)
         texts = load_texts(stored)
     problems: list[str] = []
     for path in sorted(Path(directory).glob("*.yaml")):
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamlsafe.load(path.read_text(encoding="utf-8"))
         for where, source in iter_sources(document):
             problems += [f"{path.name}: {where}: {problem}" for problem in check_source(source, texts)]
     return problems

@@ -16,6 +16,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from . import yamlsafe
+
 from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
 
 SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
@@ -125,7 +127,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
     if not path.exists():
         raise VocabularyError(f"{path.name}: missing; every fact needs its question and words")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yamlsafe.load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise VocabularyError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -4,8 +4,10 @@ A key reads ``cgk_<id>_<secret>``. The id is stored as it is (it names the key i
 log); only the sha256 of the secret is kept, so a copy of the database gives no usable keys.
 The secret is 256 random bits, not a password: a slow hash (scrypt, bcrypt) would add nothing
 against guessing it, and would let anyone who knows a key id make the server spend one per request.
-Requests carry the key as ``Authorization: Bearer <key>``, ``X-API-Key: <key>``, or HTTP Basic
-with the key as the password (so a browser can open the report page).
+Requests carry the key as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``. HTTP Basic, with
+the key as the password, is accepted only to read the monitoring report (so an analyst's browser can
+open the report page): a browser resends cached Basic credentials by itself, so they must never be
+enough to change or read records (issue 16).
 
 Roles do not nest: ``staff`` decides and records (and adds outcomes), ``analyst`` reads the
 monitoring report, ``admin`` reads, deletes and erases records and may also read the report.
@@ -75,13 +77,27 @@ def presented_key(request: Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    if scheme.lower() == "basic" and value.strip():
-        try:
-            _, _, password = base64.b64decode(value.strip()).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return password or None
+    if scheme.lower() == "basic" and value.strip() and basic_allowed(request):
+        return basic_password(value.strip())
     return request.headers.get("x-api-key") or None
+
+
+# -- HTTP Basic: the report page only (issue 16) --------------------------------------------------
+BASIC_ROUTES = frozenset({"/reports/monitoring", "/v1/reports/monitoring", "/v1/reports/monitoring/chart.svg"})
+BASIC_CHALLENGE = 'Basic realm="callguide monitoring report", charset="UTF-8"'
+
+
+def basic_allowed(request: Request) -> bool:
+    """Basic credentials count only when reading the monitoring report."""
+    return request.method in ("GET", "HEAD") and request.url.path in BASIC_ROUTES
+
+
+def basic_password(value: str) -> str | None:
+    try:
+        _, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return password or None
 
 
 class KeyStore:
@@ -133,5 +149,6 @@ def permit(principal: Principal | None, *roles: str) -> Principal:
 
 
 def unauthorised(detail: str) -> HTTPException:
+    # One challenge per header: the app adds a separate Basic one on the report routes (service.py).
     return HTTPException(status_code=401, detail=[{"field": "authorization", "message": detail}],
-                         headers={"WWW-Authenticate": 'Bearer, Basic realm="callguide"'})
+                         headers={"WWW-Authenticate": "Bearer"})
