@@ -162,7 +162,7 @@ class Decider:
                 actions.setdefault(action.id, ActionOut(
                     what=render(action.what, known, self.book), by=action.by, source=action.source,
                     id=action.id, rule=rule.id))
-        # The 999 call comes first, then medical help, then the rest by deadline.
+        # The 999 call comes first, then the ambulance and medical help, then the rest by deadline.
         return sorted(actions.values(), key=lambda a: (first[a.id], DEADLINE_ORDER.index(a.by)))
 
     def _considered(self, fired_ids: list[str]) -> list[Considered]:
@@ -229,7 +229,7 @@ class Decider:
 
 # Derived findings (rules/roles.yaml) that say the young person is not the one who did it.
 ROLE_FINDINGS = {"young_person_harmed": "victim", "young_person_patient": "patient"}
-FIRST_ORDER: list[str | None] = ["call", "medical", None]
+FIRST_ORDER: list[str | None] = ["call", "ambulance", "medical", None]
 
 
 def roles(derived: list[str]) -> set[str]:

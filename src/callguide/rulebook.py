@@ -29,8 +29,8 @@ Strength = Literal["safety", "firm", "soft", "ceiling"]
 # "put it right" talk, the Child Information Form, custody) never reach a victim or a patient.
 # ``decision.roles`` works the roles out from what the role rules derive (rules/roles.yaml).
 YoungPersonRole = Literal["suspect", "victim", "patient"]
-# Actions that go before every other one: the 999 call itself, then medical help.
-FirstKind = Literal["call", "medical"]
+# Actions that go before every other one: the 999 call itself, the ambulance, then other medical help.
+FirstKind = Literal["call", "ambulance", "medical"]
 
 # Facts that only exist after the conflict policy has chosen a level (stage 2 of a decision).
 OUTCOME_FACTS = {"outcome.recommendation": [level.value for level in LEVEL_ORDER]}
