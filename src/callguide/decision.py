@@ -227,8 +227,10 @@ class Decider:
         return lambda path, value: self.level({**known, path: value})
 
 
-# Derived findings (rules/roles.yaml) that say the young person is not the one who did it.
-ROLE_FINDINGS = {"young_person_harmed": "victim", "young_person_patient": "patient"}
+# Derived findings (rules/roles.yaml) that say the young person is not the one who did it; a
+# bystander (someone else harmed someone else) gets neither a suspect's nor a victim's actions.
+ROLE_FINDINGS = {"young_person_harmed": "victim", "young_person_patient": "patient",
+                 "someone_else_caused_it": "bystander"}
 FIRST_ORDER: list[str | None] = ["call", "ambulance", "medical", None]
 
 
