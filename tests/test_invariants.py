@@ -1,12 +1,14 @@
-"""The four safety invariants of CONTRACT.md, over generated incidents with unknown facts."""
+"""The safety invariants of CONTRACT.md and issue 11 (docs/contract.md), over generated incidents with unknown facts."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from callguide.decision import roles
 from callguide.facts import ORDINALS, SAFETY_CRITICAL, Level, allowed_values
 
 from strategies import known_facts, nest
@@ -21,6 +23,9 @@ ESCALATIONS: dict[str, list[Any]] = {
     "incident.risk_to_life": [False, True],
     "missing.immediate_concern": [False, True],
 }
+
+
+UNKNOWN_IS_SERIOUS = ("incident.in_progress", "incident.risk_to_life")
 
 
 def rank(level: Level | str) -> int:
@@ -44,8 +49,12 @@ def test_invariant_1_danger_always_gives_999(decider, known, trigger):
 def test_invariant_2_more_serious_never_lowers(decider, known, path, data):
     scale = ESCALATIONS[path]
     before = known.get(path)
-    # Unknown can become any value; a known value can only become a more serious one.
+    # Unknown can become any value; a known value can only become a more serious one. Except:
+    # invariant 5 treats not knowing whether it is over, or whether anyone is in danger, as
+    # serious, so learning "no" may lower the answer; learning "yes" never may.
     start = -1 if before is None else scale.index(before)
+    if before is None and path in UNKNOWN_IS_SERIOUS:
+        start = 0
     if start == len(scale) - 1:
         return
     after = data.draw(st.sampled_from(scale[start + 1:]))
@@ -106,3 +115,82 @@ def test_decisions_are_deterministic(decider, known):
     first = decider.decide(nest(known)).model_dump()
     second = decider.decide(nest(known)).model_dump()
     assert first == second
+
+
+# -- invariant 5 (CONTRACT.md) -------------------------------------------------------------------
+DANGER_KINDS = ["assault", "threats", "weapon", "sexual", "exploitation", "self_harm", "fire_setting"]
+
+
+@SETTINGS
+@given(known_facts(), st.sampled_from(DANGER_KINDS))
+def test_invariant_5_not_knowing_is_not_safe(decider, known, kind):
+    known = {k: v for k, v in known.items()
+             if k not in ("incident.in_progress", "incident.child_calm_now", "incident.risk_to_life")}
+    known["incident.kind"] = kind
+    decision = decider.decide(nest(known))
+    floor = Level.call_999 if kind == "fire_setting" else Level.call_101
+    assert rank(decision.recommendation) >= rank(floor), decision.headline
+    texts = [decision.headline] + [r.because for r in decision.rationale]
+    for absent in ("no sign of", "nobody is in danger", "it is over now", "nobody was badly hurt", "there was no weapon"):
+        assert not any(absent in t.lower() for t in texts), texts
+
+
+# -- issue 11 invariants (docs/contract.md) ----------------------------------------------------
+def _suspect_actions(book) -> set[str]:
+    return {a.id for rule in book.rules for a in rule.then.actions if tuple(a.for_) == ("suspect",)}
+
+
+@SETTINGS
+@given(known_facts())
+def test_no_suspect_action_for_a_victim_or_patient(decider, book, known):
+    decision = decider.decide(nest(known))
+    listed = {a.id for a in decision.actions}
+    stage_one, _ = decider.engine.run(known)
+    held = roles(stage_one.derived)
+    kind, victim = known["incident.kind"], known.get("incident.victim")
+    # From the contract's facts alone, whatever the role rules say: CONTRACT.md's "victim: self".
+    harmed = (victim == "self" and kind != "self_harm") or kind in ("self_harm", "exploitation")
+    if harmed:
+        assert held & {"victim", "patient"}, "the role rules missed a victim or patient"
+    if held & {"victim", "patient"}:
+        assert not listed & _suspect_actions(book), sorted(listed & _suspect_actions(book))
+
+
+SETTING_WORDS = re.compile(r"registered manager|\bthe home\b|manager on call", re.IGNORECASE)
+
+
+@SETTINGS
+@given(known_facts(), st.sampled_from(["foster_care", "care_leaver"]))
+def test_no_childrens_home_words_outside_homes(decider, known, where):
+    if where == "foster_care":
+        known["setting.type"] = "foster_care"
+    else:
+        known["setting.type"], known["person.status"] = "other", "care_leaver"
+    decision = decider.decide(nest(known))
+    texts = [decision.headline] + [t for r in decision.rationale for t in (r.because, r.title)]
+    texts += [a.what for a in decision.actions]
+    for text in texts:
+        assert not SETTING_WORDS.search(text), text
+
+
+def _first_kind(book) -> dict[str, str | None]:
+    return {a.id: a.first for rule in book.rules for a in rule.then.actions}
+
+
+@SETTINGS
+@given(known_facts())
+def test_call_999_is_the_first_action_of_every_999_answer(decider, known):
+    decision = decider.decide(nest(known))
+    if decision.recommendation == Level.call_999:
+        assert decision.actions[0].what.startswith("Call 999"), decision.actions[0]
+
+
+@SETTINGS
+@given(known_facts(), st.sampled_from(["serious", "life_threatening"]))
+def test_a_serious_injury_lists_medical_help_first(decider, book, known, injury):
+    known["incident.injury"] = injury
+    decision = decider.decide(nest(known))
+    kinds = _first_kind(book)
+    after_call = [a for a in decision.actions if kinds[a.id] != "call"]
+    assert after_call and kinds[after_call[0].id] in ("ambulance", "medical"), [a.id for a in decision.actions]
+    assert re.search(r"ambulance|A&E", after_call[0].what), after_call[0].what

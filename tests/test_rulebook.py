@@ -186,7 +186,8 @@ def test_a_non_monotone_rulebook_breaks_invariant_2(rules_copy):
     source: "test only"
 """)
     wrong = Decider(load_rulebook(rules_copy))
-    base = {"incident.kind": "assault", "incident.injury": "minor", "setting.location": "in_placement"}
+    base = {"incident.kind": "assault", "incident.injury": "minor", "setting.location": "in_placement",
+            "incident.in_progress": False, "incident.child_calm_now": True}
     assert wrong.level(base).rank > wrong.level({**base, "incident.injury": "serious"}).rank
 
 
@@ -201,6 +202,8 @@ def test_a_ceiling_cannot_outweigh_a_firm_floor_or_safety(rules_copy):
     source: "test only"
 """)
     decider = Decider(load_rulebook(rules_copy))
-    base = {"incident.kind": "assault", "setting.location": "in_placement"}
+    # Over and calm: a serious injury is a firm call_101 (not the ambulance rule, which is safety).
+    base = {"incident.kind": "assault", "setting.location": "in_placement", "incident.in_progress": False,
+            "incident.child_calm_now": True}
     assert decider.level({**base, "incident.injury": "serious"}) == Level.call_101
     assert decider.level({**base, "incident.injury": "life_threatening"}) == Level.call_999

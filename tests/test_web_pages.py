@@ -136,10 +136,11 @@ def test_call_check_form_and_question_pages_parse_numbers_alike(client):
 
 
 def test_prune_follows_the_rules_not_a_copy_of_them(decider):
-    # victim_wants_police is read only by rules about someone else being harmed.
-    kept = flow.prune({"incident.kind": "assault", "incident.victim": "self", "incident.victim_wants_police": True,
+    # victim_wants_police is read only by rules about someone who was harmed (issue 11: the young
+    # person themself too, victim "self"), so with nobody harmed it is dropped.
+    kept = flow.prune({"incident.kind": "assault", "incident.victim": "none", "incident.victim_wants_police": True,
                        "incident.weapon": "none"}, decider)
-    assert kept == {"incident.kind": "assault", "incident.victim": "self", "incident.weapon": "none"}
+    assert kept == {"incident.kind": "assault", "incident.victim": "none", "incident.weapon": "none"}
     kept = flow.prune({"incident.kind": "assault", "incident.victim": "staff", "incident.victim_wants_police": True},
                       decider)
     assert kept["incident.victim_wants_police"] is True

@@ -100,7 +100,7 @@ class Decider:
             headline=self._headline(resolution),
             rationale=self._rationale(resolution, fired, known),
             questions=self._questions(known, resolution.level, stage_one.rules),
-            actions=self._actions(fired + self._rules(stage_two.rules), known),
+            actions=self._actions(fired + self._rules(stage_two.rules), known, roles(stage_one.derived)),
             rulebook=self.book.version,
             rulebook_release=self.book.release,
             considered=self._considered(stage_one.rules + stage_two.rules) if explain else None,
@@ -156,14 +156,19 @@ class Decider:
                     needed.extend(rule.when.get("derived", []))
         return chain
 
-    def _actions(self, rules: list[Rule], known: dict[str, Any]) -> list[ActionOut]:
+    def _actions(self, rules: list[Rule], known: dict[str, Any], held: set[str]) -> list[ActionOut]:
         actions: dict[str, ActionOut] = {}
+        first: dict[str, int] = {}
         for rule in rules:
             for action in rule.then.actions:
+                if action.for_ and not held & set(action.for_):
+                    continue  # e.g. a suspect's "put it right" talk when the young person was harmed
+                first.setdefault(action.id, FIRST_ORDER.index(action.first))
                 actions.setdefault(action.id, ActionOut(
                     what=render(action.what, known, self.book), by=action.by, source=action.source,
                     id=action.id, rule=rule.id))
-        return sorted(actions.values(), key=lambda a: DEADLINE_ORDER.index(a.by))
+        # The 999 call comes first, then the ambulance and medical help, then the rest by deadline.
+        return sorted(actions.values(), key=lambda a: (first[a.id], DEADLINE_ORDER.index(a.by)))
 
     def _considered(self, fired_ids: list[str]) -> list[Considered]:
         fired = set(fired_ids)
@@ -225,6 +230,19 @@ class Decider:
         log.warning("what-if evaluation disagrees with the engine; using engine runs (rules %s vs %s)",
                     sorted(base.fired_ids()), sorted(fired))
         return lambda path, value: self.level({**known, path: value})
+
+
+# Derived findings (rules/roles.yaml) that say the young person is not the one who did it; a
+# bystander (someone else harmed someone else) gets neither a suspect's nor a victim's actions.
+ROLE_FINDINGS = {"young_person_harmed": "victim", "young_person_patient": "patient",
+                 "someone_else_caused_it": "bystander"}
+FIRST_ORDER: list[str | None] = ["call", "ambulance", "medical", None]
+
+
+def roles(derived: list[str]) -> set[str]:
+    """The young person's roles from the engine's findings: victim, patient, else suspect."""
+    found = {ROLE_FINDINGS[name] for name in derived if name in ROLE_FINDINGS}
+    return found or {"suspect"}
 
 
 def applied_rules(decision: Decision, book: Rulebook) -> list[str]:

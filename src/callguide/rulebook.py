@@ -27,6 +27,12 @@ from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholde
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
 DEADLINE_ORDER: list[str] = ["now", "24h", "48h", "3 days", "5 days", "next working day"]
 Strength = Literal["safety", "firm", "soft", "ceiling"]
+# The young person's roles an action can be for (issue 11): a suspect's actions (a restorative
+# "put it right" talk, the Child Information Form, custody) never reach a victim or a patient.
+# ``decision.roles`` works the roles out from what the role rules derive (rules/roles.yaml).
+YoungPersonRole = Literal["suspect", "victim", "patient"]
+# Actions that go before every other one: the 999 call itself, the ambulance, then other medical help.
+FirstKind = Literal["call", "ambulance", "medical"]
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml", "releases.yaml", "contacts.yaml"}
@@ -44,10 +50,15 @@ class _Data(BaseModel):
 
 
 class Action(_Data):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     id: str = Field(pattern=RULE_ID.pattern)
     what: str = Field(min_length=5)
     by: Deadline
     source: str = Field(min_length=3)
+    # Shown only when the young person has one of these roles (absent: whatever their role).
+    for_: tuple[YoungPersonRole, ...] = Field((), alias="for")
+    first: FirstKind | None = None
 
 
 class Then(_Data):
