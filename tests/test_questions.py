@@ -148,7 +148,6 @@ def test_a_safety_question_that_could_raise_the_answer_comes_first(decider, know
     assert set(alone) <= {q.fact for q in raising}
     if raising:
         assert decision.questions[0].fact in SAFETY_CRITICAL
-        assert decision.questions[0].would_become.rank > current
 
 
 # -- irrelevant questions are not asked -------------------------------------------------------------

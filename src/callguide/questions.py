@@ -26,6 +26,8 @@ from .facts import ORDINALS, SAFETY_CRITICAL, Level
 from .rulebook import Rulebook
 
 LevelWith = Callable[[dict[str, Any]], Level]
+MEMO_SIZE = 50_000
+_UNKNOWN: Any = object()
 
 
 class QuestionOut(BaseModel):
@@ -84,7 +86,18 @@ class QuestionFinder:
                 self.derivers.setdefault(name, []).append(i)
         # Only rules that recommend or derive can move the answer; the rest only add actions.
         self.movers = {i for i, rule in enumerate(rules) if rule.then.recommend or rule.then.derive}
+        # For a rule that only recommends: the levels above which (a floor) or below which (a
+        # ceiling) its firing can move the answer; a floor at or below the answer cannot.
+        self.moves: list[tuple[int, int]] = [
+            (-1, 4) if rule.then.derive or not rule.then.recommend
+            else (rule.then.recommend.rank, 4) if rule.then.strength == "ceiling"
+            else (-1, rule.then.recommend.rank) for rule in rules]
         self.derives = [tuple(rule.then.derive) for rule in rules]
+        # A rule that needs no derived finding has a route that depends only on the facts it reads:
+        # memoised by their values (most rules; the others depend on other rules' routes too).
+        self.reads: list[tuple[str, ...] | None] = [
+            None if _needs_derived(c) else tuple(sorted(_paths(c))) for c in self.conditions]
+        self._memo: dict[tuple, Route | None] = {}
 
     def _conditions(self, when: dict[str, Any]) -> Conditions:
         atoms, groups = [], []
@@ -123,9 +136,11 @@ class QuestionFinder:
                 raised = [o for o in changed if o.rank > level.rank]
                 would = max(raised, key=_rank) if raised else min(changed, key=_rank)
                 best[path] = (self._key(path, 1, would, level), would, [])
+        alone_paths = set(best)
         tried: set[tuple] = set()
         for i in admitted:
-            if i in fired or i not in self.movers:
+            below, above = self.moves[i]
+            if i in fired or i not in self.movers or not below < level.rank < above:
                 continue
             route = self._route_of(i, ctx)
             if route is None or len(route[0]) < 2:
@@ -140,7 +155,12 @@ class QuestionFinder:
                 continue
             for path in assignment:
                 key = self._key(path, len(assignment), would, level)
-                if path not in best or key < best[path][0]:
+                if path in alone_paths:
+                    # It changes the answer alone: that is what it says it would become; but a
+                    # safety fact that could raise the answer together with others still goes first.
+                    if key < best[path][0]:
+                        best[path] = (key,) + best[path][1:]
+                elif path not in best or key < best[path][0]:
                     best[path] = (key, would, sorted(p for p in assignment if p != path))
         ranked = sorted(best.items(), key=lambda item: item[1][0])
         return [QuestionOut(fact=path, ask=self.book.questions[path].ask, would_become=would,
@@ -158,6 +178,16 @@ class QuestionFinder:
         """The nearest route that makes rule ``index`` fire (None: it cannot, given what is known)."""
         if index in ctx.routes:
             return ctx.routes[index]
+        reads = self.reads[index]
+        if reads is not None:
+            key = (index,) + tuple(ctx.known.get(path, _UNKNOWN) for path in reads)
+            route = self._memo.get(key, _UNKNOWN)
+            if route is _UNKNOWN:
+                route = self._route(self.conditions[index], ctx)
+                if len(self._memo) < MEMO_SIZE:
+                    self._memo[key] = route
+            ctx.routes[index] = route
+            return route
         ctx.routes[index] = None  # a derivation cycle finds no route rather than looping
         ctx.routes[index] = route = self._route(self.conditions[index], ctx)
         return route
@@ -199,6 +229,18 @@ class QuestionFinder:
             if not values:
                 return None
         return needs, keeps
+
+
+def _needs_derived(conditions: Conditions) -> bool:
+    return bool(conditions.derived) or any(_needs_derived(b) for group in conditions.groups for b in group)
+
+
+def _paths(conditions: Conditions) -> set[str]:
+    found = {atom.path for atom in conditions.atoms}
+    for group in conditions.groups:
+        for branch in group:
+            found |= _paths(branch)
+    return found
 
 
 def _both(first: tuple[Any, ...], second: tuple[Any, ...]) -> tuple[Any, ...]:
