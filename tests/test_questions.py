@@ -243,3 +243,13 @@ rules:
             load_rulebook(tmp_path)
     (tmp_path / "t.yaml").write_text(rule.format(headline='headline: "Look in the garden first, then call 101"'))
     assert load_rulebook(tmp_path).rule("check-first").then.headline
+
+
+def test_the_readable_decision_says_which_answers_go_together(decider, book):
+    from callguide.text import render_decision
+
+    decision = decide(decider, {"incident.kind": "criminal_damage"})
+    together = next(q for q in decision.questions if q.together_with)
+    text = render_decision(decision, book.vocabulary)
+    line = next(line for line in text.splitlines() if together.ask in line)
+    assert "together with: " + book.vocabulary.label(together.together_with[0]).lower() in line
