@@ -253,3 +253,23 @@ def test_the_readable_decision_says_which_answers_go_together(decider, book):
     text = render_decision(decision, book.vocabulary)
     line = next(line for line in text.splitlines() if together.ask in line)
     assert "together with: " + book.vocabulary.label(together.together_with[0]).lower() in line
+
+
+def test_the_pages_ask_the_same_questions_and_reach_no_police(decider):
+    """The "Should I call?" pages ask Decision.questions in order, so a carer answering them
+    truthfully about low-value damage at home, now calm, gets a reasonable parent's answer."""
+    from callguide.web import flow
+
+    truth = {"incident.risk_to_life": False, "incident.kind": "criminal_damage", "setting.location": "in_placement",
+             "incident.damage_value_gbp": 40.0, "incident.child_calm_now": True, "incident.in_progress": False,
+             "incident.injury": "none", "incident.weapon": "none", "incident.victim": "none"}
+    state: dict[str, Any] = {}
+    for _ in range(len(fact_paths())):
+        step = flow.next_step(state, decider)
+        if step in ("check", "call-999"):
+            break
+        if step not in ("incident.risk_to_life", "incident.kind"):
+            assert step == next(q.fact for q in decider.decide(flow.incident(state)).questions if q.fact not in state)
+        state[step] = truth.get(step, flow.UNKNOWN)
+    assert step == "check"
+    assert decider.decide(flow.incident(state)).recommendation == Level.no_police
