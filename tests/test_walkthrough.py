@@ -37,7 +37,7 @@ def test_build_shows_what_started_and_stopped_and_why_in_plain_words(decider):
     started = {c.title: c.why for c in third.started}
     assert "Weapon: No weapon → An everyday object" in started["A weapon is being used or brandished right now"]
     stopped = {c.title: c.why for c in third.stopped}
-    assert "Still happening: No → Yes" in stopped["Low-value damage to the home's own things"]
+    assert "Still happening: No → Yes" in stopped["Low-value damage to things where the young person lives"]
     assert "An everyday object was used as a weapon, and it is over" in {c.title for c in fourth.started}
     assert third.new_facts["incident.in_progress"] == (False, True)
     assert any("went up from no police to call 999" in p for p in third.prompts)
@@ -167,7 +167,7 @@ def test_interactive_walkthrough_in_a_pseudo_terminal():
     assert code == 0
     screen = term.seen
     step3 = screen[screen.index("--- Step 3 of 4 ---"):screen.index("--- Step 4 of 4 ---")]
-    assert "No longer applies:" in step3 and "Low-value damage to the home's own things: it no longer fits" in step3
+    assert "No longer applies:" in step3 and "Low-value damage to things where the young person lives: it no longer fits" in step3
     assert "(was Call 999 now)" in screen
 
 

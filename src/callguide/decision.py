@@ -1,10 +1,10 @@
 """From incident facts to the contract's decision object.
 
 The layers are one-way: facts -> engine (forward chaining) -> policy (one level) -> explanation
-(rationale, questions, actions, headline). The questions are computed, not written: for each
-unknown fact the rules read, callguide asks "what would the answer be if we knew it?" for each
-value the fact could take (``whatif.py`` evaluates the compiled conditions, checked against the
-engine's own firing for every decision), so a question is listed only when it matters.
+(rationale, questions, actions, headline). The questions are computed, not written: the unknown
+facts of the rules that could still fire, when answering them (alone, or with that rule's other
+unknown conditions) would change the answer (``questions.py``; ``whatif.py`` evaluates the
+compiled conditions, checked against the engine's own firing for every decision).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field
 from .engine import Engine, Firing
 from .facts import SAFETY_CRITICAL, Incident, Level, allowed_values, parse_incident
 from .policy import Resolution, resolve
+from .questions import QuestionFinder, QuestionOut
 from .releases import RulebookRelease
-from .rulebook import DEADLINE_ORDER, Rule, Rulebook, iter_conditions, load_rulebook
+from .rulebook import DEADLINE_ORDER, FIRST_ORDER, Rule, Rulebook, load_rulebook, reads_outcome
 from .whatif import WhatIf
 
 Role = Literal["decisive", "supporting", "outweighed", "also_applies"]
@@ -33,13 +34,6 @@ class Reason(BaseModel):
     source: str
     title: str
     role: Role
-
-
-class QuestionOut(BaseModel):
-    fact: str
-    ask: str
-    would_become: Level
-    safety_critical: bool = False
 
 
 class ActionOut(BaseModel):
@@ -95,12 +89,13 @@ class Decider:
         stage_one, stage_two = self.engine.run(known, outcome)
         resolution = holder["r"]
         fired = self._rules(stage_one.rules)
+        actions = self._actions(fired + self._rules(stage_two.rules), known, roles(stage_one.derived))
         return Decision(
             recommendation=resolution.level,
-            headline=self._headline(resolution),
+            headline=self._headline(resolution, actions, known),
             rationale=self._rationale(resolution, fired, known),
             questions=self._questions(known, resolution.level, stage_one.rules),
-            actions=self._actions(fired + self._rules(stage_two.rules), known, roles(stage_one.derived)),
+            actions=actions,
             rulebook=self.book.version,
             rulebook_release=self.book.release,
             considered=self._considered(stage_one.rules + stage_two.rules) if explain else None,
@@ -124,8 +119,17 @@ class Decider:
     def _rules(self, ids: list[str]) -> list[Rule]:
         return [self.book.rule(rule_id) for rule_id in ids]
 
-    def _headline(self, resolution: Resolution) -> str:
+    def _headline(self, resolution: Resolution, actions: list[ActionOut], known: dict[str, Any]) -> str:
+        """The level's lead and the decisive rule's title; the lead agrees with the first action.
+
+        When the first action is a rule's check to do before calling (``first: check``), that
+        rule's ``headline`` replaces the lead ("Do these checks now, then call 101 ..."); a 999
+        answer always keeps its own words.
+        """
         lead = self.book.vocabulary.level(resolution.level).lead
+        leader = self.book.rule(actions[0].rule) if actions else None
+        if leader is not None and leader.then.headline and resolution.level is not Level.call_999:
+            lead = render(leader.then.headline, known, self.book)
         title = resolution.decisive[0].title if resolution.decisive else ""
         reason = (title[:1].lower() + title[1:]).rstrip(".")
         return f"{lead}: {reason}." if reason else f"{lead}."
@@ -158,17 +162,22 @@ class Decider:
 
     def _actions(self, rules: list[Rule], known: dict[str, Any], held: set[str]) -> list[ActionOut]:
         actions: dict[str, ActionOut] = {}
-        first: dict[str, int] = {}
+        first: dict[str, str | None] = {}
         for rule in rules:
             for action in rule.then.actions:
                 if action.for_ and not held & set(action.for_):
                     continue  # e.g. a suspect's "put it right" talk when the young person was harmed
-                first.setdefault(action.id, FIRST_ORDER.index(action.first))
+                first.setdefault(action.id, action.first)
                 actions.setdefault(action.id, ActionOut(
                     what=render(action.what, known, self.book), by=action.by, source=action.source,
                     id=action.id, rule=rule.id))
-        # The 999 call comes first, then the ambulance and medical help, then the rest by deadline.
-        return sorted(actions.values(), key=lambda a: (first[a.id], DEADLINE_ORDER.index(a.by)))
+        # The call itself first, then medical help, then a check to do before calling, then by
+        # deadline. Among equally first actions the level's own (a rule reading outcome.*, such as
+        # "Call 999 now") leads; the rest keep the rules' order.
+        def key(a: ActionOut) -> tuple[int, int, bool]:
+            own = first[a.id] is not None and reads_outcome(self.book.rule(a.rule))
+            return FIRST_ORDER.index(first[a.id]), DEADLINE_ORDER.index(a.by), first[a.id] is not None and not own
+        return sorted(actions.values(), key=key)
 
     def _considered(self, fired_ids: list[str]) -> list[Considered]:
         fired = set(fired_ids)
@@ -181,14 +190,14 @@ class Decider:
         thresholds: dict[str, set[float]] = {}
         paths: list[str] = []
         for rule in self.book.rules:
-            for path, test in iter_conditions(rule.when):
+            for test in rule.conditions.tests():
+                path = test.path
                 if path.startswith("outcome.") or path == "incident.kind":
                     continue
                 if path not in paths:
                     paths.append(path)
                 if allowed_values(path) is None:
-                    for op, operand in (test.items() if isinstance(test, dict) else [("is", test)]):
-                        value = self.book.parameters[operand[6:]].value if isinstance(operand, str) else operand
+                    for value in (test.value if isinstance(test.value, list) else [test.value]):
                         if isinstance(value, (int, float)) and not isinstance(value, bool):
                             thresholds.setdefault(path, set()).update({max(0.0, value - 1), value, value + 1})
         order = {path: i for i, path in enumerate(SAFETY_CRITICAL)}
@@ -199,44 +208,35 @@ class Decider:
     def _what_if(self) -> WhatIf:
         return WhatIf(self.book)
 
-    def _questions(self, known: dict[str, Any], level: Level, fired: list[str]) -> list[QuestionOut]:
-        level_if = self._level_if(known, fired)
-        found: list[tuple[tuple, QuestionOut]] = []
-        for index, (path, values) in enumerate(self.question_values.items()):
-            if path in known or (path.startswith("missing.") and known.get("incident.kind") != "missing"):
-                continue
-            outcomes = [level_if(path, value) or level for value in values]
-            changed = [o for o in outcomes if o != level]
-            if not changed:
-                continue
-            raised = [o for o in changed if o.rank > level.rank]
-            would = max(raised, key=lambda o: o.rank) if raised else min(changed, key=lambda o: o.rank)
-            critical = path in SAFETY_CRITICAL
-            key = (0 if raised and critical else 1 if raised else 2, -would.rank if raised else would.rank, index)
-            found.append((key, QuestionOut(fact=path, ask=self.book.questions[path].ask, would_become=would,
-                                           safety_critical=critical)))
-        return [question for _, question in sorted(found, key=lambda item: item[0])]
+    @cached_property
+    def _finder(self) -> QuestionFinder:
+        return QuestionFinder(self.book, self._what_if.rules, self.question_values)
 
-    def _level_if(self, known: dict[str, Any], fired: list[str]):
-        """``(path, value) -> level`` with that one fact added to ``known`` (None: unchanged).
+    def _questions(self, known: dict[str, Any], level: Level, fired: list[str]) -> list[QuestionOut]:
+        """The unknown facts that could change the answer, alone or together (``questions.py``).
 
         The what-ifs evaluate the compiled conditions in Python (``whatif.WhatIf``), but only after
         checking that they give exactly the rules the engine fired for ``known``; if they ever
         disagree, every what-if runs the engine instead, as it always could.
         """
         base = self._what_if.start(known)
+        admitted = base.admitted()
         if base.fired_ids() == set(fired):
-            return base.level
+            return self._finder.find(known, base.flat, base.fired_indices(), admitted, level,
+                                     base.level, base.level_with)
         log.warning("what-if evaluation disagrees with the engine; using engine runs (rules %s vs %s)",
                     sorted(base.fired_ids()), sorted(fired))
-        return lambda path, value: self.level({**known, path: value})
+        index = {rule.id: i for i, rule in enumerate(self._what_if.rules)}
+        return self._finder.find(
+            known, base.flat, {index[r] for r in fired if r in index}, admitted, level,
+            lambda path, value: self.level({**known, path: value}),
+            lambda assignment: self.level({**known, **assignment}))
 
 
 # Derived findings (rules/roles.yaml) that say the young person is not the one who did it; a
 # bystander (someone else harmed someone else) gets neither a suspect's nor a victim's actions.
 ROLE_FINDINGS = {"young_person_harmed": "victim", "young_person_patient": "patient",
                  "someone_else_caused_it": "bystander"}
-FIRST_ORDER: list[str | None] = ["call", "ambulance", "medical", None]
 
 
 def roles(derived: list[str]) -> set[str]:

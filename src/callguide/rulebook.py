@@ -31,8 +31,12 @@ Strength = Literal["safety", "firm", "soft", "ceiling"]
 # "put it right" talk, the Child Information Form, custody) never reach a victim or a patient.
 # ``decision.roles`` works the roles out from what the role rules derive (rules/roles.yaml).
 YoungPersonRole = Literal["suspect", "victim", "patient"]
-# Actions that go before every other one: the 999 call itself, the ambulance, then other medical help.
-FirstKind = Literal["call", "ambulance", "medical"]
+# Actions that go before every other one (issue 11): the 999 call itself, the ambulance, other
+# medical help, then a check to do before calling (a missing child's first enquiries).
+FirstKind = Literal["call", "ambulance", "medical", "check"]
+FIRST_ORDER: list[str | None] = ["call", "ambulance", "medical", "check", None]
+# A headline that says to call now ("Call ... now", "call 101 now") must not lead a check-first answer.
+CALL_NOW = re.compile(r"\bcall\b[^.:;]*\bnow\b", re.IGNORECASE)
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml", "releases.yaml", "contacts.yaml"}
@@ -68,6 +72,9 @@ class Then(_Data):
     actions: list[Action] = []
     # A default answer: it counts in the policy but is shown only when it is what decided.
     default: bool = False
+    # Replaces the level's lead in the headline when this rule's action leads the answer (never
+    # for call_999): a check-first action needs words that do not say "call now".
+    headline: str | None = Field(None, min_length=10)
 
 
 class Rule(_Data):
@@ -276,6 +283,21 @@ def _check_rule(rule: Rule) -> None:
         raise ValueError("the rule concludes nothing: give it recommend, derive or actions")
     if reads_outcome(rule) and (then.recommend or then.derive):
         raise ValueError("rules that read outcome.* may only add actions")
+    _check_headline(then)
+
+
+def _check_headline(then: Then) -> None:
+    """A check to do before calling leads its answer with a headline that does not say "call now"."""
+    checks = [action.id for action in then.actions if action.first == "check"]
+    if checks and not then.headline:
+        raise ValueError(f"action {checks[0]} is a check to do first (first: check): give the rule a 'headline' "
+                         "that says so, for when it leads the answer")
+    if then.headline is not None:
+        if not any(action.first for action in then.actions):
+            raise ValueError("'headline' is used only when the rule's action leads: mark one action 'first'")
+        if CALL_NOW.search(then.headline) or "999" in then.headline:
+            raise ValueError("a rule's headline must not say to call now or mention 999 "
+                             "(the level's own words do, and a 999 answer keeps them)")
 
 
 def reads_outcome(rule: Rule) -> bool:
@@ -310,7 +332,7 @@ def _check_references(book: Rulebook) -> None:
         for name in rule.conditions.derived:
             if name not in derivable:
                 raise RulebookError(f"{where}: no rule derives '{name}'")
-        texts = [rule.because] + [action.what for action in rule.then.actions]
+        texts = [rule.because] + [action.what for action in rule.then.actions] + [rule.then.headline or ""]
         for name in (n for text in texts for n in _placeholders(text)):
             if not (name in fact_paths() or (name.startswith("param.") and name[6:] in book.parameters)
                     or (book.vocabulary is not None and placeholder_ok(name, book.vocabulary))):

@@ -19,7 +19,10 @@ def render_decision(decision: Decision, vocabulary: Vocabulary,
     if decision.questions:
         lines += ["", "Still worth asking:"]
         for question in decision.questions:
-            lines.append(f"  - {question.ask} (could change the answer to: {vocabulary.level(question.would_become).short})")
+            labels = [vocabulary.label(path).lower() for path in question.together_with]
+            together = f", together with: {'; '.join(labels)}" if labels else ""
+            lines.append(f"  - {question.ask} (could change the answer to: "
+                         f"{vocabulary.level(question.would_become).short}{together})")
     lines += ["", "What to do next:"]
     for action in decision.actions:
         lines.append(f"  - [{vocabulary.deadlines[action.by]}] {action.what}")

@@ -175,3 +175,35 @@ class Base:
             else:
                 flat[target] = before
         return what_if.level_of(self.mask ^ flips) if flips else None
+
+    def admitted(self) -> list[int]:
+        """The indices of the rules that can match an incident of this kind."""
+        return self.what_if._admitting(self.kind)
+
+    def fired_indices(self) -> set[int]:
+        """The indices (into ``WhatIf.rules``) of the rules that fire for the known facts."""
+        return set(_bits(self.what_if.fired(self.mask)))
+
+    def level_with(self, changes: dict[str, Any]) -> Level:
+        """The level with every fact in ``changes`` known as given, all at once (issue 11's routes)."""
+        what_if, flat, matches, preds = self.what_if, self.flat, self.matches, self.what_if.preds
+        missing = object()
+        saved: dict[str, Any] = {}
+        readers: set[int] = set()
+        for path, value in changes.items():
+            target = engine_path(path)
+            readers.update(what_if.readers_for(target, self.kind))
+            saved[target] = flat.get(target, missing)
+            flat[target] = ORDINALS[path].index(value) if path in ORDINALS else value
+        flips = 0
+        try:
+            for i in readers:
+                if preds[i](flat) != matches[i]:
+                    flips |= 1 << i
+        finally:
+            for target, before in saved.items():
+                if before is missing:
+                    del flat[target]
+                else:
+                    flat[target] = before
+        return what_if.level_of(self.mask ^ flips)

@@ -1,0 +1,261 @@
+"""Which unknown facts to ask next, and what each could lead to (issue 11).
+
+A question is worth asking when its fact is read by a rule that could still fire or stop firing
+given what is known, and answering it could move the answer, alone or together with that rule's
+other unknown conditions. Asking only facts that change the answer *alone* made answers such as
+"a reasonable parent would not call" (where it happened, the value and calm now, together)
+unreachable one question at a time.
+
+For every stage-1 rule that has not fired and none of whose known conditions is false, the
+*route* is the smallest set of unknown facts (with a value for each) that makes all its
+conditions true: the nearest branch of each ``any`` group, and the nearest rule that derives
+each finding it needs. The route's level is evaluated exactly, on the compiled conditions
+(``whatif.Base.level_with``), never guessed. A fact whose values alone change the answer keeps
+today's exact what-if. docs/contract.md ("Issue 11: questions") says what ``would_become`` means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from pydantic import BaseModel, Field
+
+from .compiler import _one_test, engine_path, predicate
+from .conditions import AnyOf, FactTest
+from .conditions import Conditions as RuleConditions
+from .facts import ORDINALS, SAFETY_CRITICAL, Level
+from .rulebook import Rulebook
+
+LevelWith = Callable[[dict[str, Any]], Level]
+MEMO_SIZE = 50_000
+_UNKNOWN: Any = object()
+
+
+class QuestionOut(BaseModel):
+    fact: str
+    ask: str
+    would_become: Level
+    safety_critical: bool = False
+    together_with: list[str] = Field(
+        default_factory=list,
+        description="The other unknown facts that, answered too, would give would_become (empty when this fact "
+                    "alone can change the answer).")
+
+
+@dataclass(frozen=True)
+class Atom:
+    """The tests of one rule on one fact."""
+
+    path: str
+    test: Callable[[dict[str, Any]], bool]  # over the flattened engine fact
+    holds_unknown: bool                     # true while the fact is unknown ("not", "not_in")
+    values: tuple[Any, ...]                 # the question values that satisfy it, in asking order
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """A conjunction: atoms, ``any`` groups (one branch must hold) and derived findings."""
+
+    atoms: tuple[Atom, ...]
+    groups: tuple[tuple["Conditions", ...], ...]
+    derived: tuple[str, ...]
+
+
+# A route: the values the unknown facts must take (``needs``), and the values that facts which hold
+# while unknown must keep if they are answered (``keeps``); both as ordered tuples of allowed values.
+Route = tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]
+
+
+@dataclass
+class _Known:
+    known: dict[str, Any]
+    flat: dict[str, Any]
+    derived: set[str]
+    routes: dict[int, Route | None] = field(default_factory=dict)
+
+
+class QuestionFinder:
+    """Precomputes each stage-1 rule's conditions per fact, once per rulebook."""
+
+    def __init__(self, book: Rulebook, rules: list[Any], values: dict[str, list[Any]]):
+        self.book, self.values = book, values
+        self.order = {path: i for i, path in enumerate(values)}
+        self.conditions = [self._conditions(rule.conditions) for rule in rules]
+        self.derivers: dict[str, list[int]] = {}
+        for i, rule in enumerate(rules):
+            for name in rule.then.derive:
+                self.derivers.setdefault(name, []).append(i)
+        # Only rules that recommend or derive can move the answer; the rest only add actions.
+        self.movers = {i for i, rule in enumerate(rules) if rule.then.recommend or rule.then.derive}
+        # For a rule that only recommends: the levels above which (a floor) or below which (a
+        # ceiling) its firing can move the answer; a floor at or below the answer cannot.
+        self.moves: list[tuple[int, int]] = [
+            (-1, 4) if rule.then.derive or not rule.then.recommend
+            else (rule.then.recommend.rank, 4) if rule.then.strength == "ceiling"
+            else (-1, rule.then.recommend.rank) for rule in rules]
+        self.derives = [tuple(rule.then.derive) for rule in rules]
+        # A rule that needs no derived finding has a route that depends only on the facts it reads:
+        # memoised by their values (most rules; the others depend on other rules' routes too).
+        self.reads: list[tuple[str, ...] | None] = [
+            None if _needs_derived(c) else tuple(sorted(_paths(c))) for c in self.conditions]
+        self._memo: dict[tuple, Route | None] = {}
+
+    def _conditions(self, conditions: RuleConditions) -> Conditions:
+        """The rule's parsed conditions as atoms (the tests on one fact together) and ``any`` groups."""
+        atoms: list[Atom] = []
+        groups: list[tuple[Conditions, ...]] = []
+        same_fact: list[FactTest] = []
+        for item in conditions.items + (None,):
+            if same_fact and (not isinstance(item, FactTest) or item.path != same_fact[0].path):
+                atoms.append(self._atom(same_fact))
+                same_fact = []
+            if isinstance(item, AnyOf):
+                groups.append(tuple(self._conditions(group) for group in item.groups))
+            elif isinstance(item, FactTest):
+                same_fact.append(item)
+        return Conditions(tuple(atoms), tuple(groups), conditions.derived)
+
+    def _atom(self, tests: list[FactTest]) -> Atom:
+        path = tests[0].path
+        pred = predicate({"$and": [_one_test(t.path, t.op, t.value) for t in tests]})
+        target = engine_path(path)
+        scale = ORDINALS.get(path)
+        values = tuple(v for v in self.values.get(path, [])
+                       if pred({target: scale.index(v) if scale else v}))
+        return Atom(path, pred, pred({}), values)
+
+    # -- per decision -----------------------------------------------------------------------
+    def find(self, known: dict[str, Any], flat: dict[str, Any], fired: set[int], admitted: Iterable[int],
+             level: Level, alone: Callable[[str, Any], Level | None], together: LevelWith) -> list[QuestionOut]:
+        """The questions for ``known``, most urgent and nearest first.
+
+        ``fired`` and ``admitted`` are rule indices (the rules that fired; the rules that can
+        match this kind of incident), ``alone(path, value)`` the level with that one fact known
+        (None: unchanged) and ``together(assignment)`` the level with several facts known at once.
+        """
+        ctx = _Known(known, flat, {name for i in fired for name in self.derives[i]})
+        best: dict[str, tuple[tuple, Level, list[str]]] = {}
+        for path, values in self.values.items():
+            if path in known:
+                continue
+            outcomes = [alone(path, value) or level for value in values]
+            changed = [o for o in outcomes if o != level]
+            if changed:
+                raised = [o for o in changed if o.rank > level.rank]
+                would = max(raised, key=_rank) if raised else min(changed, key=_rank)
+                best[path] = (self._key(path, 1, would, level), would, [])
+        alone_paths = set(best)
+        tried: set[tuple] = set()
+        for i in admitted:
+            below, above = self.moves[i]
+            if i in fired or i not in self.movers or not below < level.rank < above:
+                continue
+            route = self._route_of(i, ctx)
+            if route is None or len(route[0]) < 2:
+                continue  # one fact: its exact what-if above already says what it does
+            assignment = {path: values[0] for path, values in route[0].items()}
+            signature = tuple(sorted(assignment.items(), key=lambda item: item[0]))
+            if signature in tried:
+                continue
+            tried.add(signature)
+            would = together(assignment)
+            if would == level:
+                continue
+            for path in assignment:
+                key = self._key(path, len(assignment), would, level)
+                if path in alone_paths:
+                    # It changes the answer alone: that is what it says it would become; but a
+                    # safety fact that could raise the answer together with others still goes first.
+                    if key < best[path][0]:
+                        best[path] = (key,) + best[path][1:]
+                elif path not in best or key < best[path][0]:
+                    best[path] = (key, would, sorted(p for p in assignment if p != path))
+        ranked = sorted(best.items(), key=lambda item: item[1][0])
+        return [QuestionOut(fact=path, ask=self.book.questions[path].ask, would_become=would,
+                            safety_critical=path in SAFETY_CRITICAL, together_with=others)
+                for path, (_, would, others) in ranked]
+
+    def _key(self, path: str, distance: int, would: Level, level: Level) -> tuple:
+        """Safety-critical facts that could raise the answer first (invariant 4), then nearest."""
+        raises = would.rank > level.rank
+        critical = raises and path in SAFETY_CRITICAL
+        return (0 if critical else 1, distance, 0 if raises else 1,
+                -would.rank if raises else would.rank, self.order[path])
+
+    def _route_of(self, index: int, ctx: _Known) -> Route | None:
+        """The nearest route that makes rule ``index`` fire (None: it cannot, given what is known)."""
+        if index in ctx.routes:
+            return ctx.routes[index]
+        reads = self.reads[index]
+        if reads is not None:
+            key = (index,) + tuple(ctx.known.get(path, _UNKNOWN) for path in reads)
+            route = self._memo.get(key, _UNKNOWN)
+            if route is _UNKNOWN:
+                route = self._route(self.conditions[index], ctx)
+                if len(self._memo) < MEMO_SIZE:
+                    self._memo[key] = route
+            ctx.routes[index] = route
+            return route
+        ctx.routes[index] = None  # a derivation cycle finds no route rather than looping
+        ctx.routes[index] = route = self._route(self.conditions[index], ctx)
+        return route
+
+    def _route(self, conditions: Conditions, ctx: _Known) -> Route | None:
+        needs: dict[str, tuple[Any, ...]] = {}
+        keeps: dict[str, tuple[Any, ...]] = {}
+        for atom in conditions.atoms:
+            if atom.path in ctx.known:
+                if not atom.test(ctx.flat):
+                    return None
+            elif atom.holds_unknown:
+                keeps[atom.path] = atom.values
+            elif atom.values:
+                needs[atom.path] = atom.values
+            else:
+                return None
+        parts: list[Route] = []
+        for group in conditions.groups:
+            found = [r for r in (self._route(branch, ctx) for branch in group) if r is not None]
+            if not found:
+                return None
+            parts.append(min(found, key=lambda r: len(r[0])))
+        for name in conditions.derived:
+            if name in ctx.derived:
+                continue
+            found = [r for r in (self._route_of(i, ctx) for i in self.derivers.get(name, [])) if r is not None]
+            if not found:
+                return None
+            parts.append(min(found, key=lambda r: len(r[0])))
+        for part_needs, part_keeps in parts:
+            for path, values in part_needs.items():
+                needs[path] = _both(needs[path], values) if path in needs else values
+            for path, values in part_keeps.items():
+                keeps[path] = _both(keeps[path], values) if path in keeps else values
+        for path, values in needs.items():
+            if path in keeps:
+                needs[path] = values = _both(values, keeps[path])
+            if not values:
+                return None
+        return needs, keeps
+
+
+def _needs_derived(conditions: Conditions) -> bool:
+    return bool(conditions.derived) or any(_needs_derived(b) for group in conditions.groups for b in group)
+
+
+def _paths(conditions: Conditions) -> set[str]:
+    found = {atom.path for atom in conditions.atoms}
+    for group in conditions.groups:
+        for branch in group:
+            found |= _paths(branch)
+    return found
+
+
+def _both(first: tuple[Any, ...], second: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The values in both, in the first's order."""
+    return tuple(v for v in first if v in second)
+
+
+def _rank(level: Level) -> int:
+    return level.rank
