@@ -20,10 +20,6 @@ SETTINGS: dict[str, tuple[str, str, str]] = {
     "foster_care": ("looked_after", "12", "foster_care"),
     "care_leaver": ("care_leaver", "19", "other"),
 }
-# Numbers worth trying: a small and a large one (the rules' thresholds sit between).
-NUMBERS: dict[str, list[str]] = {"incident.damage_value_gbp": ["40", "2000"], "missing.hours_absent": ["1", "30"],
-                                 "person.age": ["15"]}
-
 Path = list[tuple[str, str]]  # (fact, the raw answer the page posts)
 
 
@@ -46,31 +42,69 @@ def levels_in_scenarios(decider: Decider) -> dict[str, set[str]]:
     return found
 
 
-def reach(decider: Decider, setting: str, wanted: set[str], budget_per_choice: int = 120) -> dict[str, Path]:
-    """Answers on the pages (from the first page) that end at each wanted level, where found."""
-    status, age, where = SETTINGS[setting]
-    start: Path = [(flow.DANGER, "no"), ("person.status", status), ("person.age", age), ("setting.type", where)]
+def _raw(fact: str, value: Any) -> str:
+    """The answer a page posts for a fact's value (``unknown`` when nobody said)."""
+    if value is None:
+        return flow.UNKNOWN
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _choice(known: dict[str, Any]) -> str:
+    """The "What happened?" choice that stands for these facts (the most specific that fits)."""
+    fitting = [c for c in happened.CHOICES.values() if all(known.get(k) == v for k, v in c.facts.items())]
+    return max(fitting, key=lambda c: len(c.facts)).key
+
+
+def walk(decider: Decider, known: dict[str, Any], who: tuple[str, str, str]) -> tuple[str, Path]:
+    """Answer the pages from the first one as a carer who knows ``known`` would (``I don't know``
+    for anything else): the level the pages end at, and the answers given."""
+    status, age, where = who
+    truth = {"person.status": status, "person.age": age, "setting.type": where, **known}
+    state: dict[str, Any] = {}
+    path: Path = []
+    for _ in range(3 * len(flow.fact_paths())):
+        step = flow.next_step(state, decider)
+        if step == "call-999":
+            return "call_999", path
+        if step == "check":
+            return decider.decide(flow.incident(state)).recommendation.value, path
+        raw = _choice(truth) if step == flow.KIND else _raw(step, truth.get(step))
+        if raw == flow.UNKNOWN and flow.question(step, decider, state).kind == "number":
+            raw = ""  # a number page is left empty when nobody knows
+        path.append((step, raw))
+        state = flow.answer(state, step, raw, decider)
+    raise AssertionError(f"the pages kept asking: {path}")
+
+
+def reach(decider: Decider, setting: str, wanted: set[str]) -> dict[str, Path]:
+    """For each wanted level, answers on the pages that end at it: the pages walked with the facts
+    of a scenario step set in this setting whose answer is that level."""
     found: dict[str, Path] = {}
     if "call_999" in wanted:
         found["call_999"] = [(flow.DANGER, "yes")]
-    for choice in happened.CHOICES:
-        state: dict[str, Any] = {}
-        for fact, raw in start:
-            state = flow.answer(state, fact, raw, decider)
-        stack = [(flow.answer(state, flow.KIND, choice, decider), [*start, (flow.KIND, choice)])]
-        budget = budget_per_choice
-        while stack and budget > 0 and not wanted <= set(found):
-            state, path = stack.pop()
-            budget -= 1
-            step = flow.next_step(state, decider)
-            if step in ("check", "call-999"):
-                level = "call_999" if step == "call-999" else decider.decide(flow.incident(state)).recommendation.value
-                found.setdefault(level, path)
+    status, age, where = SETTINGS[setting]
+    for scenario in load_scenarios():
+        facts: dict[str, Any] = {}
+        for step in scenario.steps:
+            _merge(facts, step.facts)
+            known = {f"{s}.{k}": v for s, values in facts.items() for k, v in values.items()}
+            if setting_key(known) != setting or "incident.kind" not in known:
                 continue
-            q = flow.question(step, decider, state)
-            raws = NUMBERS.get(step, ["5"]) if q.kind == "number" else [value for value, _ in q.options]
-            for raw in reversed(raws):
-                stack.append((flow.answer(state, step, raw, decider), [*path, (step, raw)]))
+            # The pages ask about danger first, and "not sure" means 999: a carer walking through a
+            # scenario that does not say anyone is in danger answers "no".
+            known.setdefault(flow.DANGER, False)
+            level = decider.decide(flow.incident(known)).recommendation.value
+            if level not in wanted or level in found:
+                continue
+            who = (known.get("person.status", status), str(known.get("person.age", age)),
+                   known.get("setting.type", where))
+            got, path = walk(decider, known, who)
+            if got == level:
+                found[level] = path
         if wanted <= set(found):
             break
     return {level.value: found[level.value] for level in LEVEL_ORDER if level.value in found}

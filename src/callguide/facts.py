@@ -41,7 +41,7 @@ Weapon = Literal["none", "improvised", "bladed", "firearm"]
 Victim = Literal["none", "staff", "carer", "resident", "public", "self"]
 # Who is said to have caused the harm: the young person the call is about, or someone else
 # (then the young person may be the victim, and never gets a suspect's actions).
-HarmedBy = Literal["young_person", "staff_or_carer", "another_young_person", "adult", "unknown"]
+HarmedBy = Literal["young_person", "staff_or_carer", "another_young_person", "adult", "not_known"]
 Caller = Literal["home_staff", "foster_carer", "supported_accommodation_staff", "young_person",
                  "member_of_public", "other_professional"]
 CallerWants = Literal["investigate", "collect_or_return", "have_a_word", "record_crime", "advice"]

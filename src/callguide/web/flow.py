@@ -186,6 +186,9 @@ def read_state(params: Iterable[tuple[str, str]], decider: Decider) -> State:
             if raw in kinds:
                 state[key] = raw
             continue
+        if raw == UNKNOWN:  # "I don't know", or a number page left empty: asked, not known
+            state[key] = UNKNOWN
+            continue
         try:
             state[key] = parse_answer(key, raw, decider)
         except AnswerError:
