@@ -75,8 +75,15 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None) -> No
               help="Log every request line (the service always logs each decision's answer and rule ids).")
 def serve(host: str, port: int, workers: int, access_log: bool) -> None:
     """Run the HTTP service."""
+    from .onebook import pin_for_workers
+    from .records.cli import settings_or_exit
     from .serving import serve as run_service
 
+    settings_or_exit()  # a bad CALLGUIDE_* value is one line and exit 2, before any worker starts
+    try:
+        pin_for_workers()  # one rulebook for every worker, restarted ones included (issue 12)
+    except RulebookError as exc:
+        _fail(f"the rulebook cannot be used: {exc}", code=1)
     run_service(host, port, workers, access_log=access_log)
 
 

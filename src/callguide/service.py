@@ -432,6 +432,9 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
 
     install_pages(app, scenarios_dir=scenarios_dir)
     _document_problems(app)
+    from .onebook import guard_app  # one rulebook per service (issue 12)
+
+    guard_app(app, decider.book.version)
     return app
 
 

@@ -107,7 +107,7 @@ class Records:
                           "not kept until it answers; retrying", self.db.describe(), _error_name(exc))
                 self.guard.mark_not_ready("database-not-ready")
             return False
-        self.guard.mark_ready()
+        self.guard.mark_ready(quiet=first)
         return True
 
     async def _keep_trying(self) -> None:

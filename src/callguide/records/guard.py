@@ -91,11 +91,11 @@ class Guard:
     def available(self) -> bool:
         return self.status().status == "ok"
 
-    def mark_ready(self) -> None:
-        """Migrations are applied: records can be kept from now on."""
+    def mark_ready(self, quiet: bool = False) -> None:
+        """Migrations are applied: records can be kept from now on (``quiet``: at a normal start)."""
         with self._lock:
             self._ready = True
-        self._succeeded()
+        self._succeeded(quiet)
 
     def mark_not_ready(self, reason: str) -> None:
         with self._lock:
@@ -122,7 +122,7 @@ class Guard:
             self._probing = True
             return True
 
-    def _succeeded(self) -> None:
+    def _succeeded(self, quiet: bool = False) -> None:
         with self._lock:
             self._failures, self._probing, self._cooldown = 0, False, self.base_cooldown
             if not self._ready or self._state.status == "ok":
@@ -130,6 +130,8 @@ class Guard:
             self._open_until = 0.0
             was, took = self._state, time.monotonic() - self._opened_at
             self._state = Status("ok", _now(), None, 0)
+        if quiet:
+            return
         log.warning("records available again after %.1f s (%d not saved meanwhile)", took, was.failed_since)
 
     def _failed(self, reason: str, probe: bool, error: BaseException | None) -> None:
