@@ -313,6 +313,61 @@ def test_staff_add_what_happened_and_see_only_that(http, keys):
                       headers=auth(keys["staff"])).status_code == 404
 
 
+def test_staff_add_outcomes_only_to_their_own_providers_records_and_every_change_is_audited(server, http, keys):
+    db = server.records.db
+    (a_id, a), (_, b), (legacy_id, legacy) = (create_key(db, "staff", provider="PROV-A"),
+                                              create_key(db, "staff", provider="PROV-B"), create_key(db, "staff"))
+    mine, old = record(http, a, NO_POLICE, fresh("P")), record(http, legacy, NO_POLICE, fresh("P"))
+    admin = auth(keys["admin"])
+    assert http.get(f"/v1/records/{mine}", headers=admin).json()["provider"] == "PROV-A"
+    assert http.get(f"/v1/records/{old}", headers=admin).json()["provider"] is None
+
+    def patch(record_id, key, **what):
+        return http.patch(f"/v1/records/{record_id}", json=what, headers=auth(key))
+
+    assert patch(mine, a, police_called=True).status_code == 200
+    for record_id, key in ((mine, b), (mine, legacy), (old, a)):  # another provider's, or provider-less vs not
+        r = patch(record_id, key, outcome="charge")
+        assert r.status_code == 403 and r.json()["detail"][0]["field"] == "record_id"
+    assert http.get(f"/v1/records/{mine}", headers=admin).json()["outcome"] is None  # nothing changed
+    assert patch(old, legacy, arrested=True).status_code == 200  # a key from before providers keeps working
+    assert patch(mine, a, outcome="outcome_22", police_called=False).status_code == 200
+    assert http.delete(f"/v1/records/{mine}", headers=admin).status_code == 204
+
+    audit = http.get("/v1/audit", params={"limit": 10}, headers=admin).json()
+    changes = [(e["action"], e["key_id"], e["record_id"], e["detail"]) for e in audit
+               if e["action"] in ("update_outcome", "delete_record")][:4]
+    blank = {"police_called": None, "suspect": None, "arrested": None, "outcome": None}
+    admin_id = keys["admin"].split("_")[1]
+    assert changes == [
+        ("delete_record", admin_id, mine, {"before": blank | {"police_called": False, "outcome": "outcome_22"},
+                                           "after": None}),
+        ("update_outcome", a_id, mine, {"before": blank | {"police_called": True},
+                                        "after": blank | {"police_called": False, "outcome": "outcome_22"}}),
+        ("update_outcome", legacy_id, old, {"before": blank, "after": blank | {"arrested": True}}),
+        ("update_outcome", a_id, mine, {"before": blank, "after": blank | {"police_called": True}}),
+    ]
+
+
+def test_keys_belong_to_a_provider_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from callguide.cli import main
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    made = CliRunner().invoke(main, ["keys", "create", "--role", "staff", "--provider", "NCT-HOMES", "--database-url", url])
+    assert made.exit_code == 0, made.output
+    listed = CliRunner().invoke(main, ["keys", "list", "--database-url", url])
+    assert "NCT-HOMES" in listed.output
+    from callguide.records.core import Records
+
+    records = Records(Settings(database_url=url))
+    try:
+        assert records.keys.authenticate(made.stdout.strip()).provider == "NCT-HOMES"
+    finally:
+        records.db.dispose()
+
+
 # -- the monitoring report ---------------------------------------------------------------------------
 def test_monitoring_report_counts_people_and_occurrences(http, keys, decider):
     assert decider.decide(NO_POLICE).recommendation.value == "no_police"

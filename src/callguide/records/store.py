@@ -59,6 +59,7 @@ class RecordOut(BaseModel):
     decisive_rules: list[str]
     placement_ref: str | None
     child_ref: str | None
+    provider: str | None = None
     police_called: bool | None
     suspect: bool | None
     arrested: bool | None
@@ -94,7 +95,8 @@ def record_out(row: Record) -> RecordOut:
     return RecordOut(id=row.id, kind=row.kind, created_at=as_utc(row.created_at), rulebook=row.rulebook,
                      facts=row.facts, recommendation=row.recommendation, rules=row.rules,
                      decisive_rules=row.decisive_rules, placement_ref=row.placement_ref,
-                     child_ref=row.child_ref, police_called=row.police_called, suspect=row.suspect,
+                     child_ref=row.child_ref, provider=row.provider, police_called=row.police_called,
+                     suspect=row.suspect,
                      arrested=row.arrested, outcome=row.outcome,
                      outcome_updated_at=as_utc(row.outcome_updated_at))
 
