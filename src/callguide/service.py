@@ -435,6 +435,9 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
     from .onebook import guard_app  # one rulebook per service (issue 12)
 
     guard_app(app, decider.book.version)
+    from .headers import install_headers  # nosniff, no-store on records, CSP on pages (issue 12)
+
+    install_headers(app)
     return app
 
 
