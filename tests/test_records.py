@@ -210,12 +210,13 @@ def test_the_recording_check_is_async_and_authenticates_once(server, http, keys,
 
     assert inspect.iscoroutinefunction(server.records.recording("decision"))  # no threadpool hop
     calls = []
-    real = server.records.keys.check
-    monkeypatch.setattr(server.records.keys, "check", lambda s, key, client="-": calls.append(key) or real(s, key, client))
+    real = server.records.keys.judge
+    monkeypatch.setattr(server.records.keys, "judge", lambda parsed, row, client="-": calls.append(parsed[0])
+                        or real(parsed, row, client))
     http.post("/v1/decisions", json=NO_POLICE)
     assert calls == []  # no key, no record=true: no database
     record(http, keys["staff"], NO_POLICE, fresh("P"))
-    assert calls == [keys["staff"]]
+    assert calls == [keys["staff"].split("_")[1]]
 
 
 def test_a_recorded_decision_keeps_facts_answer_rules_and_references(server, http, keys, decider):
@@ -244,7 +245,7 @@ def test_advice_is_still_given_when_storage_fails(server, http, keys, monkeypatc
     def broken(*_):
         raise RuntimeError("the database is down")
 
-    monkeypatch.setattr(server.records.store, "save_as", broken)
+    monkeypatch.setattr(server.records.store, "save_batch", broken)
     r = http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE,
                   headers=auth(keys["staff"]) | refs(fresh("P"), fresh("C")))
     failed(r, "database-unavailable")

@@ -79,7 +79,7 @@ def test_the_log_has_no_names_references_or_escapes(logged_server):
         assert client.get("/healthz", headers={"User-Agent": f"{ESC}]0;pwned{ESC}\\"}).status_code == 200
     text = log_path.read_text(encoding="utf-8", errors="replace")
     # the log is really there and really read ...
-    assert "decision " in text and f"recorded decision {record_id}" in text
+    assert "decision " in text and f"decision {record_id} by key" in text
     assert "failed login: key 0123456789ab (unknown)" in text and "failed login: key (malformed)" in text
     assert "invalid input /v1/decisions: 1 problems (extra_forbidden)" in text
     assert '"GET /v1/records?… HTTP/1.1" 200' in text  # the access log, without its query string

@@ -166,11 +166,16 @@ class KeyStore:
     def check(self, session: Session, key: str, client: str = "-") -> Principal | None:
         """The key's holder, read in ``session``; None (and a log line) when it is not valid."""
         parsed = parse_key(key)
+        rows = key_rows(session, [parsed[0]]) if parsed else {}
+        return self.judge(parsed, rows.get(parsed[0]) if parsed else None, client)
+
+    def judge(self, parsed: tuple[str, str] | None, row, client: str = "-") -> Principal | None:
+        """The holder of a parsed key given its row (None: no such key); None and a log line when
+        the key is not valid."""
         if parsed is None:
             self.logins.failed(client, None, "not a callguide key")
             return None
         key_id, secret = parsed
-        row = session.get(ApiKey, key_id)
         if row is None or row.revoked_at is not None or not verify_secret(secret, row.secret_hash):
             why = "unknown" if row is None else "revoked" if row.revoked_at is not None else "wrong secret"
             self.logins.failed(client, key_id, why)
@@ -180,6 +185,16 @@ class KeyStore:
     def authenticate(self, key: str, client: str = "-") -> Principal | None:
         with self.db.session() as s:
             return self.check(s, key, client)
+
+
+def key_rows(session_or_connection, key_ids) -> dict:
+    """The rows (id, role, provider, secret_hash, revoked_at) of these key ids, in one query."""
+    ids = sorted(set(key_ids))
+    if not ids:
+        return {}
+    query = select(ApiKey.id, ApiKey.role, ApiKey.provider, ApiKey.secret_hash, ApiKey.revoked_at).where(
+        ApiKey.id.in_(ids))
+    return {row.id: row for row in session_or_connection.execute(query)}
 
 
 def permit(principal: Principal | None, *roles: str) -> Principal:

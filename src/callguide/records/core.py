@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from fastapi import FastAPI, Header, Query, Request, Response
 from pydantic import BaseModel
 
-from .auth import FailedLogins, KeyStore, Principal, presented_key
+from .auth import FailedLogins, KeyStore, presented_key
+from .batch import Batcher
 from .config import Settings
 from .db import Database
 from .guard import Guard, RecordsUnavailable
@@ -79,6 +80,7 @@ class Records:
         self.keys = KeyStore(self.db, self.logins)
         self.store = RecordStore(self.db, self.settings.retention_days)
         self.guard = Guard(self.db, deadline=self.settings.database_timeout + 1)
+        self.batcher = Batcher(self)
         self._retry: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -199,8 +201,8 @@ class Recording:
         data = facts.model_dump(mode="json", exclude_none=True) if isinstance(facts, BaseModel) else dict(facts)
         data = {section: value for section, value in data.items() if value not in ({}, None)}  # known facts only
         try:
-            outcome = await self.records.run(
-                self.records.store.save_as, self.records.keys, intent.key, intent.client, intent.explicit,
+            outcome = await self.records.batcher.submit(
+                intent.key, intent.client, intent.explicit,
                 dict(kind=intent.kind, facts=data, recommendation=answer.recommendation.value,
                      rules=[reason.rule for reason in answer.rationale],
                      decisive_rules=[reason.rule for reason in answer.rationale if reason.role == "decisive"],
@@ -213,8 +215,6 @@ class Recording:
             return self._failed(response, "database-unavailable")
         if outcome is None:  # recording by default, and the key is not a staff key: nothing asked
             return None
-        if isinstance(outcome, Principal):
-            return self._failed(response, "role-not-allowed")
         if outcome.startswith("fail:"):
             return self._failed(response, outcome[5:])
         response.headers["Callguide-Record-Status"] = "recorded"
