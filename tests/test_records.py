@@ -100,7 +100,8 @@ class Server:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=True, lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="info", access_log=True,
+                                                    lifespan="on"))  # levels: another test may have set them
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()
         while not self.server.started:  # waits for start-up, measures nothing
