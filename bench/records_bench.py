@@ -184,15 +184,19 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs of each path (medians reported)")
     parser.add_argument("--variety", type=int, default=64)
+    parser.add_argument("--database", choices=["both", "sqlite", "postgresql"], default="both")
     parser.add_argument("--faults", action="store_true", help="also measure advice and records through outages")
     parser.add_argument("--outage", type=float, default=3.0, help="seconds each fault lasts")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rows = [throughput(f"sqlite:///{work}/records.db", "SQLite", args, work)]
-        with pg_schema() as url:
-            rows.append(throughput(url, "PostgreSQL", args, work))
+        rows = []
+        if args.database in ("both", "sqlite"):
+            rows.append(throughput(f"sqlite:///{work}/records.db", "SQLite", args, work))
+        if args.database in ("both", "postgresql"):
+            with pg_schema() as url:
+                rows.append(throughput(url, "PostgreSQL", args, work))
         fault_rows = faults(args, work) if args.faults else []
     if args.json:
         print(json.dumps({"cpus": os.cpu_count(), "throughput": rows, "faults": fault_rows}, indent=2))
