@@ -186,3 +186,20 @@ def test_a_sqlite_file_that_cannot_be_made_yet_does_not_stop_the_service(tmp_pat
             assert post_recorded(client, srv.key("staff")).headers["Callguide-Record-Status"] == "recorded"
     finally:
         srv.stop()
+
+
+def test_a_database_that_hangs_at_start_up_does_not_hold_the_service(proxy, decider, pg_url):
+    proxy.hang()
+    began = time.monotonic()
+    with server_behind(proxy, decider, pg_url) as srv, httpx.Client(base_url=srv.url) as client:
+        assert time.monotonic() - began < DB_TIMEOUT * 3 + 2 + 10  # the wait is bounded, then it serves
+        r = post_recorded(client, "cgk_000000000000_unknown", CALL_999)
+        assert r.status_code == 200 and r.json() == expected(decider, CALL_999)
+        assert r.headers["Callguide-Record-Reason"] == "database-not-ready"
+        assert client.get("/readyz").json()["records"]["status"] == "unavailable"
+        proxy.forward()
+        deadline = time.monotonic() + RECOVERY_BOUND * 3  # the hung attempt gives up first, then a retry
+        while client.get("/readyz").json()["records"]["status"] != "ok":
+            assert time.monotonic() < deadline, "records never became available"
+            time.sleep(0.2)
+        assert post_recorded(client, srv.key("staff")).headers["Callguide-Record-Status"] == "recorded"

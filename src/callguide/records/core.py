@@ -82,6 +82,7 @@ class Records:
         self.guard = Guard(self.db, deadline=self.settings.database_timeout + 1)
         self.batcher = Batcher(self)
         self._retry: asyncio.Task | None = None
+        self._starting: asyncio.Future | None = None
         self._tasks: set[asyncio.Task] = set()
 
     # -- start-up -----------------------------------------------------------------------------
@@ -100,9 +101,12 @@ class Records:
         return False
 
     async def _try_start(self, first: bool = False) -> bool:
-        loop = asyncio.get_running_loop()
+        """One attempt to migrate and purge, waited for a few seconds at most (start-up is not held
+        up by a hung database); an attempt still running is waited for again, never doubled."""
+        if self._starting is None or self._starting.done():
+            self._starting = asyncio.get_running_loop().run_in_executor(None, self.start)
         try:
-            await asyncio.wait_for(loop.run_in_executor(None, self.start), self.settings.database_timeout * 4 + 60)
+            await asyncio.wait_for(asyncio.shield(self._starting), self.settings.database_timeout * 3 + 2)
         except Exception as exc:  # noqa: BLE001 - the service runs without its database
             if first:
                 log.error("records database unavailable at start-up (%s, %s): advice is given, records are "
