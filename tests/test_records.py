@@ -100,7 +100,8 @@ class Server:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=True, lifespan="on"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="info", access_log=True,
+                                                    lifespan="on"))  # levels: another test may have set them
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()
         while not self.server.started:  # waits for start-up, measures nothing
@@ -174,17 +175,35 @@ def test_decisions_stay_open_and_record_nothing_without_a_key(server, http):
     assert server.records.store.count() == before
 
 
-def test_recording_needs_a_staff_key(http, keys):
-    assert http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE).status_code == 401
+def failed(r, reason: str, decider=None, facts=NO_POLICE) -> None:
+    """The advice came whole, and the response says the record was not kept, and why."""
+    assert r.status_code == 200, r.text
+    assert r.headers["Callguide-Record-Status"] == "failed"
+    assert r.headers["Callguide-Record-Reason"] == reason
+    assert "Callguide-Record-Id" not in r.headers and "Location" not in r.headers
+    if decider is not None:
+        assert r.json() == decider.decide(facts).model_dump(mode="json", exclude_none=True)
+
+
+def test_recording_without_a_staff_key_still_gives_the_advice(server, http, keys, decider):
+    before = server.records.store.count()
+    failed(http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE), "key-missing", decider)
     for role in ("analyst", "admin"):
         r = http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE, headers=auth(keys[role]))
-        assert r.status_code == 403, role
-    bad = http.post("/v1/decisions", json=NO_POLICE, headers=auth("cgk_000000000000_not-a-real-secret"))
-    assert bad.status_code == 401
+        failed(r, "role-not-allowed", decider)
+    bad = http.post("/v1/decisions", params={"record": "true"}, json=CALL_999,
+                    headers=auth("cgk_000000000000_not-a-real-secret"))
+    failed(bad, "key-invalid", decider, CALL_999)
     staff = keys["staff"]
     wrong = staff[:-1] + ("A" if staff[-1] != "A" else "B")  # always differs from the real key
-    assert http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE,
-                     headers=auth(wrong)).status_code == 401
+    failed(http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE, headers=auth(wrong)), "key-invalid")
+    failed(http.post("/v1/decisions", params={"record": "maybe"}, json=NO_POLICE, headers=auth(staff)),
+           "bad-record-flag")
+    failed(http.post("/v1/call-checks", params={"record": "true"}, json=CALL_999, headers=auth(wrong)), "key-invalid")
+    # a bad key without record=true (and recording not on by default) is not the open endpoint's business
+    plain = http.post("/v1/decisions", json=NO_POLICE, headers=auth(wrong))
+    assert plain.status_code == 200 and "Callguide-Record-Status" not in plain.headers
+    assert server.records.store.count() == before
 
 
 def test_the_recording_check_is_async_and_authenticates_once(server, http, keys, monkeypatch):
@@ -192,12 +211,13 @@ def test_the_recording_check_is_async_and_authenticates_once(server, http, keys,
 
     assert inspect.iscoroutinefunction(server.records.recording("decision"))  # no threadpool hop
     calls = []
-    real = server.records.keys.authenticate
-    monkeypatch.setattr(server.records.keys, "authenticate", lambda key: calls.append(key) or real(key))
+    real = server.records.keys.judge
+    monkeypatch.setattr(server.records.keys, "judge", lambda parsed, row, client="-": calls.append(parsed[0])
+                        or real(parsed, row, client))
     http.post("/v1/decisions", json=NO_POLICE)
     assert calls == []  # no key, no record=true: no database
     record(http, keys["staff"], NO_POLICE, fresh("P"))
-    assert calls == [keys["staff"]]
+    assert calls == [keys["staff"].split("_")[1]]
 
 
 def test_a_recorded_decision_keeps_facts_answer_rules_and_references(server, http, keys, decider):
@@ -223,16 +243,14 @@ def test_a_recorded_decision_keeps_facts_answer_rules_and_references(server, htt
 
 
 def test_advice_is_still_given_when_storage_fails(server, http, keys, monkeypatch):
-    def broken(**_):
+    def broken(*_):
         raise RuntimeError("the database is down")
 
-    monkeypatch.setattr(server.records.store, "save", broken)
+    monkeypatch.setattr(server.records.store, "save_batch", broken)
     r = http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE,
                   headers=auth(keys["staff"]) | refs(fresh("P"), fresh("C")))
-    assert r.status_code == 200
+    failed(r, "database-unavailable")
     assert r.json()["recommendation"] == "no_police"
-    assert r.headers["Callguide-Record-Status"] == "failed"
-    assert "Callguide-Record-Id" not in r.headers and "Location" not in r.headers
 
 
 def test_call_checks_can_be_recorded_too(server, http, keys):
@@ -241,11 +259,12 @@ def test_call_checks_can_be_recorded_too(server, http, keys):
     assert (body["kind"], body["recommendation"]) == ("call_check", "call_999")
 
 
-def test_references_must_be_codes_not_names(http, keys):
-    r = http.post("/v1/decisions", params={"record": "true"}, json=NO_POLICE,
-                  headers=auth(keys["staff"]) | refs(child="Jane Smith, age 15"))
-    assert r.status_code == 422
-    assert "Callguide-Child-Ref" in r.text
+def test_references_must_be_codes_not_names(server, http, keys, decider):
+    before = server.records.store.count()
+    for headers in (refs(child="Jane Smith, age 15"), refs(placement="x" * 65), {"Callguide-Child-Ref": ""}):
+        r = http.post("/v1/decisions", params={"record": "true"}, json=CALL_999, headers=auth(keys["staff"]) | headers)
+        failed(r, "bad-reference", decider, CALL_999)  # the advice, whole; nothing half-recorded
+    assert server.records.store.count() == before
 
 
 # -- roles -----------------------------------------------------------------------------------------
@@ -296,6 +315,61 @@ def test_staff_add_what_happened_and_see_only_that(http, keys):
                       headers=auth(keys["staff"])).status_code == 404
 
 
+def test_staff_add_outcomes_only_to_their_own_providers_records_and_every_change_is_audited(server, http, keys):
+    db = server.records.db
+    (a_id, a), (_, b), (legacy_id, legacy) = (create_key(db, "staff", provider="PROV-A"),
+                                              create_key(db, "staff", provider="PROV-B"), create_key(db, "staff"))
+    mine, old = record(http, a, NO_POLICE, fresh("P")), record(http, legacy, NO_POLICE, fresh("P"))
+    admin = auth(keys["admin"])
+    assert http.get(f"/v1/records/{mine}", headers=admin).json()["provider"] == "PROV-A"
+    assert http.get(f"/v1/records/{old}", headers=admin).json()["provider"] is None
+
+    def patch(record_id, key, **what):
+        return http.patch(f"/v1/records/{record_id}", json=what, headers=auth(key))
+
+    assert patch(mine, a, police_called=True).status_code == 200
+    for record_id, key in ((mine, b), (mine, legacy), (old, a)):  # another provider's, or provider-less vs not
+        r = patch(record_id, key, outcome="charge")
+        assert r.status_code == 403 and r.json()["detail"][0]["field"] == "record_id"
+    assert http.get(f"/v1/records/{mine}", headers=admin).json()["outcome"] is None  # nothing changed
+    assert patch(old, legacy, arrested=True).status_code == 200  # a key from before providers keeps working
+    assert patch(mine, a, outcome="outcome_22", police_called=False).status_code == 200
+    assert http.delete(f"/v1/records/{mine}", headers=admin).status_code == 204
+
+    audit = http.get("/v1/audit", params={"limit": 10}, headers=admin).json()
+    changes = [(e["action"], e["key_id"], e["record_id"], e["detail"]) for e in audit
+               if e["action"] in ("update_outcome", "delete_record")][:4]
+    blank = {"police_called": None, "suspect": None, "arrested": None, "outcome": None}
+    admin_id = keys["admin"].split("_")[1]
+    assert changes == [
+        ("delete_record", admin_id, mine, {"before": blank | {"police_called": False, "outcome": "outcome_22"},
+                                           "after": None}),
+        ("update_outcome", a_id, mine, {"before": blank | {"police_called": True},
+                                        "after": blank | {"police_called": False, "outcome": "outcome_22"}}),
+        ("update_outcome", legacy_id, old, {"before": blank, "after": blank | {"arrested": True}}),
+        ("update_outcome", a_id, mine, {"before": blank, "after": blank | {"police_called": True}}),
+    ]
+
+
+def test_keys_belong_to_a_provider_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from callguide.cli import main
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    made = CliRunner().invoke(main, ["keys", "create", "--role", "staff", "--provider", "NCT-HOMES", "--database-url", url])
+    assert made.exit_code == 0, made.output
+    listed = CliRunner().invoke(main, ["keys", "list", "--database-url", url])
+    assert "NCT-HOMES" in listed.output
+    from callguide.records.core import Records
+
+    records = Records(Settings(database_url=url))
+    try:
+        assert records.keys.authenticate(made.stdout.strip()).provider == "NCT-HOMES"
+    finally:
+        records.db.dispose()
+
+
 # -- the monitoring report ---------------------------------------------------------------------------
 def test_monitoring_report_counts_people_and_occurrences(http, keys, decider):
     assert decider.decide(NO_POLICE).recommendation.value == "no_police"
@@ -328,8 +402,11 @@ def test_monitoring_report_counts_people_and_occurrences(http, keys, decider):
     assert total["offender"] == {"occurrences": 1, "people": 1}
     assert total["outcome_22"] == {"occurrences": 1, "people": 1}
     assert total["charge"] == {"occurrences": 0, "people": 0}
-    assert report["by_location"]["community"]["questions"] == {"occurrences": 2, "people": 2}
-    assert report["by_location"]["in_placement"]["arrest"]["occurrences"] == 1
+    # 2 records in the community and 4 in the placement: each fewer than 5, so suppressed
+    assert report["by_location"]["community"]["questions"] == {"occurrences": None, "people": None}
+    assert report["by_location"]["in_placement"]["arrest"] == {"occurrences": None, "people": None}
+    assert report["suppression"] == {"min_records": 5, "cells_suppressed": 2}
+    assert report["by_placement"][placement]["arrest"] == {"occurrences": 1, "people": 1}
     assert list(report["by_placement"]) == [placement]
     assert list(report["by_month"]) == [datetime.now(timezone.utc).strftime("%Y-%m")]
     assert report["against_recommendation"] == {
@@ -346,7 +423,8 @@ def test_monitoring_report_counts_people_and_occurrences(http, keys, decider):
     rows = {(row["dimension"], row["group"], row["measure"]): row for row in csv.DictReader(io.StringIO(r.text))}
     assert rows[("total", "all", "arrest")]["occurrences"] == "1"
     assert rows[("total", "all", "suspect")]["people"] == "2"
-    assert rows[("location", "community", "questions")]["occurrences"] == "2"
+    assert rows[("location", "community", "questions")]["occurrences"] == ""  # suppressed
+    assert rows[("month", datetime.now(timezone.utc).strftime("%Y-%m"), "questions")]["occurrences"] == "6"
     assert rows[("placement", placement, "police_called")]["occurrences"] == "3"
     assert rows[("against_recommendation", "all", "called_when_no_police_recommended")]["occurrences"] == "2"
 
@@ -362,11 +440,12 @@ def test_report_page_has_a_matplotlib_chart_and_browsers_can_log_in(http, keys):
     basic = base64.b64encode(f"analyst:{keys['analyst']}".encode()).decode()
     r = http.get("/reports/monitoring", headers={"Authorization": f"Basic {basic}"})
     assert r.status_code == 200
-    assert "<svg" in r.text and "Matplotlib" in r.text  # drawn by matplotlib, not by hand
-    assert "format=csv" in r.text
+    assert '<img src="/v1/reports/monitoring/chart.svg"' in r.text and "format=csv" in r.text
     assert r.headers["Cache-Control"] == "no-store" and r.headers["Referrer-Policy"] == "no-referrer"
-    chart = http.get("/v1/reports/monitoring/chart.svg", headers=auth(keys["analyst"]))
+    assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    chart = http.get("/v1/reports/monitoring/chart.svg", headers={"Authorization": f"Basic {basic}"})
     assert chart.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in chart.text and "Matplotlib" in chart.text  # drawn by matplotlib, not by hand
 
 
 # -- audit, deletion, erasure, retention ------------------------------------------------------------
@@ -506,8 +585,8 @@ def test_settings_default_to_a_sqlite_file_under_var(monkeypatch):
     assert Settings.from_env().database_url == "postgresql+psycopg://u@h/db"
 
 
-@pytest.mark.parametrize("days", ["3y", "-1", "1.5"])
+@pytest.mark.parametrize("days", ["3y", "-1", "1.5", "99999999"])
 def test_a_bad_retention_period_is_named_clearly(monkeypatch, days):
     monkeypatch.setenv("CALLGUIDE_RETENTION_DAYS", days)
-    with pytest.raises(ValueError, match=f"CALLGUIDE_RETENTION_DAYS must be 0 .keep. or a number of days, not '{days}'"):
+    with pytest.raises(ValueError, match=f"CALLGUIDE_RETENTION_DAYS must be 0 .keep. or a number of days up to 36500, not '{days}'"):
         Settings.from_env()

@@ -18,9 +18,15 @@ from callguide.records.auth import KeyStore
 from callguide.records.config import Settings
 from callguide.records.core import Records
 from callguide.records.models import Base
-from callguide.records.report import MEASURES, monitoring, to_csv, to_text
+from callguide.records.report import MEASURES, to_csv, to_text
+from callguide.records.report import monitoring as suppressed_monitoring
 from callguide.records.store import REPORT_COLUMNS
 from test_records import postgres_schema
+
+
+def monitoring(rows, **options):
+    """The arithmetic, with disclosure control off (it has tests of its own below)."""
+    return suppressed_monitoring(rows, **{"min_records": 1, **options})
 
 
 def row(recommendation="no_police", child=None, placement="P1", location="in_placement", month=1,
@@ -97,6 +103,24 @@ def test_csv_has_one_row_per_figure_and_agrees_with_the_json():
     assert "Arrests that result in NFA" in to_text(report)
 
 
+def test_cells_from_fewer_than_the_minimum_are_suppressed():
+    """Statistical disclosure control: no filter narrows a figure down to one child."""
+    rows = ([row(placement="BIG", child=f"C{i}", arrested=True, month=1) for i in range(6)]
+            + [row(placement="SOLO", child="ONLY", arrested=True, outcome="charge", month=2)])
+    report = suppressed_monitoring(rows)  # the default minimum: 5
+    assert report["suppression"] == {"min_records": 5, "cells_suppressed": 2}
+    assert report["total"]["arrest"] == {"occurrences": 7, "people": 7}
+    assert report["by_placement"]["BIG"]["arrest"] == {"occurrences": 6, "people": 6}
+    assert all(v == {"occurrences": None, "people": None} for v in report["by_placement"]["SOLO"].values())
+    assert report["by_month"]["2026-02"]["charge"] == {"occurrences": None, "people": None}
+    one = suppressed_monitoring(rows[-1:], placement="SOLO")  # narrowed to one child: nothing shows
+    assert one["total"]["charge"]["occurrences"] is None and one["rules_driving_police"] == []
+    assert set(one["against_recommendation"].values()) == {None} and one["records_without_child_ref"] is None
+    assert "placement,SOLO,charge,decrease,," in to_csv(one) and "<min" in to_text(one)
+    assert suppressed_monitoring([])["total"]["arrest"] == {"occurrences": 0, "people": 0}  # nobody: shown
+    assert suppressed_monitoring(rows, min_records=8)["total"]["arrest"]["occurrences"] is None
+
+
 # -- migrations ----------------------------------------------------------------------------------------
 @pytest.fixture(params=["sqlite", "postgresql"])
 def migrated(request, tmp_path):
@@ -128,7 +152,8 @@ def test_migrations_build_exactly_the_models(migrated):
 
 
 # -- the command line --------------------------------------------------------------------------------------
-def test_cli_creates_keys_and_reports(tmp_path):
+def test_cli_creates_keys_and_reports(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLGUIDE_REPORT_MIN_RECORDS", "1")
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
     created = runner.invoke(main, ["keys", "create", "--role", "analyst", "--label", "area analyst",

@@ -88,7 +88,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, base_url):
-    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844})
+    # axe-core goes in as an inline script, which the pages' CSP refuses: bypass it for these tests
+    # (tests/test_headers.py checks the pages work under their policy, without a bypass)
+    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844}, bypass_csp=True)
     pg = context.new_page()
     pg.set_default_timeout(10_000)
     yield pg

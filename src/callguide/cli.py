@@ -114,7 +114,15 @@ def serve(host: str, port: int, workers: int, access_log: bool, header_timeout: 
           timeout_keep_alive: int, max_connections: int, limit_concurrency: int, allowed_hosts: str | None,
           forwarded_allow_ips: str | None) -> None:
     """Run the HTTP service."""
+    from .onebook import pin_for_workers
+    from .records.cli import settings_or_exit
     from .serving import Limits, serve as run_service
+
+    settings_or_exit()  # a bad CALLGUIDE_* value is one line and exit 2, before any worker starts
+    try:
+        pin_for_workers()  # one rulebook for every worker, restarted ones included (issue 12)
+    except RulebookError as exc:
+        _fail(f"the rulebook cannot be used: {exc}", code=1)
 
     limits = Limits(header_timeout=header_timeout, body_timeout=body_timeout, max_connections=max_connections,
                     concurrency=limit_concurrency)

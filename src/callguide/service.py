@@ -34,7 +34,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .bodylimit import MAX_BODY_BYTES, BodyLimit
@@ -47,7 +46,8 @@ from .packs import Contact
 from .releases import RulebookRelease
 from .sources import Quote, quotes
 from .records import Recording, Records, install_records, recording_dependency  # decision records (issue 6)
-from .records.auth import BASIC_CHALLENGE, basic_allowed, unauthorised
+from .records.auth import BASIC_CHALLENGE, basic_allowed, presented_key, unauthorised
+from .records.guard import RecordsUnavailable
 from .requestguard import RequestGuard
 
 log = logging.getLogger("callguide.service")
@@ -101,10 +101,19 @@ class Health(BaseModel):
     rules: int
 
 
+class RecordsState(BaseModel):
+    status: str = Field(description="ok, or unavailable (decisions are unaffected; records are not kept)")
+    since: str = Field(description="When records became ok or unavailable (UTC, ISO 8601).")
+    reason: str | None = Field(None, description="Why records are unavailable (a short code).")
+    not_saved: int = Field(0, description="Records asked for and not kept since it became unavailable.")
+
+
 class Ready(BaseModel):
     status: str
     rulebook: str
     probe: Level
+    advice: str = Field("ready", description="Decisions and call checks: ready whenever this answers 200.")
+    records: RecordsState | None = Field(None, description="Decision records (issue 12); absent when not installed.")
 
 
 class ScenarioSummary(BaseModel):
@@ -143,9 +152,7 @@ PROBE = {"incident": {"kind": "assault", "risk_to_life": True}}
 
 _422 = {400: {"model": Problems, "description": "The body could not be read (for example, not UTF-8)."},
         422: {"model": Problems, "description": "Invalid input: each problem names the field."},
-        413: {"model": Problems, "description": "The request body is too large."},
-        401: {"model": Problems, "description": "Recording was asked for (record=true) without a valid API key."},
-        403: {"model": Problems, "description": "The API key's role may not record."}}
+        413: {"model": Problems, "description": "The request body is too large."}}
 
 
 class _Answers:
@@ -189,8 +196,9 @@ def health_router(decider: Decider) -> APIRouter:
         return {"status": "ok", "rulebook": decider.book.version, "rules": len(decider.book.rules)}
 
     @router.get("/readyz", response_model=Ready, responses={503: {"model": Problems}})
-    def readyz() -> Any:
-        """Ready: the rulebook compiled and a probe decision (risk to life gives call_999) came out right."""
+    def readyz(request: Request) -> Any:
+        """Ready: the rulebook compiled and a probe decision (risk to life gives call_999) came out right.
+        Stays 200 while records are unavailable (advice never waits on them); the body says which."""
         try:
             probe = decider.decide(PROBE).recommendation
         except Exception as exc:  # noqa: BLE001 - report, never crash the probe
@@ -199,7 +207,9 @@ def health_router(decider: Decider) -> APIRouter:
         if probe is not Level.call_999:
             return JSONResponse(status_code=503, content={"detail": [
                 {"field": "(engine)", "message": "the probe decision did not give call_999; not ready"}]})
-        return {"status": "ready", "rulebook": decider.book.version, "probe": probe}
+        records = getattr(request.app.state, "records", None)
+        return {"status": "ready", "rulebook": decider.book.version, "probe": probe, "advice": "ready",
+                "records": records.guard.status().as_dict() if records is not None else None}
 
     return router
 
@@ -223,8 +233,8 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
         log.info("decision %s rules=%s", decision.recommendation.value,
                  ",".join(reason.rule for reason in decision.rationale))
         response = Response(body, media_type="application/json")
-        if recording:  # ?record=true with a staff key, or recording by default (records/__init__.py)
-            await run_in_threadpool(recording.save, incident, decision, response)  # database I/O
+        if recording:  # ?record=true, or recording by default with a key (records/core.py)
+            await recording.save(incident, decision, response)  # bounded, off the loop; never raises
         return response
 
     @router.post("/v1/call-checks", response_model=CallCheck, responses=_422)
@@ -240,7 +250,7 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
                  ",".join(reason.rule for reason in check.rationale))
         response = _json(check, exclude_none=False)  # null says "not said", which matters here
         if recording:
-            await run_in_threadpool(recording.save, request, check, response)  # database I/O
+            await recording.save(request, check, response)  # bounded, off the loop; never raises
         return response
 
     return router
@@ -348,7 +358,10 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
         if refusal is not None:  # a keyed route: who is asking comes before what is wrong with it
             return await http_problem(request, refusal)
         errors = _bounded([_problem(err, request.url.path) for err in exc.errors()])
-        log.info("invalid input %s fields=%s", request.url.path, ",".join(e["field"] for e in errors))
+        # the count and the kinds of problem, never the field names: an unknown field's name is the
+        # client's text (a child's name, a forged log line), and so is any value (issue 12)
+        log.info("invalid input %s: %d problems (%s)", request.url.path, len(errors),
+                 ",".join(sorted({str(err.get("type", "?")) for err in exc.errors()})))
         return JSONResponse(status_code=422, content=jsonable_encoder({"detail": errors}))
 
     @app.exception_handler(StarletteHTTPException)
@@ -390,6 +403,12 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
 
     install_pages(app, scenarios_dir=scenarios_dir)
     _document_problems(app)
+    from .onebook import guard_app  # one rulebook per service (issue 12)
+
+    guard_app(app, decider.book.version)
+    from .headers import install_headers  # nosniff, no-store on records, CSP on pages (issue 12)
+
+    install_headers(app)
     return app
 
 
@@ -452,11 +471,15 @@ async def _unauthenticated(request: Request) -> StarletteHTTPException | None:
     route = request.scope.get("route")
     if records is None or "records" not in getattr(route, "tags", ()):
         return None
+    key = presented_key(request)
+    if key is None:
+        return unauthorised("an API key is needed")
+    client = request.client.host if request.client else "-"
     try:
-        principal = await run_in_threadpool(records.keys.principal, request)
-    except StarletteHTTPException as exc:  # a key that is not valid
-        return exc
-    return unauthorised("an API key is needed") if principal is None else None
+        principal = await records.run(records.keys.authenticate, key, client)
+    except RecordsUnavailable:  # the key cannot be checked now: the route's own 503 says so
+        return None
+    return unauthorised("the API key is not valid") if principal is None else None
 
 
 def _bounded(problems: list[dict[str, str]]) -> list[dict[str, str]]:

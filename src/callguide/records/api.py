@@ -12,19 +12,27 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from . import report as reports
+from .auth import Principal, permit, presented_key, unauthorised
 from .core import Records
-from .store import REF_PATTERN, OutcomeOut, OutcomeUpdate, RecordOut, as_utc, audit_entries
+from .guard import RecordsUnavailable
+from .store import (RECORD_ID_PATTERN, REF_PATTERN, OutcomeOut, OutcomeUpdate, RecordOut, as_utc,
+                    audit_entries)
 
 READ_REPORT = ("analyst", "admin")
+MAX_OFFSET = 10_000_000
+RETRY_AFTER_SECONDS = 5
 
 
 class Erasure(BaseModel):
@@ -43,81 +51,133 @@ class AuditOut(BaseModel):
     action: str
     record_id: str | None
     count: int
+    detail: dict[str, Any] | None = Field(None, description="For outcome changes and deletions: the outcome "
+                                                            "fields before and after.")
+
+
+def unavailable(request: Request, exc: RecordsUnavailable) -> JSONResponse:
+    """503 for the records routes when the database is not answering (decisions are unaffected)."""
+    return JSONResponse(status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, content={"detail": [
+        {"field": "(records)", "message": f"records are unavailable just now ({exc.reason}); decisions are "
+                                          f"unaffected; try again in a few seconds"}]})
+
+
+async def authorise(records: Records, request: Request, *roles: str) -> Principal:
+    """The caller, if their key is valid and has one of ``roles``: 401, 403, 429 or 503 otherwise."""
+    key = presented_key(request)
+    if key is None:
+        raise unauthorised("an API key is needed")
+    client = request.client.host if request.client else "-"
+    if records.logins.blocked(client):
+        raise HTTPException(429, detail=[{"field": "authorization", "message":
+                                          "too many invalid keys from this client; wait a minute"}],
+                            headers={"Retry-After": "60"})
+    principal = await records.run(records.keys.authenticate, key, client)
+    if principal is None:
+        raise unauthorised("the API key is not valid")
+    return permit(principal, *roles)
+
+
+def _period(start: date | None, end: date | None) -> None:
+    if start is not None and end is not None and start > end:
+        raise HTTPException(422, detail=[{"field": "from", "message": "must not be after 'to'"}])
+
+
+def RecordId() -> Any:  # noqa: N802 - a fresh parameter object per use (FastAPI keeps state on them)
+    return Path(pattern=RECORD_ID_PATTERN, description="The record's id (a UUID).")
+
+
+def Ref() -> Any:  # noqa: N802
+    return Query(None, pattern=REF_PATTERN)
 
 
 def records_router(records: Records) -> APIRouter:
     router = APIRouter(tags=["records"])
-    store, keys = records.store, records.keys
+    store = records.store
 
     def not_found(record_id: str) -> HTTPException:
         return HTTPException(404, detail=[{"field": "record_id", "message": f"there is no record {record_id!r}"}])
 
     @router.patch("/v1/records/{record_id}", response_model=OutcomeOut)
-    def add_outcome(record_id: str, update: OutcomeUpdate, request: Request) -> OutcomeOut:
-        """What actually happened (staff): police called or not, suspect, arrest, the police outcome.
-        Returns only these fields: staff keys cannot read records back."""
-        keys.require(request, "staff")
-        out = store.update_outcome(record_id, update)
+    async def add_outcome(update: OutcomeUpdate, request: Request, record_id: str = RecordId()) -> OutcomeOut:
+        """What actually happened (staff, for their own provider's records): police called or not,
+        suspect, arrest, the police outcome. Each change is audited with before and after. Returns
+        only these fields: staff keys cannot read records back."""
+        who = await authorise(records, request, "staff")
+        out = await records.run(store.update_outcome, record_id, update, who)
         if out is None:
             raise not_found(record_id)
+        if out == "other-provider":
+            raise HTTPException(403, detail=[{"field": "record_id", "message":
+                                              "this record was made by another provider; only its own "
+                                              "provider's keys may add what happened"}])
         return out
 
     @router.get("/v1/records", response_model=list[RecordOut])
-    def list_records(request: Request, start: date | None = Query(None, alias="from"),
-                     end: date | None = Query(None, alias="to"), placement: str | None = None,
-                     child_ref: str | None = None, limit: int = Query(100, ge=1, le=1000),
-                     offset: int = Query(0, ge=0)) -> list[RecordOut]:
+    async def list_records(request: Request, start: date | None = Query(None, alias="from"),
+                           end: date | None = Query(None, alias="to"), placement: str | None = Ref(),
+                           child_ref: str | None = Ref(), limit: int = Query(100, ge=1, le=1000),
+                           offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> list[RecordOut]:
         """Records, oldest first (admin; the read is audited)."""
-        who = keys.require(request, "admin")
-        return store.list(who.key_id, start=start, end=end, placement=placement, child=child_ref,
-                          limit=limit, offset=offset)
+        _period(start, end)
+        who = await authorise(records, request, "admin")
+        return await records.run(lambda: store.list(who.key_id, start=start, end=end, placement=placement,
+                                                    child=child_ref, limit=limit, offset=offset))
 
     @router.get("/v1/records/{record_id}", response_model=RecordOut)
-    def get_record(record_id: str, request: Request) -> RecordOut:
+    async def get_record(request: Request, record_id: str = RecordId()) -> RecordOut:
         """One record (admin; the read is audited)."""
-        who = keys.require(request, "admin")
-        out = store.get(record_id, who.key_id)
+        who = await authorise(records, request, "admin")
+        out = await records.run(store.get, record_id, who.key_id)
         if out is None:
             raise not_found(record_id)
         return out
 
     @router.delete("/v1/records/{record_id}", status_code=204)
-    def delete_record(record_id: str, request: Request) -> Response:
-        """Delete one record (admin; audited)."""
-        who = keys.require(request, "admin")
-        if not store.delete(record_id, who.key_id):
+    async def delete_record(request: Request, record_id: str = RecordId()) -> Response:
+        """Delete one record (admin; audited, with its outcome fields as they were)."""
+        who = await authorise(records, request, "admin")
+        if not await records.run(store.delete, record_id, who.key_id):
             raise not_found(record_id)
         return Response(status_code=204)
 
     @router.post("/v1/erasures", response_model=Erased)
-    def erase(erasure: Erasure, request: Request) -> Erased:
+    async def erase(erasure: Erasure, request: Request) -> Erased:
         """Erase everything held for one child reference (admin; audited by count only). The
         reference goes in the body, not the URL, so it never reaches an access log."""
-        who = keys.require(request, "admin")
-        return Erased(erased=store.erase_child(erasure.child_ref, who.key_id))
+        who = await authorise(records, request, "admin")
+        return Erased(erased=await records.run(store.erase_child, erasure.child_ref, who.key_id))
 
     @router.get("/v1/audit", response_model=list[AuditOut])
-    def audit(request: Request, limit: int = Query(1000, ge=1, le=10000)) -> list[AuditOut]:
-        """Who read or deleted records, newest first (admin)."""
-        keys.require(request, "admin")
+    async def audit(request: Request, limit: int = Query(1000, ge=1, le=10000)) -> list[AuditOut]:
+        """Who read, changed or deleted records, newest first (admin)."""
+        await authorise(records, request, "admin")
+        entries = await records.run(audit_entries, records.db, limit)
         return [AuditOut(id=e.id, at=as_utc(e.at), key_id=e.key_id, action=e.action, record_id=e.record_id,
-                         count=e.count) for e in audit_entries(records.db, limit)]
+                         count=e.count, detail=e.detail) for e in entries]
 
-    def build(request: Request, start: date | None, end: date | None, placement: str | None) -> dict[str, Any]:
-        who = keys.require(request, *READ_REPORT)
-        rows = store.rows_for_report(who.key_id, start=start, end=end, placement=placement)
-        return reports.monitoring(rows, start=start, end=end, placement=placement)
+    async def build(request: Request, start: date | None, end: date | None, placement: str | None) -> dict[str, Any]:
+        _period(start, end)
+        who = await authorise(records, request, *READ_REPORT)
+        rows = await records.run(lambda: store.rows_for_report(who.key_id, start=start, end=end,
+                                                               placement=placement))
+        return await run_in_threadpool(lambda: reports.monitoring(  # arithmetic over every row: off the loop
+            rows, start=start, end=end, placement=placement, min_records=records.settings.report_min_records))
 
     @router.get("/v1/reports/monitoring", tags=["reports"],
                 responses={200: {"content": {"text/csv": {}}, "description": "The report (JSON or CSV)"}})
-    def monitoring(request: Request, start: date | None = Query(None, alias="from", description="First day (UTC)."),
-                   end: date | None = Query(None, alias="to", description="Last day, included (UTC)."),
-                   placement: str | None = Query(None, description="One placement reference."),
-                   format: Literal["json", "csv"] = "json") -> Any:
+    async def monitoring(request: Request,
+                         start: date | None = Query(None, alias="from", description="First day (UTC)."),
+                         end: date | None = Query(None, alias="to", description="Last day, included (UTC)."),
+                         placement: str | None = Query(None, pattern=REF_PATTERN,
+                                                       description="One placement reference."),
+                         format: Literal["json", "csv"] = "json") -> Any:
         """The Protocol §4 figures by people and occurrences, in placement vs community, per
         placement and per month; police called against the recommendation; the rules that drive
-        police involvement (analyst or admin). ``format=csv`` gives one row per figure, for Qlik."""
-        report = build(request, start, end, placement)
+        police involvement (analyst or admin). ``format=csv`` gives one row per figure, for Qlik.
+        Any figure built from fewer than CALLGUIDE_REPORT_MIN_RECORDS records (default 5) is
+        suppressed (null), so that no filter can single out a child."""
+        report = await build(request, start, end, placement)
         if format == "csv":
             return Response(reports.to_csv(report), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": 'attachment; filename="callguide-monitoring.csv"'})
@@ -125,58 +185,71 @@ def records_router(records: Records) -> APIRouter:
 
     @router.get("/v1/reports/monitoring/chart.svg", tags=["reports"],
                 responses={200: {"content": {"image/svg+xml": {}}}})
-    def monitoring_chart(request: Request, start: date | None = Query(None, alias="from"),
-                         end: date | None = Query(None, alias="to"), placement: str | None = None) -> Response:
+    async def monitoring_chart(request: Request, start: date | None = Query(None, alias="from"),
+                               end: date | None = Query(None, alias="to"), placement: str | None = Ref()) -> Response:
         """The report's chart (matplotlib), as SVG."""
         from .chart import monitoring_svg
 
-        return Response(monitoring_svg(build(request, start, end, placement)), media_type="image/svg+xml")
+        report = await build(request, start, end, placement)
+        return Response(await run_in_threadpool(monitoring_svg, report), media_type="image/svg+xml")
 
     @router.get("/reports/monitoring", include_in_schema=False, response_class=HTMLResponse)
-    def monitoring_page(request: Request, start: date | None = Query(None, alias="from"),
-                        end: date | None = Query(None, alias="to"), placement: str | None = None) -> HTMLResponse:
-        from .chart import monitoring_svg
-
-        report = build(request, start, end, placement)
+    async def monitoring_page(request: Request, start: date | None = Query(None, alias="from"),
+                              end: date | None = Query(None, alias="to"), placement: str | None = Ref()) -> HTMLResponse:
+        report = await build(request, start, end, placement)
         # Opened with Basic auth and shows placement references: not kept by caches, and the
-        # page's address (its query names a placement) is not sent on to other sites.
-        return HTMLResponse(_page(report, monitoring_svg(report), request.url.query),
-                            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        # page's address (its query names a placement) is not sent on to other sites. The chart
+        # is an <img> of chart.svg: matplotlib's SVG styles itself inline, which the page's
+        # Content-Security-Policy would refuse if it were embedded.
+        return HTMLResponse(_page(report, request.url.query),
+                            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                                     "Content-Security-Policy": PAGE_CSP})
 
     return router
 
 
-def _page(report: dict[str, Any], svg: str, query: str) -> str:
+PAGE_STYLE = """body{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
+th[scope=row],td:first-child{text-align:left}img{max-width:100%;height:auto}"""
+PAGE_CSP = ("default-src 'self'; style-src 'sha256-"
+            + base64.b64encode(hashlib.sha256(PAGE_STYLE.encode()).digest()).decode()
+            + "'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+
+
+def _n(value: Any) -> str:
+    return "&lt;min" if value is None else str(value)
+
+
+def _page(report: dict[str, Any], query: str) -> str:
     esc = html.escape
-    svg = svg[svg.find("<svg"):]  # drop the XML prologue to embed it inline
     period = report["period"]
     rows = "".join(
         f"<tr><th scope=row>{esc(m['label'])}</th><td>{esc(m['target'] or '')}</td>"
-        f"<td>{report['total'][m['id']]['occurrences']}</td><td>{report['total'][m['id']]['people']}</td>"
-        + "".join(f"<td>{t[m['id']]['occurrences']}</td>" for t in report["by_location"].values()) + "</tr>"
+        f"<td>{_n(report['total'][m['id']]['occurrences'])}</td><td>{_n(report['total'][m['id']]['people'])}</td>"
+        + "".join(f"<td>{_n(t[m['id']]['occurrences'])}</td>" for t in report["by_location"].values()) + "</tr>"
         for m in report["measures"])
     loc_heads = "".join(f"<th scope=col>{esc(loc.replace('_', ' '))}</th>" for loc in report["by_location"])
     a = report["against_recommendation"]
-    drivers = "".join(f"<tr><td><code>{esc(r['rule'])}</code></td><td>{r['recommended_police']}</td>"
-                      f"<td>{r['police_called']}</td></tr>" for r in report["rules_driving_police"])
+    drivers = "".join(f"<tr><td><code>{esc(r['rule'])}</code></td><td>{_n(r['recommended_police'])}</td>"
+                      f"<td>{_n(r['police_called'])}</td></tr>" for r in report["rules_driving_police"])
     csv_link = "/v1/reports/monitoring?" + esc(query + ("&" if query else "") + "format=csv")
+    chart_link = "/v1/reports/monitoring/chart.svg" + esc("?" + query if query else "")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>callguide: monitoring (Protocol §4)</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem}}
-table{{border-collapse:collapse;margin:1rem 0}}td,th{{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}}
-th[scope=row],td:first-child{{text-align:left}}svg{{max-width:100%;height:auto}}</style></head>
+<style>{PAGE_STYLE}</style></head>
 <body><h1>Monitoring (Protocol §4)</h1>
 <p>From {esc(period['from'] or 'the first record')} to {esc(period['to'] or 'today')}{
     ', placement ' + esc(period['placement']) if period['placement'] else ''}.
 <a href="{csv_link}">Download CSV (for Qlik)</a></p>
-<figure>{svg}<figcaption>Occurrences per month, and in the placement vs in the community.</figcaption></figure>
+<p>Figures built from fewer than {report['suppression']['min_records']} records are shown as &lt;min.</p>
+<figure><img src="{chart_link}" alt="Bar charts of the figures below: occurrences per month, and in the placement vs in the community." width="1000" height="700"><figcaption>Occurrences per month, and in the placement vs in the community.</figcaption></figure>
 <table><caption>Occurrences and people</caption><thead><tr><th scope=col>Measure</th><th scope=col>Target</th>
 <th scope=col>Occurrences</th><th scope=col>People</th>{loc_heads}</tr></thead><tbody>{rows}</tbody></table>
 <h2>Police called against the recommendation</h2>
-<p>Of {a['police_called_known']} records with a known answer: called when callguide said no police:
-{a['called_when_no_police_recommended']}; not called when it said call: {a['not_called_when_police_recommended']};
-called after "report later" (the manager's decision): {a['called_after_report_later']}.</p>
+<p>Of {_n(a['police_called_known'])} records with a known answer: called when callguide said no police:
+{_n(a['called_when_no_police_recommended'])}; not called when it said call: {_n(a['not_called_when_police_recommended'])};
+called after "report later" (the manager's decision): {_n(a['called_after_report_later'])}.</p>
 <h2>Rules driving police involvement</h2>
 <table><thead><tr><th scope=col>Rule</th><th scope=col>Recommended police</th><th scope=col>Police called</th></tr></thead>
 <tbody>{drivers}</tbody></table>

@@ -9,6 +9,15 @@ the key as the password, is accepted only to read the monitoring report (so an a
 open the report page): a browser resends cached Basic credentials by itself, so they must never be
 enough to change or read records (issue 16).
 
+Keys belong to a provider (issue 12): ``callguide keys create --role staff --provider NAME``. A
+staff key adds outcomes only to its own provider's records; keys made before providers existed
+keep working as provider-less (and reach only provider-less records) until they are reissued.
+
+A failed login is logged by key id only (never the secret, never what was sent when it is not a
+key at all), at most ``LOG_LINES`` lines a minute; a client that sends more than
+``FAILURES_PER_CLIENT`` invalid keys in a minute gets 429 (and its records are not kept) until
+the minute is over.
+
 Roles do not nest: ``staff`` decides and records (and adds outcomes), ``analyst`` reads the
 monitoring report, ``admin`` reads, deletes and erases records and may also read the report.
 """
@@ -16,25 +25,84 @@ monitoring report, ``admin`` reads, deletes and erases records and may also read
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
+import logging
+import re
 import secrets
+import threading
+import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from fastapi import HTTPException, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .db import Database
 from .models import ROLES, ApiKey
 
+log = logging.getLogger("callguide.records")
+
 PREFIX = "cgk"
+KEY_ID = re.compile(r"[A-Za-z0-9]{1,32}")
+SECRET = re.compile(r"[A-Za-z0-9_-]{1,200}")
+PROVIDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
+WINDOW_SECONDS = 60.0
+FAILURES_PER_CLIENT = 30
+LOG_LINES = 10
 
 
 @dataclass(frozen=True)
 class Principal:
     key_id: str
     role: str
+    provider: str | None = None
+
+
+class FailedLogins:
+    """Counts invalid keys per client per minute, and keeps their log lines few."""
+
+    def __init__(self, window: float = WINDOW_SECONDS, per_client: int = FAILURES_PER_CLIENT,
+                 log_lines: int = LOG_LINES):
+        self.window, self.per_client, self.log_lines = window, per_client, log_lines
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._by_client: dict[str, int] = defaultdict(int)
+        self._logged = self._suppressed = 0
+
+    def _roll(self) -> None:
+        now = time.monotonic()
+        if now - self._started >= self.window:
+            if self._suppressed:
+                log.warning("failed logins: %d more in the last minute (not logged one by one)", self._suppressed)
+            self._started, self._logged, self._suppressed = now, 0, 0
+            self._by_client.clear()
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            self._roll()
+            return self._by_client.get(client, 0) >= self.per_client
+
+    def failed(self, client: str, key_id: str | None, why: str) -> None:
+        with self._lock:
+            self._roll()
+            self._by_client[client] += 1
+            if self._logged >= self.log_lines:
+                self._suppressed += 1
+                return
+            self._logged += 1
+        log.warning("failed login: key %s (%s)", key_id or "(malformed)", why)
+
+
+def parse_key(key: str) -> tuple[str, str] | None:
+    """``(key_id, secret)`` of a well-formed key, else None (nothing of it is logged or queried)."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX or not KEY_ID.fullmatch(parts[1]) or not SECRET.fullmatch(parts[2]):
+        return None
+    return parts[1], parts[2]
 
 
 def hash_secret(secret: str) -> str:
@@ -46,14 +114,17 @@ def verify_secret(secret: str, stored: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), stored)
 
 
-def create_key(db: Database, role: str, label: str | None = None) -> tuple[str, str]:
+def create_key(db: Database, role: str, label: str | None = None,
+               provider: str | None = None) -> tuple[str, str]:
     """Store a new key; returns ``(key_id, full_key)``. The full key is shown once, never stored."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if provider is not None and not PROVIDER.fullmatch(provider):
+        raise ValueError("provider must be a short code: letters, digits and . _ : / - (up to 64), no spaces")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     with db.session() as s:
-        s.add(ApiKey(id=key_id, role=role, label=label, secret_hash=hash_secret(secret),
+        s.add(ApiKey(id=key_id, role=role, label=label, provider=provider, secret_hash=hash_secret(secret),
                      created_at=datetime.now(timezone.utc)))
     return key_id, f"{PREFIX}_{key_id}_{secret}"
 
@@ -104,38 +175,42 @@ class KeyStore:
     """Checks presented keys. The key row is read on every request, so revocation and role
     changes take effect at once."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, logins: FailedLogins | None = None):
         self.db = db
+        self.logins = logins or FailedLogins()
 
-    def authenticate(self, key: str) -> Principal | None:
-        parts = key.split("_", 2)
-        if len(parts) != 3 or parts[0] != PREFIX:
+    def check(self, session: Session, key: str, client: str = "-") -> Principal | None:
+        """The key's holder, read in ``session``; None (and a log line) when it is not valid."""
+        parsed = parse_key(key)
+        rows = key_rows(session, [parsed[0]]) if parsed else {}
+        return self.judge(parsed, rows.get(parsed[0]) if parsed else None, client)
+
+    def judge(self, parsed: tuple[str, str] | None, row, client: str = "-") -> Principal | None:
+        """The holder of a parsed key given its row (None: no such key); None and a log line when
+        the key is not valid."""
+        if parsed is None:
+            self.logins.failed(client, None, "not a callguide key")
             return None
-        _, key_id, secret = parts
+        key_id, secret = parsed
+        if row is None or row.revoked_at is not None or not verify_secret(secret, row.secret_hash):
+            why = "unknown" if row is None else "revoked" if row.revoked_at is not None else "wrong secret"
+            self.logins.failed(client, key_id, why)
+            return None
+        return Principal(key_id=key_id, role=row.role, provider=row.provider)
+
+    def authenticate(self, key: str, client: str = "-") -> Principal | None:
         with self.db.session() as s:
-            row = s.get(ApiKey, key_id)
-            if row is None or row.revoked_at is not None:
-                return None
-            role, stored = row.role, row.secret_hash
-        if not verify_secret(secret, stored):
-            return None
-        return Principal(key_id=key_id, role=role)
+            return self.check(s, key, client)
 
-    def principal_for(self, key: str | None) -> Principal | None:
-        """The holder of ``key``, None when no key was sent; 401 when the key is not valid."""
-        if key is None:
-            return None
-        principal = self.authenticate(key)
-        if principal is None:
-            raise unauthorised("the API key is not valid")
-        return principal
 
-    def principal(self, request: Request) -> Principal | None:
-        """The caller, None when no key was sent; 401 when a key was sent but is not valid."""
-        return self.principal_for(presented_key(request))
-
-    def require(self, request: Request, *roles: str) -> Principal:
-        return permit(self.principal(request), *roles)
+def key_rows(session_or_connection, key_ids) -> dict:
+    """The rows (id, role, provider, secret_hash, revoked_at) of these key ids, in one query."""
+    ids = sorted(set(key_ids))
+    if not ids:
+        return {}
+    query = select(ApiKey.id, ApiKey.role, ApiKey.provider, ApiKey.secret_hash, ApiKey.revoked_at).where(
+        ApiKey.id.in_(ids))
+    return {row.id: row for row in session_or_connection.execute(query)}
 
 
 def permit(principal: Principal | None, *roles: str) -> Principal:

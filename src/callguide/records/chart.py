@@ -21,7 +21,7 @@ def monitoring_svg(report: dict[str, Any]) -> str:
     months = list(report["by_month"])
     width = 0.8 / len(CHART_MEASURES)
     for i, measure in enumerate(CHART_MEASURES):
-        values = [report["by_month"][m][measure]["occurrences"] for m in months]
+        values = [report["by_month"][m][measure]["occurrences"] or 0 for m in months]  # suppressed: no bar
         top.bar([x + i * width for x in range(len(months))], values, width, label=labels[measure])
     top.set_xticks([x + width * (len(CHART_MEASURES) - 1) / 2 for x in range(len(months))], months)
     top.set_title("Occurrences per month")
@@ -29,7 +29,7 @@ def monitoring_svg(report: dict[str, Any]) -> str:
     top.legend(fontsize="small", ncols=3)
     locations = list(report["by_location"])
     for j, location in enumerate(locations):
-        values = [report["by_location"][location][m]["occurrences"] for m in CHART_MEASURES]
+        values = [report["by_location"][location][m]["occurrences"] or 0 for m in CHART_MEASURES]
         bottom.barh([y + j * 0.8 / max(len(locations), 1) for y in range(len(CHART_MEASURES))], values,
                     0.8 / max(len(locations), 1), label=location.replace("_", " "))
     bottom.set_yticks(range(len(CHART_MEASURES)), [labels[m] for m in CHART_MEASURES])

@@ -1,9 +1,26 @@
-"""Keeps references out of the access log: uvicorn logs each request's path with its query
-string, and the report's ``?placement=`` (or an admin's ``?child_ref=``) is a reference."""
+"""Log hygiene: no personal data and no terminal escapes in the service's logs (issues 6 and 12).
+
+- uvicorn logs each request's path with its query string, and the report's ``?placement=`` (or an
+  admin's ``?child_ref=``) is a reference: the access log keeps the path and drops the query.
+- Every log line, whoever writes it, has its control characters escaped (``\x1b`` for ESC,
+  ``\n`` for a newline), so nothing a client sends can colour a terminal or forge a line.
+- An exception logged with its traceback keeps the frames and the exception's class but not
+  its text: a driver's message may quote a statement's parameters (a child's reference).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import traceback
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]|\n|\r")
+_installed = False
+
+
+def clean(text: str) -> str:
+    """``text`` with every control character written as an escape."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class DropQueryString(logging.Filter):
@@ -14,7 +31,38 @@ class DropQueryString(logging.Filter):
         return True
 
 
-def install_access_log_filter() -> None:
+def _frames_only(exc_info) -> str:
+    """A traceback without the exception's message (nor its causes' messages)."""
+    kind, exc, tb = exc_info
+    lines = ["Traceback (most recent call last):\n", *traceback.format_tb(tb)]
+    name = getattr(kind, "__qualname__", str(kind))
+    cause = exc.__cause__ or exc.__context__ if exc is not None else None
+    lines.append(f"{name} (message withheld: it may quote personal data)"
+                 + (f", from {type(cause).__qualname__}" if cause is not None else ""))
+    return "".join(lines)
+
+
+class CleanRecord(logging.LogRecord):
+    def getMessage(self) -> str:  # noqa: N802 - logging's name
+        return clean(super().getMessage())
+
+
+def _factory(*args, **kwargs) -> logging.LogRecord:
+    record = CleanRecord(*args, **kwargs)
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        record.exc_text = _frames_only(record.exc_info)
+    return record
+
+
+def install_log_hygiene() -> None:
+    """Install both, once per process."""
+    global _installed
     logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, DropQueryString) for f in logger.filters):
         logger.addFilter(DropQueryString())
+    if not _installed:
+        logging.setLogRecordFactory(_factory)
+        _installed = True
+
+
+install_access_log_filter = install_log_hygiene  # the name issue 6 used

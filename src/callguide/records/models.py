@@ -58,6 +58,7 @@ class Record(Base):
     placement_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     child_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     recorded_by: Mapped[str | None] = mapped_column(String(32))  # api key id
+    provider: Mapped[str | None] = mapped_column(String(64), index=True)  # the recording key's provider
     # What actually happened, added later with PATCH; None is "not said yet".
     police_called: Mapped[bool | None] = mapped_column(Boolean)
     suspect: Mapped[bool | None] = mapped_column(Boolean)
@@ -72,19 +73,22 @@ class ApiKey(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # public part of the key
     role: Mapped[str] = mapped_column(String(16))
     label: Mapped[str | None] = mapped_column(String(80))
+    provider: Mapped[str | None] = mapped_column(String(64))         # None: made before providers (issue 12)
     secret_hash: Mapped[str] = mapped_column(String(200))           # sha256 of the secret, hex
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEntry(Base):
-    """Every read, deletion and erasure of records. Ids and counts only, never references."""
+    """Every read, deletion and erasure of records, and every change to an outcome. Ids, counts and
+    the outcome fields before and after (booleans and outcome codes), never references."""
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     key_id: Mapped[str] = mapped_column(String(32))          # api key id, or "cli"
-    action: Mapped[str] = mapped_column(String(32))          # read_records | read_record | read_report | delete_record | erase_child | purge
+    action: Mapped[str] = mapped_column(String(32))          # read_records | read_record | read_report | update_outcome | delete_record | erase_child | purge
     record_id: Mapped[str | None] = mapped_column(String(36))
     count: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[dict | None] = mapped_column(JSON)        # {"before": {...}, "after": {...}} for outcome changes and deletions

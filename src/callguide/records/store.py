@@ -1,4 +1,4 @@
-"""Writing, reading and deleting records; every read or deletion leaves an audit entry."""
+"""Writing, reading and deleting records; every read, deletion and outcome change leaves an audit entry."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from datetime import date, datetime, time as dtime, timedelta, timezone
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, select
@@ -15,9 +15,15 @@ from sqlalchemy import delete, func, select
 from .db import Database
 from .models import AuditEntry, Outcome, Record
 
+if TYPE_CHECKING:
+    from .auth import KeyStore, Principal
+
 log = logging.getLogger("callguide.records")
 
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
+RECORD_ID_PATTERN = r"^[0-9a-fA-F-]{36}$"
+OUTCOME_FIELDS = ("police_called", "suspect", "arrested", "outcome")
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)  # the dates a filter may name
 PURGE_EVERY_SECONDS = 3600
 REPORT_COLUMNS = (Record.created_at, Record.recommendation, Record.decisive_rules, Record.location,
                   Record.placement_ref, Record.child_ref, Record.police_called, Record.suspect,
@@ -53,6 +59,7 @@ class RecordOut(BaseModel):
     decisive_rules: list[str]
     placement_ref: str | None
     child_ref: str | None
+    provider: str | None = None
     police_called: bool | None
     suspect: bool | None
     arrested: bool | None
@@ -88,7 +95,8 @@ def record_out(row: Record) -> RecordOut:
     return RecordOut(id=row.id, kind=row.kind, created_at=as_utc(row.created_at), rulebook=row.rulebook,
                      facts=row.facts, recommendation=row.recommendation, rules=row.rules,
                      decisive_rules=row.decisive_rules, placement_ref=row.placement_ref,
-                     child_ref=row.child_ref, police_called=row.police_called, suspect=row.suspect,
+                     child_ref=row.child_ref, provider=row.provider, police_called=row.police_called,
+                     suspect=row.suspect,
                      arrested=row.arrested, outcome=row.outcome,
                      outcome_updated_at=as_utc(row.outcome_updated_at))
 
@@ -107,36 +115,87 @@ class RecordStore:
         self._purge_lock = threading.Lock()
 
     # --- writing ---------------------------------------------------------------------------
-    def save(self, *, kind: str, facts: dict[str, Any], recommendation: str, rules: list[str],
-             decisive_rules: list[str], rulebook: str, refs: References, key_id: str | None) -> str:
+    def _add(self, s, *, kind: str, facts: dict[str, Any], recommendation: str, rules: list[str],
+             decisive_rules: list[str], rulebook: str, refs: References, key_id: str | None,
+             provider: str | None) -> str:
         record_id = str(uuid.uuid4())
         location = (facts.get("setting") or {}).get("location")
+        s.add(Record(id=record_id, kind=kind, created_at=utcnow(), rulebook=rulebook, facts=facts,
+                     recommendation=recommendation, rules=rules, decisive_rules=decisive_rules,
+                     location=location, placement_ref=refs.placement_ref, child_ref=refs.child_ref,
+                     recorded_by=key_id, provider=provider))
+        return record_id
+
+    def save(self, *, key_id: str | None = None, provider: str | None = None, **fields: Any) -> str:
         with self.db.session() as s:
-            s.add(Record(id=record_id, kind=kind, created_at=utcnow(), rulebook=rulebook, facts=facts,
-                         recommendation=recommendation, rules=rules, decisive_rules=decisive_rules,
-                         location=location, placement_ref=refs.placement_ref, child_ref=refs.child_ref,
-                         recorded_by=key_id))
-        log.info("recorded %s %s by key %s", kind, record_id, key_id)
+            record_id = self._add(s, key_id=key_id, provider=provider, **fields)
+        log.info("recorded %s %s by key %s", fields["kind"], record_id, key_id)
         self.purge_if_due()
         return record_id
 
-    def update_outcome(self, record_id: str, update: OutcomeUpdate) -> OutcomeOut | None:
-        changes = update.model_dump(exclude_unset=True)
+    def save_batch(self, keys: "KeyStore", items: list[tuple[str | None, str, bool, dict[str, Any]]]) -> list[str | None]:
+        """Check the keys and store the records of several requests in one transaction (one
+        commit for the lot: what makes recording cheap under load). Each item is ``(key, client,
+        explicit, fields)``; each result is the record id, ``"fail:<reason>"`` when that key may not
+        record, or None when nothing was asked (recording by default, a valid key that is not staff)."""
+        from .auth import key_rows, parse_key
+
+        parsed = [parse_key(key) if key else None for key, *_ in items]
+        out: list[str | None] = []
+        rows: list[dict[str, Any]] = []
+        with self.db.engine.begin() as conn:
+            found = key_rows(conn, [p[0] for p in parsed if p])
+            for (key, client, explicit, fields), p in zip(items, parsed):
+                who = keys.judge(p, found.get(p[0]) if p else None, client) if key else None
+                if who is None:
+                    out.append("fail:key-invalid" if key else "fail:key-missing")
+                elif who.role != "staff":
+                    out.append("fail:role-not-allowed" if explicit else None)
+                else:
+                    record_id = str(uuid.uuid4())
+                    refs: References = fields["refs"]
+                    facts = fields["facts"]
+                    rows.append(dict(
+                        id=record_id, kind=fields["kind"], created_at=utcnow(), rulebook=fields["rulebook"],
+                        facts=facts, recommendation=fields["recommendation"], rules=fields["rules"],
+                        decisive_rules=fields["decisive_rules"], location=(facts.get("setting") or {}).get("location"),
+                        placement_ref=refs.placement_ref, child_ref=refs.child_ref, recorded_by=who.key_id,
+                        provider=who.provider, police_called=None, suspect=None, arrested=None, outcome=None,
+                        outcome_updated_at=None))
+                    out.append(record_id)
+            if rows:
+                conn.execute(Record.__table__.insert(), rows)
+        if rows:  # one line per transaction: under load a line per record costs a write each
+            log.info("recorded %s", "; ".join(f"{row['kind']} {row['id']} by key {row['recorded_by']}" for row in rows))
+        return out
+
+    def update_outcome(self, record_id: str, update: OutcomeUpdate, who: "Principal") -> OutcomeOut | str | None:
+        """Change what happened; None when there is no such record, ``"other-provider"`` when it is
+        not the key's provider's. The change goes in the audit log with before and after."""
+        changes = {name: value.value if isinstance(value, Outcome) else value
+                   for name, value in update.model_dump(exclude_unset=True).items()}
         with self.db.session() as s:
             row = s.get(Record, record_id, with_for_update=True)
             if row is None:
                 return None
+            if row.provider != who.provider:
+                return "other-provider"
+            before = _outcome_fields(row)
             for name, value in changes.items():
-                setattr(row, name, value.value if isinstance(value, Outcome) else value)
+                setattr(row, name, value)
             row.outcome_updated_at = utcnow()
             s.flush()
+            self.audit(s, who.key_id, "update_outcome", 1, record_id,
+                       {"before": before, "after": _outcome_fields(row)})
             out = outcome_out(row)
-        log.info("outcome for %s: %d fields", record_id, len(changes))
+        log.info("outcome for %s by key %s: %d fields", record_id, who.key_id, len(changes))
         return out
 
     # --- reading (audited) -----------------------------------------------------------------
-    def audit(self, s, key_id: str, action: str, count: int, record_id: str | None = None) -> None:
-        s.add(AuditEntry(at=utcnow(), key_id=key_id, action=action, count=count, record_id=record_id))
+    def audit(self, s, key_id: str, action: str, count: int, record_id: str | None = None,
+              detail: dict[str, Any] | None = None) -> None:
+        s.add(AuditEntry(at=utcnow(), key_id=key_id, action=action, count=count, record_id=record_id,
+                         detail=detail))
 
     def get(self, record_id: str, key_id: str) -> RecordOut | None:
         with self.db.session() as s:
@@ -170,8 +229,11 @@ class RecordStore:
     # --- deleting --------------------------------------------------------------------------
     def delete(self, record_id: str, key_id: str) -> bool:
         with self.db.session() as s:
+            row = s.get(Record, record_id, with_for_update=True)
+            before = _outcome_fields(row) if row is not None else None
             deleted = s.execute(delete(Record).where(Record.id == record_id)).rowcount
-            self.audit(s, key_id, "delete_record", deleted, record_id)
+            self.audit(s, key_id, "delete_record", deleted, record_id,
+                       {"before": before, "after": None} if deleted else None)
         return bool(deleted)
 
     def erase_child(self, child_ref: str, key_id: str) -> int:
@@ -197,22 +259,31 @@ class RecordStore:
             log.info("retention purge: %d records older than %d days", deleted, self.retention_days)
         return deleted
 
-    def purge_if_due(self) -> None:
+    def purge_due(self) -> bool:
+        """Whether an hourly purge is due; claims it, so that concurrent writers do not all purge."""
         with self._purge_lock:
             now = time.monotonic()
             if now - self._last_purge < PURGE_EVERY_SECONDS:
-                return
-            self._last_purge = now  # so that concurrent writers do not all purge
-        self.purge()
+                return False
+            self._last_purge = now
+            return True
+
+    def purge_if_due(self) -> None:
+        if self.purge_due():
+            self.purge()
+
+
+def _outcome_fields(row: Record) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in OUTCOME_FIELDS}
 
 
 def _filtered(query, start: date | None, end: date | None, placement: str | None,
               child: str | None):
-    """``start`` and ``end`` are whole days, both included."""
-    if start is not None:
-        query = query.where(Record.created_at >= day_start(start))
-    if end is not None:
-        query = query.where(Record.created_at < day_start(end + timedelta(days=1)))
+    """``start`` and ``end`` are whole days, both included (any date: out-of-range ones are clamped)."""
+    if start is not None and start > EARLIEST:
+        query = query.where(Record.created_at >= day_start(min(start, LATEST)))
+    if end is not None and end < LATEST:
+        query = query.where(Record.created_at < day_start(max(end, EARLIEST) + timedelta(days=1)))
     if placement is not None:
         query = query.where(Record.placement_ref == placement)
     if child is not None:

@@ -1,0 +1,109 @@
+"""One rulebook per service (issue 12): every worker of one ``callguide serve`` answers from the
+rulebook the service started with, even a worker restarted after ``rules/`` changed on disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from fastapi.testclient import TestClient
+
+from callguide.onebook import ENV_VERSION
+from callguide.rulebook import default_rules_dir
+from callguide.service import create_app
+from test_service_server import _free_port, _serve_command
+
+BOUND_S = 60
+
+
+def test_a_worker_with_another_rulebook_refuses_and_says_why(decider, monkeypatch, tmp_path):
+    monkeypatch.setenv("CALLGUIDE_DATABASE_URL", f"sqlite:///{tmp_path / 'r.db'}")
+    monkeypatch.setenv(ENV_VERSION, "sha256:" + "0" * 64)
+    with TestClient(create_app(decider)) as client:
+        r = client.post("/v1/decisions", json={"incident": {"kind": "assault", "risk_to_life": True}})
+        assert r.status_code == 503
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        body = ready.json()
+        assert body["status"] == "refused" and body["rulebook"] == decider.book.version
+        assert body["service_rulebook"] == "sha256:" + "0" * 64
+        assert "restart the service" in body["detail"][0]["message"]
+    monkeypatch.setenv(ENV_VERSION, decider.book.version)
+    with TestClient(create_app(decider)) as client:
+        assert client.get("/readyz").status_code == 200
+
+
+def test_a_restarted_worker_keeps_the_service_rulebook_after_rules_change_on_disk(tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    port = _free_port()
+    env = {**os.environ, "CALLGUIDE_RULES": str(rules), "CALLGUIDE_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
+           "PYTHONPATH": os.pathsep.join(str(Path(p).resolve()) for p in sys.path if p.endswith("src"))}
+    env.pop(ENV_VERSION, None)
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(_serve_command(port), cwd=tmp_path, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        original = _wait_ready(base, process, log_path)
+        with open(rules / "parameters.yaml", "a", encoding="utf-8") as f:
+            f.write("\n# edited while the service runs\n")
+        workers = _workers(process.pid)
+        assert len(workers) == 2
+        workers[0].send_signal(signal.SIGKILL)
+        deadline = time.monotonic() + BOUND_S
+        while workers[0].pid in {w.pid for w in _workers(process.pid)} or len(_workers(process.pid)) < 2:
+            assert time.monotonic() < deadline, "uvicorn did not restart the worker"
+            time.sleep(0.2)
+        _wait_ready(base, process, log_path)
+        seen = set()
+        for _ in range(60):  # fresh connections land on both workers
+            with httpx.Client(base_url=base, timeout=10) as client:
+                r = client.get("/readyz")
+                assert r.status_code == 200, r.text
+                seen.add(r.json()["rulebook"])
+        assert seen == {original}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _workers(pid: int) -> list[psutil.Process]:
+    """uvicorn's worker processes (not multiprocessing's resource tracker)."""
+    found = []
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(child.cmdline()):
+                found.append(child)
+        except psutil.Error:  # gone, or a zombie: not a worker any more
+            pass
+    return found
+
+
+def _wait_ready(base: str, process: subprocess.Popen, log_path: Path) -> str:
+    deadline = time.monotonic() + BOUND_S
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited ({process.returncode}):\n{log_path.read_text()}")
+        try:
+            r = httpx.get(f"{base}/readyz", timeout=2)
+            if r.status_code == 200:
+                return r.json()["rulebook"]
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"the server did not become ready:\n{log_path.read_text()}")
+        time.sleep(0.2)
