@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .datafiles import data_dir
 from .facts import LEVEL_ORDER, ORDINALS, Level, allowed_values, fact_paths
+from .tables import Table, TableContext, TableError, check_given, load_tables
 from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -96,6 +97,7 @@ class Rulebook:
     version: str
     vocabulary: Vocabulary | None = None
     by_id: dict[str, Rule] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)  # decision tables (tables.py), e.g. the call check
 
     def rule(self, rule_id: str) -> Rule:
         return self.by_id[rule_id]
@@ -156,15 +158,29 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
     questions = {path: Question(ask=words.ask) for path, words in vocabulary.facts.items()}
     rules: list[Rule] = []
     themes: dict[str, str] = {}
+    tables: dict[str, Table] = {}
+    context = TableContext(check_condition=_check_condition,
+                           placeholder_ok=lambda name: _placeholder_ok(name, parameters, vocabulary))
     for path in files:
         if path.name in SPECIAL_FILES:
             continue
-        theme, title, file_rules = _load_theme(path)
+        raw = _read_yaml(path)
+        if isinstance(raw, dict) and "tables" in raw:
+            try:
+                tables.update((table.id, table) for table in load_tables(path.name, raw, context))
+            except TableError as exc:
+                raise RulebookError(str(exc)) from None
+            continue
+        theme, title, file_rules = _load_theme(path, raw)
         themes[theme] = title
         rules.extend(file_rules)
+    try:
+        check_given(tables)
+    except TableError as exc:
+        raise RulebookError(str(exc)) from None
     book = Rulebook(
         rules=tuple(rules), parameters=parameters, questions=questions, themes=themes,
-        version=_version(files), by_id={rule.id: rule for rule in rules}, vocabulary=vocabulary)
+        version=_version(files), by_id={rule.id: rule for rule in rules}, vocabulary=vocabulary, tables=tables)
     _check_references(book)
     return book
 
@@ -195,8 +211,7 @@ def _load_parameters(path: Path) -> dict[str, Parameter]:
     return params
 
 
-def _load_theme(path: Path) -> tuple[str, str, list[Rule]]:
-    raw = _read_yaml(path)
+def _load_theme(path: Path, raw: Any) -> tuple[str, str, list[Rule]]:
     if not isinstance(raw, dict) or "theme" not in raw or "rules" not in raw:
         raise RulebookError(f"{path.name}: a rule file needs 'theme', 'title' and 'rules'")
     theme = raw["theme"]
@@ -292,8 +307,7 @@ def _check_references(book: Rulebook) -> None:
                         raise RulebookError(f"{where}: unknown parameter '{operand}'")
         texts = [rule.because] + [action.what for action in rule.then.actions]
         for name in (n for text in texts for n in _placeholders(text)):
-            if not (name in fact_paths() or (name.startswith("param.") and name[6:] in book.parameters)
-                    or (book.vocabulary is not None and placeholder_ok(name, book.vocabulary))):
+            if not _placeholder_ok(name, book.parameters, book.vocabulary):
                 raise RulebookError(f"{where}: its text refers to unknown {{{name}}}")
         for action in rule.then.actions:
             if action_ids.setdefault(action.id, action.what) != action.what:
@@ -302,6 +316,23 @@ def _check_references(book: Rulebook) -> None:
             # Any fact a rule reads may be asked for, so it needs words a person understands.
             if path in fact_paths() and path != "incident.kind" and path not in book.questions:
                 raise RulebookError(f"{where}: reads {path}, which has no question in vocabulary.yaml")
+    for table in book.tables.values():
+        for row in table.rows:
+            if row.id in seen:
+                raise RulebookError(f"{row.file}:{row.line}: row {row.id}: the id is used twice")
+            seen.add(row.id)
+            for path, test in iter_conditions(row.when):
+                for operand in (test.values() if isinstance(test, dict) else [test]):
+                    if isinstance(operand, str) and operand.startswith("param.") and operand[6:] not in book.parameters:
+                        raise RulebookError(f"{row.file}:{row.line}: row {row.id}: unknown parameter '{operand}'")
+                if path in fact_paths() and path != "incident.kind" and path not in book.questions:
+                    raise RulebookError(f"{row.file}:{row.line}: row {row.id}: reads {path}, "
+                                        "which has no question in vocabulary.yaml")
+
+
+def _placeholder_ok(name: str, parameters: dict[str, Parameter], vocabulary: Vocabulary | None) -> bool:
+    return (name in fact_paths() or (name.startswith("param.") and name[6:] in parameters)
+            or (vocabulary is not None and placeholder_ok(name, vocabulary)))
 
 
 def _placeholders(text: str) -> list[str]:

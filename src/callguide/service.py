@@ -298,7 +298,7 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
         # lock held by a threadpool request of their own kind (the HTML pages still decide in the
         # threadpool; a decision holds the lock for under a millisecond).
         check = check_call(request, decider)
-        log.info("call-check %s response=%s rules=%s", check.recommendation.value, check.police_response.kind,
+        log.info("call-check %s response=%s rules=%s", check.state, check.police_response.kind,
                  ",".join(reason.rule for reason in check.rationale))
         response = _json(check, exclude_none=False)  # null says "not said", which matters here
         if recording:

@@ -95,7 +95,9 @@ class Recording:
         data = {section: value for section, value in data.items() if value not in ({}, None)}  # known facts only
         try:
             record_id = self.records.store.save(
-                kind=self.kind, facts=data, recommendation=answer.recommendation.value,
+                kind=self.kind, facts=data,
+                # a call check still asking first has no verdict yet: recorded as such, not as a level
+                recommendation=answer.recommendation.value if answer.recommendation else "ask_first",
                 rules=[reason.rule for reason in answer.rationale],
                 decisive_rules=[reason.rule for reason in answer.rationale if reason.role == "decisive"],
                 rulebook=answer.rulebook, refs=self.refs, key_id=self.principal.key_id)

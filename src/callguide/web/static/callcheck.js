@@ -44,9 +44,11 @@
     var keep = [document.getElementById("result-heading"), live];
     result.textContent = "";
     keep.forEach(function (n) { result.appendChild(n); });
-    var panel = el("div", "govuk-panel cg-panel--" + check.recommendation + " govuk-!-padding-4");
+    // No verdict while the check is still asking first: no data-recommendation then (CONTRACT).
+    var panel = el("div", "govuk-panel cg-panel--" + (check.recommendation || "ask-first") + " govuk-!-padding-4");
     panel.id = "cc-panel";
-    panel.setAttribute("data-recommendation", check.recommendation);
+    if (check.recommendation) panel.setAttribute("data-recommendation", check.recommendation);
+    else panel.setAttribute("data-state", "ask-first");
     var title = el("p", "govuk-panel__title govuk-!-font-size-27", check.police_response.label);
     title.id = "cc-response";
     var head = el("div", "govuk-panel__body govuk-!-font-size-19", check.headline);
@@ -81,7 +83,7 @@
     result.appendChild(say);
 
     var th = el("h3", "govuk-heading-s govuk-!-margin-top-4", "THRIVE (grade: ");
-    var grade = el("span", "", check.thrive.grade); grade.id = "cc-grade";
+    var grade = el("span", "", check.thrive.grade || "not yet"); grade.id = "cc-grade";
     th.appendChild(grade); th.appendChild(document.createTextNode(")"));
     result.appendChild(th);
     var table = el("table", "govuk-table cg-thrive"); table.id = "cc-thrive";
