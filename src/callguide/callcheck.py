@@ -34,7 +34,7 @@ from .facts import Incident, Level, ResponseSoFar
 from .tables import Row
 
 __all__ = ["CallCheck", "CallCheckRequest", "FactSeen", "HandlerQuestion", "HomeStep", "PoliceResponse",
-           "Thrive", "ThriveItem", "check_call"]
+           "Thrive", "ThriveItem", "check_call", "check_call_rows"]
 
 
 # -- input ----------------------------------------------------------------------------------------
@@ -120,6 +120,11 @@ class CallCheck(BaseModel):
 # -- building the check ---------------------------------------------------------------------------
 def check_call(request: CallCheckRequest | dict[str, Any], decider: Decider) -> CallCheck:
     """The call handler's view of the incident the caller describes."""
+    return check_call_rows(request, decider)[0]
+
+
+def check_call_rows(request: CallCheckRequest | dict[str, Any], decider: Decider) -> tuple[CallCheck, list[str]]:
+    """The check and the ids of the call-check table rows that made it (for scenario coverage)."""
     if not isinstance(request, CallCheckRequest):
         request = CallCheckRequest.model_validate(request)
     incident = request.incident_facts()
@@ -152,16 +157,20 @@ def check_call(request: CallCheckRequest | dict[str, Any], decider: Decider) -> 
                           "at once."))
         words = _first_questions(asking, known, book)
         settled = False
-    return CallCheck(
+    applied = [row.id for row in (judged.role_row, asking or judged.response, judged.follow_up) if row is not None]
+    if asking is None:
+        applied.append(judged.script.id)
+    check = CallCheck(
         state="verdict" if asking is None else "ask_first",
         consistent_with_guidance=consistent, settled=settled, recommendation=level, staff_recommendation=staff,
         role=judged.role, headline=headline, police_response=response,
-        thrive=thrive(tables, known, book, staff.value, graded=asking is None),
+        thrive=thrive(tables, known, book, staff.value, graded=asking is None, applied=applied),
         home_steps=steps, questions=questions, say_to_caller=words,
         rationale=[_reason(row, known, book) for row in (asking, judged.response) if row is not None]
         + list(decision.rationale),
         rulebook=decision.rulebook,
     )
+    return check, applied
 
 
 def _response(row: Row, kind: str, known: dict[str, Any], book: Any, judged: Any) -> PoliceResponse:

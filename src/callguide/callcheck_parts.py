@@ -82,6 +82,7 @@ class HandlerQuestion(BaseModel):
 @dataclass(frozen=True)
 class Judged:
     role: str
+    role_row: Row | None
     response: Row
     ask_first: Row | None     # None when enough is known (always None for an emergency)
     script: Row
@@ -94,7 +95,7 @@ class CallTables(Tables):
         response = self.response(flat)
         emergency = response.then["kind"] == "emergency_attendance"
         role = self["call-role"].first(flat)
-        return Judged(role=role.then["role"] if role else "not_known", response=response,
+        return Judged(role=role.then["role"] if role else "not_known", role_row=role, response=response,
                       ask_first=None if emergency else self["call-ask-first"].first(flat),
                       script=self["call-script"].first(flat, {"call-police-response": response}), follow_up=self["call-follow-up"].first(flat))
 
@@ -141,13 +142,17 @@ def tables_for(book: Rulebook) -> CallTables:
 
 
 # -- THRIVE ---------------------------------------------------------------------------------------
-def thrive(tables: CallTables, known: dict[str, Any], book: Rulebook, staff: str, graded: bool) -> Thrive:
+def thrive(tables: CallTables, known: dict[str, Any], book: Rulebook, staff: str, graded: bool,
+           applied: list[str] | None = None) -> Thrive:
+    """Each THRIVE row from its table; the ids of the rows used are appended to ``applied``."""
     flat = tables.fact(known, staff)
     items: dict[str, ThriveItem] = {}
     for key in THRIVE_KEYS:
         compiled = tables[f"thrive-{key}"]
         row = compiled.first(flat)
         assert row is not None  # each THRIVE table ends with a default row (checked in tests)
+        if applied is not None:
+            applied.append(row.id)
         items[key] = ThriveItem(
             level=row.then["level"], summary=render(row.then["says"], known, book),
             facts=[FactSeen(fact=p, value=known.get(p)) for p in sorted(compiled.reads) if _shown(p, known)],

@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .datafiles import data_dir
+from .callcheck import check_call_rows
 from .decision import applied_rules
 from .facts import InvalidFacts, Level, parse_incident
 from .rulebook import RULE_ID, Rulebook
@@ -63,6 +64,8 @@ class Expect(_Data):
     not_rules: list[str] = Field(default_factory=list, description="Rules that must not apply at this step.")
     decisive: list[str] = Field(default_factory=list, description="Rules that must be among those that decided.")
     actions: list[str] = Field(default_factory=list, description="Action ids that must be among the actions.")
+    police_response: str | None = Field(
+        None, description="For call handlers: the call check's police response kind (or ask_first) at this step.")
 
 
 class Step(_Data):
@@ -252,6 +255,8 @@ class StepResult(BaseModel):
     decisive: list[str]
     actions: list[str]             # action ids
     problems: list[str]
+    call_check_rows: list[str] = Field(default_factory=list)  # the call-check table rows used (rules/call-check*.yaml)
+    police_response: str | None = None                          # the call check's response kind at this step
 
     @property
     def passed(self) -> bool:
@@ -296,10 +301,15 @@ def run_scenario(decider: Any, scenario: Scenario) -> ScenarioResult:
         problems += [f"expected rule {r} to be decisive; decisive: {', '.join(decisive)}"
                      for r in expect.decisive if r not in decisive]
         problems += [f"expected action {a}; it was not listed" for a in expect.actions if a not in actions]
+        check, call_rows = check_call_rows(facts, decider)  # every step is also a call a handler could take
+        if expect.police_response and check.police_response.kind != expect.police_response:
+            problems.append(f"expected the call check's {expect.police_response}, got {check.police_response.kind} "
+                            f"({check.police_response.rule})")
         results.append(StepResult(
             step=index + 1, reveal=step.reveal, facts=facts, expected=expect.recommendation,
             recommendation=decision.recommendation, headline=decision.headline, fired=fired,
-            decisive=decisive, actions=actions, problems=problems))
+            decisive=decisive, actions=actions, problems=problems, call_check_rows=call_rows,
+            police_response=check.police_response.kind))
     return ScenarioResult(id=scenario.id, title=scenario.title, steps=results,
                           problems=unknown_ids)
 
@@ -307,9 +317,10 @@ def run_scenario(decider: Any, scenario: Scenario) -> ScenarioResult:
 def coverage(results: list[ScenarioResult], book: Rulebook) -> dict[str, list[str]]:
     """For every rule in the rulebook, the scenarios in which it applies at some step."""
     covered: dict[str, list[str]] = {rule.id: [] for rule in book.rules}
+    covered.update((row.id, []) for table in book.tables.values() for row in table.rows)  # the call check's rows
     for result in results:
         for step in result.steps:
-            for rule_id in step.fired:
+            for rule_id in step.fired + step.call_check_rows:
                 if rule_id in covered and result.id not in covered[rule_id]:
                     covered[rule_id].append(result.id)
     return covered
