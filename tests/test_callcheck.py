@@ -323,3 +323,27 @@ def test_call_facts_are_accepted(decider, caller, wants):
     check = _check(decider, {"incident": {"kind": "other", "risk_to_life": False}, "call": {"caller": caller,
                                                                                            "caller_wants": wants}})
     assert check.state == "verdict"
+
+
+def test_rules_check_reports_a_row_that_can_never_be_chosen(tmp_path):
+    from callguide.decision import Decider
+    from callguide.lint import check_rulebook
+
+    for path in default_rules_dir().glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    target = tmp_path / "call-check.yaml"
+    text = target.read_text(encoding="utf-8")
+    shadowed = """      - id: say-never
+        title: Never reached
+        given: {call-police-response: [advice-as-a-parent]}
+        when: {}
+        then:
+          say: ["This sentence is never read to anyone."]
+        because: "An earlier row with no conditions always holds first."
+        source: "Protocol §8.1"
+"""
+    anchor = "  # -- the neighbourhood team"
+    target.write_text(text.replace(anchor, shadowed + "\n" + anchor, 1), encoding="utf-8")
+    problems = check_rulebook(Decider(load_rulebook(tmp_path)))
+    assert any(re.match(r"call-check\.yaml:\d+: row say-never: can never be chosen", p) for p in problems), problems
+    assert len(problems) == 1

@@ -102,8 +102,9 @@ def rules_check(directory: str | None) -> None:
         click.echo(problem, err=True)
     if problems:
         sys.exit(1)
-    click.echo(f"ok: {len(book.rules)} rules in {len(book.themes)} themes, "
-               f"{len(book.parameters)} parameters; rulebook {book.version}")
+    rows = sum(len(table.rows) for table in book.tables.values())
+    click.echo(f"ok: {len(book.rules)} rules in {len(book.themes)} themes, {rows} rows in "
+               f"{len(book.tables)} decision tables, {len(book.parameters)} parameters; rulebook {book.version}")
 
 
 @rules.command("list")
