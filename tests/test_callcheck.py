@@ -347,3 +347,32 @@ def test_rules_check_reports_a_row_that_can_never_be_chosen(tmp_path):
     problems = check_rulebook(Decider(load_rulebook(tmp_path)))
     assert any(re.match(r"call-check\.yaml:\d+: row say-never: can never be chosen", p) for p in problems), problems
     assert len(problems) == 1
+
+
+EXAMPLES = {  # api/examples/README.md says what each returns; keep it true
+    "call-check-handler-almost-nothing-known.json": "ask_first",
+    "call-check-handler-risk-to-life.json": "emergency_attendance",
+    "call-check-handler-overdose.json": "emergency_attendance",
+    "call-check-handler-child-attacked-now.json": "emergency_attendance",
+    "call-check-handler-missing.json": "missing_person_process",
+    "call-check-handler-victim-wants-to-report.json": "crime_report",
+    "call-check-supported-self-harm.json": "health_referral",
+    "call-check-foster-carer-purse.json": "advice_and_signposting",
+    "call-check-care-leaver-out-of-contact.json": "advice_and_signposting",
+    "call-check-handler-repeat-caller.json": "advice_and_signposting",
+    "call-check-handler-low-level-assault.json": "advice_and_signposting",
+    "call-check-handler-away-whereabouts-known.json": "advice_and_signposting",
+}
+
+
+def test_the_examples_return_what_their_readme_says(decider):
+    import json
+
+    folder = Path(__file__).parent.parent / "api" / "examples"
+    assert {p.name for p in folder.glob("call-check-*.json")} == set(EXAMPLES)
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    for name, kind in EXAMPLES.items():
+        check = _check(decider, json.loads((folder / name).read_text(encoding="utf-8")))
+        assert check.police_response.kind == kind, name
+        assert name in readme
+    assert _check(decider, json.loads((folder / "call-check-handler-repeat-caller.json").read_text())).police_response.follow_up
