@@ -168,7 +168,7 @@ def test_words_are_short_plain_and_in_the_settings_words(decider, known):
         assert not any(phrase in text for phrase in NOT_THEIR_WORDS), text
     if check.role == "victim":
         assert not SUSPECT_WORDS.search(_texts(check)), _texts(check)
-        assert not any(step.expected for step in check.home_steps)
+        assert not any(step.expected for step in check.home_steps if step.step in SUSPECT_FACTS)
         assert not any(q.fact in SUSPECT_FACTS for q in check.questions)
 
 

@@ -23,7 +23,7 @@ THRIVE_SOURCE = "College of Policing APP: National Decision Model; THRIVE"
 RANK = {"low": 0, "medium": 1, "high": 2}
 BEHAVIOUR_KINDS = {"assault", "criminal_damage", "theft", "threats", "verbal_abuse", "disorder", "other", "weapon"}
 # Asked of the one whose behaviour the call is about; never of a victim or a patient.
-SUSPECT_FACTS = {"person.behaviour_in_plan", "response_so_far.de_escalation_tried",
+SUSPECT_FACTS = {"person.behaviour_in_plan", "response_so_far.de_escalation_tried", "incident.child_calm_now",
                  "response_so_far.restraint_used", "response_so_far.behaviour_policy_followed"}
 KIND_WORDS = {
     "emergency_attendance": "emergency attendance", "non_emergency_attendance": "non-emergency attendance",

@@ -160,7 +160,8 @@ def load_rulebook(directory: Path | None = None) -> Rulebook:
     themes: dict[str, str] = {}
     tables: dict[str, Table] = {}
     context = TableContext(check_condition=_check_condition,
-                           placeholder_ok=lambda name: _placeholder_ok(name, parameters, vocabulary))
+                           placeholder_ok=lambda name: _placeholder_ok(name, parameters, vocabulary),
+                           placeholder_words=lambda name: _placeholder_words(name, vocabulary))
     for path in files:
         if path.name in SPECIAL_FILES:
             continue
@@ -328,6 +329,13 @@ def _check_references(book: Rulebook) -> None:
                 if path in fact_paths() and path != "incident.kind" and path not in book.questions:
                     raise RulebookError(f"{row.file}:{row.line}: row {row.id}: reads {path}, "
                                         "which has no question in vocabulary.yaml")
+
+
+def _placeholder_words(name: str, vocabulary: Vocabulary) -> int:
+    """The most words a placeholder can stand for: the longest setting's words, else a few."""
+    if name.startswith(("words.", "Words.")):
+        return max(len(words[name[6:]].split()) for words in vocabulary.settings.values())
+    return 3  # a fact's or parameter's value ("life threatening", "£1,000")
 
 
 def _placeholder_ok(name: str, parameters: dict[str, Parameter], vocabulary: Vocabulary | None) -> bool:

@@ -93,6 +93,7 @@ class TableContext:
 
     check_condition: Callable[[str, Any], None]   # raises ValueError for a bad (path, test)
     placeholder_ok: Callable[[str], bool]         # a {name} a text may use
+    placeholder_words: Callable[[str], int] = lambda name: 1  # the most words a {name} can stand for
 
 
 def strip_lines(value: Any) -> Any:
@@ -120,7 +121,7 @@ def load_tables(file: str, raw: dict[str, Any], context: TableContext) -> list[T
         except ValidationError as exc:
             raise TableError(f"{where}: {_message(exc)}") from None
         for row in table.rows:
-            _check_outputs(table, row)
+            _check_outputs(table, row, context)
         tables.append(table)
     return tables
 
@@ -155,7 +156,7 @@ def _all_texts(row: Row) -> list[str]:
     return texts
 
 
-def _check_outputs(table: Table, row: Row) -> None:
+def _check_outputs(table: Table, row: Row, context: TableContext) -> None:
     where = f"{row.file}:{row.line}: row {row.id}"
     unknown = set(row.then) - set(table.outputs)
     if unknown:
@@ -176,7 +177,7 @@ def _check_outputs(table: Table, row: Row) -> None:
             if bad:
                 raise TableError(f"{where}: '{name}': {bad} not one of {kind}")
     if table.max_words is not None:
-        words = sum(len(_spoken(text).split()) for name, kind in table.outputs.items()
+        words = sum(_word_count(text, context) for name, kind in table.outputs.items()
                     if kind in TEXT_KINDS for text in _as_list(row.then.get(name)))
         if words > table.max_words:
             raise TableError(f"{where}: {words} words; this table's texts are read aloud, at most {table.max_words}")
@@ -186,9 +187,10 @@ def _as_list(value: Any) -> list[str]:
     return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
-def _spoken(text: str) -> str:
-    """A text with each placeholder counted as one word (the words it stands for vary by setting)."""
-    return re.sub(r"\{[^}]*\}", "X", text)
+def _word_count(text: str, context: TableContext) -> int:
+    """Words read aloud, each placeholder counted at the longest it can be (in any setting)."""
+    names = placeholders(text)
+    return len(re.sub(r"\{[^}]*\}", " ", text).split()) + sum(context.placeholder_words(n) for n in names)
 
 
 def check_given(tables: dict[str, Table]) -> None:
