@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .datafiles import data_dir
 from .facts import LEVEL_ORDER, ORDINALS, Level, allowed_values, fact_paths
-from .tables import Table, TableContext, TableError, check_given, load_tables
+from .tables import Table, TableContext, TableError, check_given, load_tables, strip_lines
 from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -124,12 +124,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _strip_lines(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
-    return value
+_strip_lines = strip_lines  # one copy, in tables.py (which the loader uses for decision tables too)
 
 
 def _read_yaml(path: Path) -> Any:
