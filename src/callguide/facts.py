@@ -70,6 +70,8 @@ def _whole_number(value: Any) -> Any:
 
 
 Age = Annotated[int, Strict(), Field(ge=10, le=25), BeforeValidator(_whole_number)]
+# A count: JSON Schema lets 300.0 through as an integer, so it is accepted as 300 (like an age).
+RecentCalls = Annotated[int, Strict(), Field(ge=0, le=1000), BeforeValidator(_whole_number)]
 
 
 class Person(_Strict):
@@ -157,9 +159,8 @@ class Call(_Strict):
         None, description="What the caller wants the police to do.")
     fire_service_needed: StrictBool | None = Field(None, description="A fire needs the fire service now.")
     people_inside: StrictBool | None = Field(None, description="People are inside the building on fire.")
-    recent_calls: int | None = Field(
-        None, ge=0, le=1000, strict=True,
-        description="Calls to the police from this placement in the last 28 days, before this one.")
+    recent_calls: RecentCalls | None = Field(
+        None, description="Calls to the police from this placement in the last 28 days, before this one.")
 
 
 class Incident(_Strict):
