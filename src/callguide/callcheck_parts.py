@@ -230,7 +230,11 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
     ranked: list[tuple[int, int, HandlerQuestion]] = []
     listed: set[str] = set()
 
+    victim = judged.role in ("victim", "patient")
+
     def add(tier: int, index: int, question: HandlerQuestion) -> None:
+        if victim and question.fact in SUSPECT_FACTS:
+            return  # a victim or a patient is not asked what a suspect is asked
         if question.fact not in listed and question.fact not in known:
             listed.add(question.fact)
             ranked.append((tier, index, question))
@@ -239,7 +243,6 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
         for index, path in enumerate(judged.ask_first.then["ask"]):
             add(0, index, HandlerQuestion(fact=path, ask=book.vocabulary.fact(path).ask, urgent=True,
                                           why="Ask this first: there is no verdict until it is known."))
-    victim = judged.role in ("victim", "patient")
     base = judged.response.then["kind"]
     for index, (path, values) in enumerate(tables.question_values().items()):
         if path in known or (path.startswith("missing.") and known.get("incident.kind") != "missing"):
@@ -257,8 +260,8 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
             would_change_to=kind, why=f"Depending on the answer, the response could become {KIND_WORDS[kind]}."))
     emergency = base == "emergency_attendance"
     for index, q in enumerate(decision.questions):
-        if (victim and q.fact in SUSPECT_FACTS) or (emergency and q.would_become is Level.call_999):
-            continue  # a victim is not asked a suspect's questions; an emergency cannot become more of one
+        if emergency and q.would_become is Level.call_999:
+            continue  # an emergency cannot become more of one
         urgent = q.would_become is Level.call_999 and q.would_become.rank > decision.recommendation.rank
         add(1 if urgent else 5, index, HandlerQuestion(
             fact=q.fact, ask=q.ask, urgent=urgent, would_become=q.would_become,
