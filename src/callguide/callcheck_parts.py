@@ -244,10 +244,14 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
             add(0, index, HandlerQuestion(fact=path, ask=book.vocabulary.fact(path).ask, urgent=True,
                                           why="Ask this first: there is no verdict until it is known."))
     base = judged.response.then["kind"]
+    # The carers' answer can only change for a fact the decision lists as a question (or a number
+    # tried at other values): for every other fact it stays as it is, with no engine run.
+    staff_may_change = {q.fact for q in decision.questions}
     for index, (path, values) in enumerate(tables.question_values().items()):
         if path in known or (path.startswith("missing.") and known.get("incident.kind") != "missing"):
             continue
-        changed = [row for row in (_response_if(decider, tables, known, path, v) for v in values)
+        staff = None if path in staff_may_change or allowed_values(path) is None else decision.recommendation
+        changed = [row for row in (_response_if(decider, tables, known, path, v, staff) for v in values)
                    if row.then["kind"] != base]
         if not changed:
             continue
@@ -275,9 +279,10 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
     return [q for _, _, q in sorted(ranked, key=lambda item: item[:2])]
 
 
-def _response_if(decider: Decider, tables: CallTables, known: dict[str, Any], path: str, value: Any) -> Row:
+def _response_if(decider: Decider, tables: CallTables, known: dict[str, Any], path: str, value: Any,
+                 staff: Level | None) -> Row:
     facts = {**known, path: value}
-    return tables.response(tables.fact(facts, decider.level(facts).value))
+    return tables.response(tables.fact(facts, (staff or decider.level(facts)).value))
 
 
 __all__ = ["CallTables", "FactSeen", "HandlerQuestion", "HomeStep", "Judged", "Thrive", "ThriveItem",
