@@ -31,6 +31,18 @@ KIND_WORDS = {
     "health_referral": "a referral to health partners", "advice_and_signposting": "advice without attendance",
 }
 POLICE_INVOLVED = {"emergency_attendance", "non_emergency_attendance", "missing_person_process", "crime_report"}
+# Which kinds of call a what-if question is worth asking in (a handler does not ask about a fire or
+# an ambulance when a purse was taken); a fact not listed is worth asking in any call.
+_HEALTH = {"self_harm", "other", "drugs", "assault", "sexual", "weapon", "disorder", "fire_setting"}
+_MIND = {"self_harm", "other", "verbal_abuse", "criminal_damage", "disorder", "threats"}
+ASKED_IN: dict[str, set[str]] = {
+    "call.fire_service_needed": {"fire_setting"}, "call.people_inside": {"fire_setting"},
+    "health.medical_emergency": _HEALTH, "health.mental_health_crisis": _MIND, "health.suicidal_thoughts": _MIND,
+    "health.suicide_plan": _MIND, "health.means_available": _MIND,
+    "incident.injury": set(_HEALTH) | {"threats", "criminal_damage", "theft", "exploitation", "verbal_abuse"},
+    "incident.weapon": {"assault", "threats", "weapon", "disorder", "criminal_damage", "theft", "other", "sexual",
+                        "exploitation"},
+}
 
 Grade = Literal["high", "medium", "low"]
 RowLevel = Literal["high", "medium", "low", "not_known"]
@@ -232,9 +244,13 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
 
     victim = judged.role in ("victim", "patient")
 
+    kind = known.get("incident.kind")
+
     def add(tier: int, index: int, question: HandlerQuestion) -> None:
         if victim and question.fact in SUSPECT_FACTS:
             return  # a victim or a patient is not asked what a suspect is asked
+        if tier > 0 and kind not in ASKED_IN.get(question.fact, {kind}):
+            return  # not a question for this kind of call (the ask-first questions are always asked)
         if question.fact not in listed and question.fact not in known:
             listed.add(question.fact)
             ranked.append((tier, index, question))
@@ -248,7 +264,7 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
     # tried at other values): for every other fact it stays as it is, with no engine run.
     staff_may_change = {q.fact for q in decision.questions}
     for index, (path, values) in enumerate(tables.question_values().items()):
-        if path in known or (path.startswith("missing.") and known.get("incident.kind") != "missing"):
+        if path in known or (path.startswith("missing.") and kind != "missing") or kind not in ASKED_IN.get(path, {kind}):
             continue
         staff = None if path in staff_may_change or allowed_values(path) is None else decision.recommendation
         changed = [row for row in (_response_if(decider, tables, known, path, v, staff) for v in values)
@@ -256,12 +272,12 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
         if not changed:
             continue
         pick = max(changed, key=lambda row: Level(row.then["level"]).rank)
-        kind = pick.then["kind"]
-        urgent = kind == "emergency_attendance"
-        tier = 1 if urgent else 2 if (kind in POLICE_INVOLVED) != (base in POLICE_INVOLVED) else 4
+        becomes = pick.then["kind"]
+        urgent = becomes == "emergency_attendance"
+        tier = 1 if urgent else 2 if (becomes in POLICE_INVOLVED) != (base in POLICE_INVOLVED) else 4
         add(tier, index, HandlerQuestion(
             fact=path, ask=book.vocabulary.fact(path).ask, urgent=urgent, would_become=Level(pick.then["level"]),
-            would_change_to=kind, why=f"Depending on the answer, the response could become {KIND_WORDS[kind]}."))
+            would_change_to=becomes, why=f"Depending on the answer, the response could become {KIND_WORDS[becomes]}."))
     emergency = base == "emergency_attendance"
     for index, q in enumerate(decision.questions):
         if emergency and q.would_become is Level.call_999:
