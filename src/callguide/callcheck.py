@@ -184,10 +184,18 @@ def _response(row: Row, kind: str, known: dict[str, Any], book: Any, judged: Any
                           follow_up=follow_up, rule=row.id, source="; ".join(sources))
 
 
+SPOKEN_WORDS = 60  # the words to say are read aloud: under about a minute's worth
+
+
 def _first_questions(asking: Row, known: dict[str, Any], book: Any) -> list[str]:
-    """While asking first: the questions themselves, most urgent first (three at most, to read aloud)."""
-    asks = [book.vocabulary.fact(path).ask for path in asking.then["ask"] if path not in known][:3]
-    return ["Before I can advise, I need to ask you a few things."] + asks
+    """While asking first: the questions themselves, most urgent first, as many as fit in the words."""
+    words = ["Before I can advise, I need to ask you a few things."]
+    for path in (p for p in asking.then["ask"] if p not in known):
+        ask = book.vocabulary.fact(path).ask
+        if len(" ".join(words + [ask]).split()) > SPOKEN_WORDS:
+            break
+        words.append(ask)
+    return words
 
 
 def _reason(row: Row, known: dict[str, Any], book: Any) -> Reason:
