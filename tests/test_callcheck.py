@@ -1,233 +1,400 @@
-"""The call handler's view (callguide.callcheck): Right Care, Right Person, responses, THRIVE, words."""
+"""The call handler's check (callguide.callcheck and the tables in rules/call-check*.yaml)."""
 
 from __future__ import annotations
 
-import itertools
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import known_facts, nest
 
-from callguide.callcheck import CallCheckRequest, check_call
+from callguide.callcheck import CallCheck, check_call
+from callguide.callcheck_parts import SUSPECT_FACTS, THRIVE_KEYS, tables_for
 from callguide.facts import Level, allowed_values
+from callguide.rulebook import RulebookError, default_rules_dir, load_rulebook
 
-STEPS = ("de_escalation_tried", "manager_consulted", "behaviour_policy_followed")
-EMERGENCY_TRIGGERS = [
-    {"incident": {"risk_to_life": True}},
-    {"incident": {"injury": "life_threatening"}},
-    # every other safety rule too (the call check follows the rules; it keeps no copy of them)
-    {"incident": {"weapon": "firearm"}},
-    {"incident": {"in_progress": True, "weapon": "bladed"}},
-    {"incident": {"in_progress": True, "injury": "serious"}},
-]
+CASES = yaml.safe_load((Path(__file__).parent / "callcheck_cases.yaml").read_text(encoding="utf-8"))
+NOT_THEIR_WORDS = ("registered manager", "behaviour management policy", "manager on call", "back to the home")
+SUSPECT_WORDS = re.compile(r"\b(custody|offender|perpetrator|still being violent|de-escalat\w*)\b", re.IGNORECASE)
+JUDGMENTAL = re.compile(r"\b(offender|perpetrator|culprit|thug|wasting|waste of|your fault|should have)\b",
+                        re.IGNORECASE)
+RELAXED = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _check(decider, body):
+def _check(decider, body) -> CallCheck:
     return check_call(body, decider)
 
 
-# -- Right Care, Right Person: real and immediate risk always means attend --------------------
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(known=known_facts(), trigger=st.sampled_from(EMERGENCY_TRIGGERS + ["missing"]),
-       steps=st.tuples(*[st.sampled_from([True, False, None])] * 4))
-def test_immediate_risk_always_means_attend_now(decider, known, trigger, steps):
-    body = nest(known)
-    if trigger == "missing":
-        body["incident"]["kind"] = "missing"
-        body.setdefault("missing", {})["immediate_concern"] = True
-    else:
-        for section, values in trigger.items():
-            body.setdefault(section, {}).update(values)
-    said = dict(zip(STEPS, steps[:3]))
-    body.setdefault("response_so_far", {}).update({k: v for k, v in said.items() if v is not None})
-    if steps[3] is not None:
-        body.setdefault("missing", {})["enquiries_done"] = steps[3]
-    check = _check(decider, body)
-    assert check.police_response.kind == "emergency_attendance"
-    assert check.police_response.attend is True
-    assert check.consistent_with_guidance is True
-    assert check.recommendation is Level.call_999
-    assert check.thrive.grade == "high"
-    assert not any(step.expected for step in check.home_steps)  # nothing the home must do first
-    assert not any(q.fact.startswith("response_so_far.") or q.fact == "missing.enquiries_done"
-                   for q in check.questions)
-    assert any("Officers are coming now" in words for words in check.say_to_caller)
+def _texts(check: CallCheck) -> str:
+    """Everything the handler reads on screen."""
+    parts = [check.headline, check.police_response.label, check.police_response.what_happens,
+             check.police_response.follow_up or "", *check.say_to_caller,
+             *(getattr(check.thrive, key).summary for key in THRIVE_KEYS),
+             *(f"{s.title} {s.note}" for s in check.home_steps if s.expected)]
+    return " ".join(parts)
 
 
-def test_risk_to_life_with_nothing_done_at_home_still_attends(decider):
-    body = {"incident": {"kind": "criminal_damage", "risk_to_life": True, "damage_value_gbp": 5},
-            "person": {"behaviour_in_plan": True},
-            "response_so_far": {"de_escalation_tried": False, "manager_consulted": False,
-                                "behaviour_policy_followed": False}}
-    check = _check(decider, body)
-    assert check.police_response.kind == "emergency_attendance"
-    assert check.headline.startswith("Attend now")
-    assert "Right Care, Right Person" in check.police_response.source
+# -- the cases written from the guidance ----------------------------------------------------------
+@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+def test_call_check_cases_from_the_guidance(decider, case):
+    check = _check(decider, case["facts"])
+    expect = case["expect"]
+    kinds = expect["kind"] if isinstance(expect["kind"], list) else [expect["kind"]]
+    assert check.police_response.kind in kinds, (check.police_response.rule, check.headline)
+    if "consistent" in expect:
+        assert check.consistent_with_guidance is expect["consistent"]
+    if "grade" in expect:
+        assert check.thrive.grade == expect["grade"]
+    if "role" in expect:
+        assert check.role == expect["role"]
+    assert set(expect.get("services", [])) <= set(check.police_response.services)
+    said = " ".join(check.say_to_caller).lower()
+    for words in expect.get("say", []):
+        assert words.lower() in said, (words, check.say_to_caller)
+    if "first_say" in expect:
+        assert check.say_to_caller[0].startswith(expect["first_say"])
+    text = (_texts(check) + " " + " ".join(q.ask for q in check.questions)).lower()
+    for words in expect.get("not_say", []):
+        assert words.lower() not in text, words
+    if "follow_up" in expect:
+        assert bool(check.police_response.follow_up) is expect["follow_up"]
+    if expect.get("no_steps_expected"):
+        assert not any(step.expected for step in check.home_steps)
 
 
-# -- the response it points to ------------------------------------------------------------------
-@pytest.mark.parametrize("body, kind, attend, consistent", [
-    ({"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False, "hours_absent": 3}},
-     "missing_person_process", True, True),
-    ({"incident": {"kind": "assault", "injury": "minor", "victim": "resident", "victim_wants_police": True,
-                   "risk_to_life": False, "in_progress": False}},
-     "non_emergency_attendance", True, True),
-    ({"incident": {"kind": "criminal_damage", "damage_value_gbp": 40, "injury": "none", "weapon": "none",
-                   "in_progress": False, "risk_to_life": False},
-      "setting": {"location": "in_placement"}},
-     "advice_and_signposting", False, False),
-    ({"incident": {"kind": "missing", "risk_to_life": False},
-      "missing": {"whereabouts_known": True, "immediate_concern": False}},
-     "advice_and_signposting", False, False),
-])
-def test_police_response_follows_the_decision(decider, body, kind, attend, consistent):
-    check = _check(decider, body)
-    assert check.police_response.kind == kind
-    assert check.police_response.attend is attend
-    assert check.consistent_with_guidance is consistent
-    assert check.recommendation == decider.decide(CallCheckRequest.model_validate(body).incident_facts()).recommendation
+def test_the_cases_cover_what_the_issue_asks_for():
+    kinds = {k for case in CASES for k in ([case["expect"]["kind"]] if isinstance(case["expect"]["kind"], str)
+                                           else case["expect"]["kind"])}
+    assert len(CASES) >= 40
+    assert kinds >= {"ask_first", "emergency_attendance", "non_emergency_attendance", "missing_person_process",
+                     "crime_report", "health_referral", "advice_and_signposting"}
+    settings_seen = {case["facts"].get("setting", {}).get("type") for case in CASES}
+    assert {"childrens_home", "supported_accommodation", "foster_care", "other"} <= settings_seen
+    assert any(case["facts"].get("person", {}).get("status") == "care_leaver" for case in CASES)
+    assert any(case["facts"].get("call", {}).get("recent_calls") for case in CASES)
 
 
-def test_advice_and_signposting_has_neighbourhood_follow_up(decider):
-    check = _check(decider, {"incident": {"kind": "verbal_abuse", "risk_to_life": False},
-                             "setting": {"location": "in_placement"}})
-    assert check.police_response.kind == "advice_and_signposting"
-    assert "neighbourhood team" in check.police_response.follow_up
-    assert "Protocol §8.3" in check.police_response.source
-    assert any("neighbourhood team" in words for words in check.say_to_caller)
-
-
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# -- emergencies: nothing delays attendance -------------------------------------------------------
+@RELAXED
 @given(known=known_facts())
-def test_check_agrees_with_the_decision(decider, known):
-    body = nest(known)
-    check = _check(decider, body)
-    decision = decider.decide(body)
-    assert check.recommendation == decision.recommendation  # the override only ever agrees (invariant 1)
-    assert check.consistent_with_guidance == (decision.recommendation in (Level.call_999, Level.call_101))
-    assert check.police_response.attend == check.consistent_with_guidance
-    assert check.rationale == decision.rationale
-    assert check.rulebook == decision.rulebook
-    assert {q.fact for q in decision.questions} <= {q.fact for q in check.questions}
+def test_a_999_answer_for_carers_is_always_emergency_attendance(decider, known):
+    check = _check(decider, nest(known))
+    if check.staff_recommendation is Level.call_999:
+        assert check.state == "verdict"
+        assert check.police_response.kind == "emergency_attendance" and check.police_response.attend is True
+        assert check.recommendation is Level.call_999 and check.consistent_with_guidance is True
+        assert check.thrive.grade == "high"
+        assert not any(step.expected for step in check.home_steps)
+        assert not any(q.fact.startswith("response_so_far.") for q in check.questions)
 
 
-# -- questions: most urgent first ---------------------------------------------------------------
-def test_urgent_questions_come_first(decider):
-    check = _check(decider, {"incident": {"kind": "assault"}, "setting": {"location": "in_placement"}})
-    urgent = [q.urgent for q in check.questions]
-    assert urgent[0] is True
-    assert urgent == sorted(urgent, reverse=True)
-    assert check.questions[0].fact == "incident.risk_to_life"
-    assert check.settled is False
+@pytest.mark.parametrize("facts, service, first", [
+    ({"incident": {"kind": "self_harm"}, "health": {"medical_emergency": True}}, "ambulance", "Stay with them"),
+    ({"incident": {"kind": "fire_setting", "in_progress": True}}, "fire", "Get everyone out"),
+    ({"incident": {"kind": "weapon", "weapon": "firearm"}}, "police", "Keep everyone away from the gun"),
+    ({"incident": {"kind": "assault", "in_progress": True, "weapon": "bladed"}}, "police", "Keep people apart"),
+])
+def test_each_emergency_has_its_own_service_and_first_instruction(decider, facts, service, first):
+    check = _check(decider, facts)
+    assert check.police_response.kind == "emergency_attendance"
+    assert service in check.police_response.services
+    assert check.say_to_caller[0].startswith(first)
 
 
-def test_home_steps_not_described_become_questions(decider):
+def test_a_knife_script_is_not_used_for_a_gun(decider):
+    words = " ".join(_check(decider, {"incident": {"kind": "weapon", "weapon": "firearm"}}).say_to_caller).lower()
+    assert "do not touch it" in words and "secure" not in words and "lock" not in words
+
+
+# -- ask first, then judge -----------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["assault", "threats", "weapon", "sexual", "exploitation", "self_harm", "other"])
+def test_an_almost_empty_call_asks_first_and_says_no_no(decider, kind):
+    check = _check(decider, {"incident": {"kind": kind}})
+    assert check.state == "ask_first" and check.police_response.kind == "ask_first"
+    assert check.consistent_with_guidance is None and check.recommendation is None and check.thrive.grade is None
+    assert check.police_response.attend is None and check.settled is False
+    assert "Not enough known yet" in check.headline
+    assert check.questions[0].urgent and check.questions[0].fact in ("incident.risk_to_life", "incident.in_progress")
+    words = " ".join(check.say_to_caller).lower()
+    assert "no need" not in words and "not an emergency" not in words and "isn't an emergency" not in words
+
+
+def test_once_danger_is_known_there_is_a_verdict(decider):
+    base = {"incident": {"kind": "assault", "victim": "staff", "injury": "minor"},
+            "setting": {"type": "childrens_home", "location": "in_placement"}}
+    assert _check(decider, base).state == "ask_first"
+    danger = _check(decider, {**base, "incident": {**base["incident"], "risk_to_life": True}})
+    assert danger.state == "verdict" and danger.police_response.kind == "emergency_attendance"
+    over = _check(decider, {**base, "incident": {**base["incident"], "risk_to_life": False, "in_progress": False}})
+    assert over.state == "verdict" and over.consistent_with_guidance is not None and over.thrive.grade is not None
+
+
+@RELAXED
+@given(known=known_facts())
+def test_state_verdict_and_grade_agree(decider, known):
+    check = _check(decider, nest(known))
+    if check.state == "ask_first":
+        assert check.police_response.kind == "ask_first"
+        assert check.consistent_with_guidance is None and check.recommendation is None
+        assert check.thrive.grade is None and check.police_response.attend is None
+        assert check.questions and check.questions[0].urgent
+    else:
+        row = tables_for(decider.book)["call-police-response"].table.rows
+        chosen = next(r for r in row if r.id == check.police_response.rule)
+        assert check.recommendation is Level(chosen.then["level"])
+        assert check.police_response.kind == chosen.then["kind"]
+        assert check.consistent_with_guidance is (check.police_response.kind in (
+            "emergency_attendance", "non_emergency_attendance", "missing_person_process", "crime_report"))
+        assert check.police_response.attend is (check.police_response.kind in (
+            "emergency_attendance", "non_emergency_attendance", "missing_person_process"))
+    assert check.rulebook == decider.book.version
+    assert check.rationale[0].rule == check.police_response.rule
+
+
+# -- words: short, key instruction first, the setting's words, about a child -----------------------
+@RELAXED
+@given(known=known_facts())
+def test_words_are_short_plain_and_in_the_settings_words(decider, known):
+    check = _check(decider, nest(known))
+    words = " ".join(check.say_to_caller)
+    assert len(words.split()) <= 60, words
+    assert not JUDGMENTAL.search(_texts(check)), _texts(check)
+    setting = known.get("setting.type")
+    if setting == "foster_care" or (setting == "other" and known.get("person.status") == "care_leaver"):
+        text = _texts(check).lower()
+        assert not any(phrase in text for phrase in NOT_THEIR_WORDS), text
+    if check.role == "victim":
+        assert not SUSPECT_WORDS.search(_texts(check)), _texts(check)
+        assert not any(step.expected for step in check.home_steps if step.step in SUSPECT_FACTS)
+        assert not any(q.fact in SUSPECT_FACTS for q in check.questions)
+
+
+def test_a_foster_carers_steps_use_foster_care_words(decider):
+    check = _check(decider, {"incident": {"kind": "criminal_damage", "damage_value_gbp": 30, "in_progress": False,
+                                          "risk_to_life": False},
+                             "setting": {"type": "foster_care", "location": "in_placement"}})
+    titles = " ".join(step.title for step in check.home_steps)
+    assert "safer caring plan" in titles and "fostering service" in titles
+    assert "Behaviour Management Policy" not in titles and "manager on call" not in titles
+
+
+# -- THRIVE assesses ------------------------------------------------------------------------------
+def test_thrive_is_worked_out_from_the_facts_not_the_response(decider):
+    plain = _check(decider, {"incident": {"kind": "missing"}, "person": {"age": 15},
+                             "missing": {"whereabouts_known": False, "immediate_concern": False}})
+    risky = _check(decider, {"incident": {"kind": "missing"}, "person": {"age": 15},
+                             "missing": {"whereabouts_known": False, "immediate_concern": False,
+                                         "medical_needs": True}})
+    assert plain.police_response.kind == risky.police_response.kind == "missing_person_process"
+    assert (plain.thrive.grade, risky.thrive.grade) == ("medium", "high")
+    assert risky.thrive.risk.level == "high" and plain.thrive.risk.level == "medium"
+
+
+@RELAXED
+@given(known=known_facts())
+def test_thrive_never_shows_rule_ids_and_keeps_unknowns_unknown(decider, known):
+    check = _check(decider, nest(known))
+    ids = {row.id for table in decider.book.tables.values() for row in table.rows} | set(decider.book.by_id)
+    for key in THRIVE_KEYS:
+        item = getattr(check.thrive, key)
+        assert not any(re.search(rf"\b{re.escape(i)}\b", item.summary) for i in ids if "-" in i), item.summary
+        assert "unknown" not in item.summary.lower()
+        for seen in item.facts:
+            assert seen.value == known.get(seen.fact)
+
+
+def test_thrive_rows_name_their_facts(decider):
+    thrive = _check(decider, {"person": {"age": 14, "exploitation_concern": True},
+                              "incident": {"kind": "theft", "victim": "public", "injury": "none", "risk_to_life": False,
+                                           "in_progress": False},
+                              "setting": {"location": "community"}}).thrive
+    vulnerability = {f.fact: f.value for f in thrive.vulnerability.facts}
+    assert vulnerability["person.age"] == 14 and vulnerability["person.neurodivergent"] is None
+    assert thrive.vulnerability.level == "high" and "exploitation" in thrive.vulnerability.summary
+    for key in THRIVE_KEYS:
+        assert "National Decision Model" in getattr(thrive, key).source
+
+
+# -- the carers' steps and the handler's questions -------------------------------------------------
+def test_steps_not_described_become_questions_for_a_call_about_behaviour(decider):
     body = {"incident": {"kind": "criminal_damage", "damage_value_gbp": 40, "injury": "none", "weapon": "none",
                          "in_progress": False, "risk_to_life": False}, "setting": {"location": "in_placement"}}
     facts = [q.fact for q in _check(decider, body).questions]
-    for step in STEPS:
+    for step in ("de_escalation_tried", "manager_consulted", "behaviour_policy_followed"):
         assert f"response_so_far.{step}" in facts
-    body["response_so_far"] = {step: True for step in STEPS}
-    facts = [q.fact for q in _check(decider, body).questions]
-    assert not any(f"response_so_far.{step}" == fact for step in STEPS for fact in facts)
-
-
-def test_missing_child_enquiries_are_checked(decider):
-    body = {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False}}
+    body["response_so_far"] = {"de_escalation_tried": True, "manager_consulted": True,
+                               "behaviour_policy_followed": False}
     check = _check(decider, body)
-    enquiries = next(s for s in check.home_steps if s.step == "missing.enquiries_done")
-    assert enquiries.expected is True and enquiries.said is None
-    assert "missing.enquiries_done" in [q.fact for q in check.questions]
-    assert "Philomena" in enquiries.source
+    assert not any(q.fact.startswith("response_so_far.") for q in check.questions)
+    said = {s.step: s.said for s in check.home_steps}
+    assert said["response_so_far.behaviour_policy_followed"] is False
 
 
-def test_what_the_caller_said_is_reported_as_said(decider):
-    body = {"incident": {"kind": "assault"},
-            "response_so_far": {"de_escalation_tried": False, "behaviour_policy_followed": True}}
-    steps = {s.step: s.said for s in _check(decider, body).home_steps}
-    assert steps["response_so_far.de_escalation_tried"] is False
-    assert steps["response_so_far.behaviour_policy_followed"] is True
-    assert steps["response_so_far.manager_consulted"] is None
+def test_a_missing_childs_enquiries_are_checked_but_not_an_adults(decider):
+    child = _check(decider, {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False},
+                             "person": {"age": 14}})
+    step = next(s for s in child.home_steps if s.step == "missing.enquiries_done")
+    assert step.expected and "Philomena" in step.note
+    adult = _check(decider, {"incident": {"kind": "missing"}, "person": {"age": 20, "status": "care_leaver"},
+                             "missing": {"whereabouts_known": False, "medical_needs": False,
+                                         "out_of_character": False, "with_risky_person": False}})
+    assert "Philomena" not in _texts(adult)
 
 
-# -- THRIVE -------------------------------------------------------------------------------------
-def test_thrive_headings_carry_their_facts_and_sources(decider):
-    body = {"person": {"age": 14, "exploitation_concern": True},
-            "incident": {"kind": "theft", "victim": "public", "injury": "none"},
-            "setting": {"location": "community"}}
-    thrive = _check(decider, body).thrive
-    for name in ("threat", "harm", "risk", "investigation", "vulnerability", "engagement"):
-        item = getattr(thrive, name)
-        assert item.summary and item.facts
-        assert "National Decision Model" in item.source
-    vulnerability = {f.fact: f.value for f in thrive.vulnerability.facts}
-    assert vulnerability["person.age"] == 14 and vulnerability["person.exploitation_concern"] is True
-    assert vulnerability["person.neurodivergent"] is None  # unknown stays unknown
-    assert "exploitation" in thrive.vulnerability.summary
-    assert {f.fact: f.value for f in thrive.harm.facts}["incident.victim"] == "public"
+def test_questions_that_could_mean_emergency_come_before_the_rest(decider):
+    check = _check(decider, {"incident": {"kind": "criminal_damage", "damage_value_gbp": 40, "risk_to_life": False,
+                                          "in_progress": False}, "setting": {"location": "in_placement"}})
+    urgent = [q.urgent for q in check.questions]
+    assert urgent == sorted(urgent, reverse=True) and urgent[0]
+    assert check.questions[0].would_change_to == "emergency_attendance"
 
 
-@pytest.mark.parametrize("level, grade", [(Level.call_999, "high"), (Level.call_101, "medium"),
-                                          (Level.report_later, "low"), (Level.no_police, "low")])
-def test_thrive_grade_follows_the_level(decider, level, grade):
-    bodies = {
-        Level.call_999: {"incident": {"kind": "assault", "risk_to_life": True}},
-        Level.call_101: {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False}},
-        Level.report_later: {"incident": {"kind": "other"}},
-        Level.no_police: {"incident": {"kind": "verbal_abuse"}, "setting": {"location": "in_placement"}},
-    }
-    check = _check(decider, bodies[level])
-    assert check.recommendation is level
-    assert check.thrive.grade == grade
+def test_repeat_calls_bring_the_neighbourhood_team_and_nothing_else_does(decider):
+    body = {"incident": {"kind": "verbal_abuse", "risk_to_life": False, "in_progress": False},
+            "setting": {"location": "in_placement", "type": "childrens_home"}}
+    assert _check(decider, body).police_response.follow_up is None
+    body["call"] = {"recent_calls": 5}
+    check = _check(decider, body)
+    assert "neighbourhood team" in check.police_response.follow_up and "5 times" in check.police_response.follow_up
 
 
-# -- words: non-judgmental, about a child ------------------------------------------------------
-JUDGMENTAL = re.compile(r"\b(offender|perpetrator|suspect|criminal|culprit|thug|wasting|waste of|should have|"
-                        r"should not have|shouldn't have|your fault)\b", re.IGNORECASE)
+def test_behaviour_policy_followed_stays_a_call_check_only_fact(decider):
+    check = _check(decider, {"incident": {"kind": "other"}, "response_so_far": {"behaviour_policy_followed": True}})
+    assert check.home_steps[1].said is True
 
 
-@pytest.mark.parametrize("body", [
-    {"incident": {"kind": "assault", "risk_to_life": True}},
-    {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False}},
-    {"incident": {"kind": "assault", "victim_wants_police": True, "victim": "staff"}},
-    {"incident": {"kind": "criminal_damage", "damage_value_gbp": 30}, "setting": {"location": "in_placement"},
-     "response_so_far": {"de_escalation_tried": False, "manager_consulted": False,
-                         "behaviour_policy_followed": False}},
+# -- the tables themselves ------------------------------------------------------------------------
+def test_every_response_has_words_and_every_thrive_table_a_default(book):
+    tables = book.tables
+    scripts = tables["call-script"].rows
+    for row in tables["call-police-response"].rows:
+        assert any(not s.when and (row.id in s.given.get("call-police-response", [])
+                                   or row.then["kind"] in s.given.get("call-police-response.kind", []))
+                   for s in scripts), row.id
+    for key in THRIVE_KEYS:
+        assert tables[f"thrive-{key}"].rows[-1].when == {}
+    assert tables["call-police-response"].rows[-1].when == {}
+
+
+@pytest.mark.parametrize("change, message", [
+    (("when: {incident.weapon: firearm}", "when: {incident.wepon: firearm}"), "'incident.wepon' is not a fact"),
+    (("kind: crime_report\n", "kind: crime_reports\n"), "not one of"),
+    (('given: {call-police-response: [not-a-taxi]}', 'given: {call-police-response: [not-a-lift]}'), "not-a-lift"),
+    (('- "Officers are coming now. Stay on the line and tell me where it is."',
+      '- "' + "Officers are coming now and " * 8 + '"'), "at most 60"),
+    (("when: {outcome.recommendation: call_101}", "when: {outcome.recommendation: call_111}"), "call_111"),
 ])
-def test_words_for_the_caller_are_plain_and_about_a_child(decider, body):
-    check = _check(decider, body)
-    words = " ".join(check.say_to_caller)
-    assert words.startswith("Thank you")
-    assert "young person" in words
-    assert not JUDGMENTAL.search(words), words
-    texts = [check.headline, check.police_response.what_happens, *(getattr(check.thrive, n).summary for n in (
-        "threat", "harm", "risk", "investigation", "vulnerability", "engagement"))]
-    for text in texts:
-        assert not re.search(r"\boffender\b", text, re.IGNORECASE), text
+def test_a_broken_table_is_refused_with_file_line_and_row(tmp_path, change, message):
+    for path in default_rules_dir().glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    target = tmp_path / "call-check.yaml"
+    text = target.read_text(encoding="utf-8")
+    assert change[0] in text
+    target.write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    with pytest.raises(RulebookError) as error:
+        load_rulebook(tmp_path)
+    assert re.match(r"call-check\.yaml:\d+: (row|table) ", str(error.value)), str(error.value)
+    assert message in str(error.value)
+
+
+def test_the_call_check_tables_are_part_of_the_rulebook_version(tmp_path):
+    for path in default_rules_dir().glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    before = load_rulebook(tmp_path).version
+    target = tmp_path / "call-check.yaml"
+    target.write_text(target.read_text(encoding="utf-8").replace("Tell me what they look like",
+                                                                 "Tell me how they look"), encoding="utf-8")
+    assert load_rulebook(tmp_path).version != before
 
 
 def test_every_kind_gives_a_complete_check(decider):
-    for kind, risk in itertools.product(allowed_values("incident.kind"), (None, False)):
-        body = {"incident": {"kind": kind, **({} if risk is None else {"risk_to_life": risk})}}
-        check = _check(decider, body)
-        assert check.say_to_caller and check.rationale
-        assert check.police_response.source
+    for kind in allowed_values("incident.kind"):
+        for extra in ({}, {"risk_to_life": False, "in_progress": False}):
+            check = _check(decider, {"incident": {"kind": kind, **extra}})
+            assert check.say_to_caller and check.rationale and check.police_response.source
 
 
-def test_words_for_report_later_are_not_the_no_police_words(decider):
-    later = _check(decider, {"incident": {"kind": "other"}})
-    home = _check(decider, {"setting": {"location": "in_placement"},
-                            "incident": {"kind": "criminal_damage", "damage_value_gbp": 30, "child_calm_now": True}})
-    assert later.recommendation is Level.report_later and home.recommendation is Level.no_police
-    assert "registered manager decides next working day" in " ".join(later.say_to_caller)
-    assert "the way a parent would handle it" not in " ".join(later.say_to_caller)
-    assert "the way a parent would handle it" in " ".join(home.say_to_caller)
+@given(caller=st.sampled_from(allowed_values("call.caller")), wants=st.sampled_from(allowed_values("call.caller_wants")))
+@settings(max_examples=30, deadline=None)
+def test_call_facts_are_accepted(decider, caller, wants):
+    check = _check(decider, {"incident": {"kind": "other", "risk_to_life": False}, "call": {"caller": caller,
+                                                                                           "caller_wants": wants}})
+    assert check.state == "verdict"
 
 
-def test_a_caller_who_spoke_to_the_manager_is_not_asked_to_again(decider):
-    said = _check(decider, {"incident": {"kind": "other"}, "response_so_far": {"manager_consulted": True}})
-    not_said = _check(decider, {"incident": {"kind": "other"}})
-    assert not any("manager on call" in words for words in said.say_to_caller)
-    assert any("manager on call" in words for words in not_said.say_to_caller)
+def test_rules_check_reports_a_row_that_can_never_be_chosen(tmp_path):
+    from callguide.decision import Decider
+    from callguide.lint import check_rulebook
+
+    for path in default_rules_dir().glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    target = tmp_path / "call-check.yaml"
+    text = target.read_text(encoding="utf-8")
+    shadowed = """      - id: say-never
+        title: Never reached
+        given: {call-police-response: [advice-as-a-parent]}
+        when: {}
+        then:
+          say: ["This sentence is never read to anyone."]
+        because: "An earlier row with no conditions always holds first."
+        source: "Protocol §8.1"
+"""
+    anchor = "  # -- the neighbourhood team"
+    target.write_text(text.replace(anchor, shadowed + "\n" + anchor, 1), encoding="utf-8")
+    problems = check_rulebook(Decider(load_rulebook(tmp_path)))
+    assert any(re.match(r"call-check\.yaml:\d+: row say-never: can never be chosen", p) for p in problems), problems
+    assert len(problems) == 1
+
+
+EXAMPLES = {  # api/examples/README.md says what each returns; keep it true
+    "call-check-handler-almost-nothing-known.json": "ask_first",
+    "call-check-handler-risk-to-life.json": "emergency_attendance",
+    "call-check-handler-overdose.json": "emergency_attendance",
+    "call-check-handler-child-attacked-now.json": "emergency_attendance",
+    "call-check-handler-missing.json": "missing_person_process",
+    "call-check-handler-victim-wants-to-report.json": "crime_report",
+    "call-check-supported-self-harm.json": "health_referral",
+    "call-check-foster-carer-purse.json": "advice_and_signposting",
+    "call-check-care-leaver-out-of-contact.json": "advice_and_signposting",
+    "call-check-handler-repeat-caller.json": "advice_and_signposting",
+    "call-check-handler-low-level-assault.json": "advice_and_signposting",
+    "call-check-handler-away-whereabouts-known.json": "advice_and_signposting",
+}
+
+
+def test_the_examples_return_what_their_readme_says(decider):
+    import json
+
+    folder = Path(__file__).parent.parent / "api" / "examples"
+    assert {p.name for p in folder.glob("call-check-*.json")} == set(EXAMPLES)
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    for name, kind in EXAMPLES.items():
+        check = _check(decider, json.loads((folder / name).read_text(encoding="utf-8")))
+        assert check.police_response.kind == kind, name
+        assert name in readme
+    assert _check(decider, json.loads((folder / "call-check-handler-repeat-caller.json").read_text())).police_response.follow_up
+
+
+@RELAXED
+@given(known=known_facts())
+def test_the_handlers_questions_agree_with_running_the_check_again(decider, known):
+    """Each question's 'could become' is what the check gives with that answer (the shortcut that
+    skips the engine for facts the carers' rules do not ask about must not change anything)."""
+    check = _check(decider, nest(known))
+    for q in check.questions:
+        if q.would_change_to is None:
+            continue
+        values = tables_for(decider.book).question_values()[q.fact]
+        kinds = {_verdict_kind(decider, _check(decider, nest({**known, q.fact: v}))) for v in values}
+        assert q.would_change_to in kinds, q
+
+
+def _verdict_kind(decider, check: CallCheck) -> str:
+    """The response the facts point to, also while the check is still asking first (what-ifs look past it)."""
+    if check.state == "verdict":
+        return check.police_response.kind
+    rows = {row.id: row for row in decider.book.tables["call-police-response"].rows}
+    return rows[check.rationale[1].rule].then["kind"]

@@ -7,6 +7,7 @@ import asyncio
 
 import httpx
 
+from callguide.callcheck import check_call
 from callguide.service import create_app
 
 from strategies import random_incidents
@@ -17,6 +18,7 @@ def test_concurrent_clients_each_get_their_own_answer(decider):
     incidents += [{"incident": {"kind": "assault", "risk_to_life": True}},
                   {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False}}]
     expected_decisions = [decider.decide(facts).model_dump(mode="json", exclude_none=True) for facts in incidents]
+    expected_checks = [check_call(facts, decider).model_dump(mode="json") for facts in incidents]
 
     async def run() -> list[tuple[int, str, dict]]:
         transport = httpx.ASGITransport(app=app)
@@ -33,6 +35,7 @@ def test_concurrent_clients_each_get_their_own_answer(decider):
         expected = expected_decisions[i % len(incidents)]
         if endpoint == "/v1/decisions":
             assert body == expected, i
-        else:
-            assert body["recommendation"] == expected["recommendation"], i
-            assert body["rationale"] == expected["rationale"], i
+        else:  # the call check: its own answer, with the carers' rules' answer and reasons inside it
+            assert body == expected_checks[i % len(incidents)], i
+            assert body["staff_recommendation"] == expected["recommendation"], i
+            assert body["rationale"][-len(expected["rationale"]):] == expected["rationale"], i

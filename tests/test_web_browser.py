@@ -600,7 +600,8 @@ def test_a_form_too_large_for_the_service_is_a_page_in_a_browser(page):
 
 @pytest.fixture
 def dark_page(browser, base_url):
-    context = browser.new_context(base_url=base_url, color_scheme="dark", viewport={"width": 390, "height": 844})
+    context = browser.new_context(base_url=base_url, color_scheme="dark", viewport={"width": 390, "height": 844},
+                                  bypass_csp=True)  # axe-core goes in as an inline script
     pg = context.new_page()
     pg.set_default_timeout(10_000)
     yield pg

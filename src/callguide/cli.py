@@ -162,8 +162,9 @@ def rules_check(directory: str | None, pack: str | None) -> None:
         click.echo(problem, err=True)
     if problems:
         sys.exit(1)
-    click.echo(f"ok: {len(book.rules)} rules in {len(book.themes)} themes, "
-               f"{len(book.parameters)} parameters; rulebook {book.version}"
+    rows = sum(len(table.rows) for table in book.tables.values())
+    click.echo(f"ok: {len(book.rules)} rules in {len(book.themes)} themes, {rows} rows in "
+               f"{len(book.tables)} decision tables, {len(book.parameters)} parameters; rulebook {book.version}"
                + (f" (area pack: {book.pack})" if book.pack else " (national base alone)"))
     release = book.release
     click.echo(f"release: {release.version}, signed off {release.reviewed_on}" if release.reviewed else

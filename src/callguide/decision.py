@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .engine import Engine, Firing
-from .facts import SAFETY_CRITICAL, Incident, Level, allowed_values, parse_incident
+from .facts import SAFETY_CRITICAL, Incident, Level, admissible, allowed_values, parse_incident
 from .policy import Resolution, resolve
 from .questions import QuestionFinder, QuestionOut
 from .releases import RulebookRelease
@@ -202,7 +202,8 @@ class Decider:
                             thresholds.setdefault(path, set()).update({max(0.0, value - 1), value, value + 1})
         order = {path: i for i, path in enumerate(SAFETY_CRITICAL)}
         paths.sort(key=lambda p: (order.get(p, len(order)), p))
-        return {path: allowed_values(path) or sorted(thresholds.get(path, {0.0})) for path in paths}
+        return {path: allowed_values(path) or [v for v in sorted(thresholds.get(path, {0.0})) if admissible(path, v)]
+                for path in paths}
 
     @cached_property
     def _what_if(self) -> WhatIf:

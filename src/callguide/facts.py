@@ -12,7 +12,7 @@ from enum import Enum
 from functools import cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, TypeAdapter, ValidationError
 
 from .echo import shown
 
@@ -72,6 +72,8 @@ def _whole_number(value: Any) -> Any:
 
 
 Age = Annotated[int, Strict(), Field(ge=10, le=25), BeforeValidator(_whole_number)]
+# A count: JSON Schema lets 300.0 through as an integer, so it is accepted as 300 (like an age).
+RecentCalls = Annotated[int, Strict(), Field(ge=0, le=1000), BeforeValidator(_whole_number)]
 
 
 class Person(_Strict):
@@ -159,9 +161,8 @@ class Call(_Strict):
         None, description="What the caller wants the police to do.")
     fire_service_needed: StrictBool | None = Field(None, description="A fire needs the fire service now.")
     people_inside: StrictBool | None = Field(None, description="People are inside the building on fire.")
-    recent_calls: Annotated[int, Strict(), Field(ge=0, le=1000), BeforeValidator(_whole_number)] | None = Field(
-        None,
-        description="Calls to the police from this placement in the last 28 days, before this one.")
+    recent_calls: RecentCalls | None = Field(
+        None, description="Calls to the police from this placement in the last 28 days, before this one.")
 
 
 class Incident(_Strict):
@@ -191,6 +192,22 @@ def fact_paths() -> dict[str, Any]:
         for name, info in model.model_fields.items():  # type: ignore[union-attr]
             paths[f"{section}.{name}"] = info
     return paths
+
+
+@cache
+def _adapter(path: str) -> TypeAdapter:
+    info = fact_paths()[path]
+    return TypeAdapter(Annotated[info.annotation, info])  # the field's own limits (ge, le) included
+
+
+def admissible(path: str, value: Any) -> bool:
+    """Whether ``value`` is a value the contract accepts for this fact (a what-if must not try an
+    age of 26 or a negative sum just because a threshold sits next to it)."""
+    try:
+        _adapter(path).validate_python(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def allowed_values(path: str) -> list[Any] | None:

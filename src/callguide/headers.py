@@ -42,6 +42,13 @@ def script_hashes(templates: Path, render: Callable[[str], str]) -> list[str]:
     return sorted(found)
 
 
+def inline_script_hashes(html: str) -> list[str]:
+    """The CSP hashes of the inline scripts of one rendered page."""
+    return sorted({"'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+                   for text in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
+                   if text.strip()})
+
+
 def page_policy(script_hashes: Iterable[str] = ()) -> str:
     scripts = " ".join(["'self'", *script_hashes])
     return ("default-src 'self'; " f"script-src {scripts}; " "style-src 'self'; img-src 'self' data:; "

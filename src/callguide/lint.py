@@ -24,7 +24,9 @@ def check_rulebook(decider: Decider) -> list[str]:
         if not _can_fire(rule, decider):
             problems.append(f"{rule.file}:{rule.line}: rule {rule.id}: can never fire "
                             "(no incident built from its conditions triggers it)")
-    return problems
+    from .tablelint import table_problems  # decision tables (the call check): no row shadowed
+
+    return problems + table_problems(decider.book)
 
 
 def _can_fire(rule: Rule, decider: Decider) -> bool:

@@ -13,6 +13,8 @@ One pure ASGI middleware, in front of the app:
   130-210 ms of CPU per request.
 - **One value per key.** A query parameter given twice is refused (400): the pages and the API
   read one value per name, and which of two a reader takes is not something to leave to chance.
+  The one list a page reads is the scenario ids of a course handout (``/walkthrough/...?id=a&id=b``):
+  ``id`` may repeat on the walkthrough pages (the 4 KiB limit still bounds it).
 - **Writes only from this origin.** A browser request that changes something (POST, PUT, PATCH,
   DELETE) must come from a page of this service: ``Sec-Fetch-Site`` must be ``same-origin`` or
   ``none``, else (older browsers) ``Origin`` must name this host. Requests without either header
@@ -66,13 +68,17 @@ class RequestGuard:
             return 414, "(query)", (f"the address is too long: its query is {len(query):,} bytes and the "
                                     f"limit is {self.max_query_bytes:,}")
         seen: set[str] = set()
+        lists = LIST_PARAMETERS if scope.get("path", "").startswith("/walkthrough") else ()
         for key, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-            if key in seen:
+            if key in seen and key not in lists:
                 return 400, "(query)", f"the parameter {shown(key)} is given more than once; give it once"
             seen.add(key)
         if scope["method"] in UNSAFE_METHODS and cross_origin(headers):
             return 403, "(request)", "changes can only be made from this service's own pages or by API clients"
         return None
+
+
+LIST_PARAMETERS = ("id",)  # a course handout's scenarios, on the walkthrough pages only
 
 
 def _headers(scope: Scope) -> dict[bytes, bytes]:

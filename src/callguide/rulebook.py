@@ -22,6 +22,7 @@ from .datafiles import data_dir
 from .conditions import Conditions, parse_when
 from .facts import Level, fact_paths
 from .releases import ReleaseError, RulebookRelease, release_for, signoffs_in
+from .tables import Table, TableContext, TableError, check_given, load_tables, strip_lines
 from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -121,6 +122,7 @@ class Rulebook:
     pack: str = ""  # the area pack's directory name; "" for the national base alone
     contacts: dict[str, Any] = field(default_factory=dict)  # the pack's local contacts (packs.Contact)
     release: RulebookRelease = field(default_factory=lambda: release_for("", []))
+    tables: dict[str, Table] = field(default_factory=dict)  # decision tables (tables.py), e.g. the call check
 
     def rule(self, rule_id: str) -> Rule:
         return self.by_id[rule_id]
@@ -150,12 +152,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _strip_lines(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
-    return value
+_strip_lines = strip_lines  # one copy, in tables.py (which the loader uses for decision tables too)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -192,12 +189,27 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) ->
     questions = {path: Question(ask=words.ask) for path, words in vocabulary.facts.items()}
     rules: list[Rule] = []
     themes: dict[str, str] = {}
+    tables: dict[str, Table] = {}
+    context = TableContext(parse=lambda when: parse_when(when, parameters),
+                           placeholder_ok=lambda name: _placeholder_ok(name, parameters, vocabulary),
+                           placeholder_words=lambda name: _placeholder_words(name, vocabulary))
     for path in files:
         if path.name in SPECIAL_FILES:
             continue
-        theme, title, file_rules = _load_theme(path, parameters)
+        raw = _read_yaml(path)
+        if isinstance(raw, dict) and "tables" in raw:
+            try:
+                tables.update((table.id, table) for table in load_tables(path.name, raw, context))
+            except TableError as exc:
+                raise RulebookError(str(exc)) from None
+            continue
+        theme, title, file_rules = _load_theme(path, parameters, raw)
         themes[theme] = title
         rules.extend(file_rules)
+    try:
+        check_given(tables)
+    except TableError as exc:
+        raise RulebookError(str(exc)) from None
     versioned = [(path.name, path) for path in files if path.name not in NOT_VERSIONED]
     contacts: dict[str, Any] = {}
     if pack is not None:
@@ -206,14 +218,23 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) ->
         pack_files, rules, themes, parameters, contacts = apply_pack(pack, rules, themes, parameters)
         if parameters != base_parameters:  # the base's conditions resolve the pack's thresholds
             rules = [rule.model_copy(update={"conditions": parse_when(rule.when, parameters)}) for rule in rules]
+            tables = {table_id: _reparsed(table, parameters) for table_id, table in tables.items()}
         versioned += [(f"pack/{path.name}", path) for path in pack_files]
     version = _version(versioned)
     book = Rulebook(
         rules=tuple(rules), parameters=parameters, questions=questions, themes=themes,
         version=version, by_id={rule.id: rule for rule in rules}, vocabulary=vocabulary,
-        pack=pack.name if pack else "", contacts=contacts, release=_release(version, directory, pack))
+        pack=pack.name if pack else "", contacts=contacts, release=_release(version, directory, pack),
+        tables=tables)
     _check_references(book)
     return book
+
+
+def _reparsed(table: Table, parameters: dict[str, Parameter]) -> Table:
+    """A decision table whose rows' conditions resolve these (an area pack's) parameters."""
+    rows = tuple(row if not row.when else row.model_copy(update={"conditions": parse_when(row.when, parameters)})
+                 for row in table.rows)
+    return table.model_copy(update={"rows": rows})
 
 
 def _release(version: str, directory: Path, pack: Path | None) -> RulebookRelease:
@@ -249,8 +270,8 @@ def _load_parameters(path: Path) -> dict[str, Parameter]:
     return params
 
 
-def _load_theme(path: Path, parameters: dict[str, Parameter]) -> tuple[str, str, list[Rule]]:
-    raw = _read_yaml(path)
+def _load_theme(path: Path, parameters: dict[str, Parameter], raw: Any = None) -> tuple[str, str, list[Rule]]:
+    raw = _read_yaml(path) if raw is None else raw
     if not isinstance(raw, dict) or "theme" not in raw or "rules" not in raw:
         raise RulebookError(f"{path.name}: a rule file needs 'theme', 'title' and 'rules'")
     theme = raw["theme"]
@@ -334,8 +355,7 @@ def _check_references(book: Rulebook) -> None:
                 raise RulebookError(f"{where}: no rule derives '{name}'")
         texts = [rule.because] + [action.what for action in rule.then.actions] + [rule.then.headline or ""]
         for name in (n for text in texts for n in _placeholders(text)):
-            if not (name in fact_paths() or (name.startswith("param.") and name[6:] in book.parameters)
-                    or (book.vocabulary is not None and placeholder_ok(name, book.vocabulary))):
+            if not _placeholder_ok(name, book.parameters, book.vocabulary):
                 raise RulebookError(f"{where}: its text refers to unknown {{{name}}}")
         for action in rule.then.actions:
             if action_ids.setdefault(action.id, action.what) != action.what:
@@ -344,6 +364,27 @@ def _check_references(book: Rulebook) -> None:
             # Any fact a rule reads may be asked for, so it needs words a person understands.
             if path in fact_paths() and path != "incident.kind" and path not in book.questions:
                 raise RulebookError(f"{where}: reads {path}, which has no question in vocabulary.yaml")
+    for table in book.tables.values():
+        for row in table.rows:
+            if row.id in seen:
+                raise RulebookError(f"{row.file}:{row.line}: row {row.id}: the id is used twice")
+            seen.add(row.id)
+            for path in row.conditions.reads():
+                if path in fact_paths() and path != "incident.kind" and path not in book.questions:
+                    raise RulebookError(f"{row.file}:{row.line}: row {row.id}: reads {path}, "
+                                        "which has no question in vocabulary.yaml")
+
+
+def _placeholder_words(name: str, vocabulary: Vocabulary) -> int:
+    """The most words a placeholder can stand for: the longest setting's words, else a few."""
+    if name.startswith(("words.", "Words.")):
+        return max(len(words[name[6:]].split()) for words in vocabulary.settings.values())
+    return 3  # a fact's or parameter's value ("life threatening", "£1,000")
+
+
+def _placeholder_ok(name: str, parameters: dict[str, Parameter], vocabulary: Vocabulary | None) -> bool:
+    return (name in fact_paths() or (name.startswith("param.") and name[6:] in parameters)
+            or (vocabulary is not None and placeholder_ok(name, vocabulary)))
 
 
 def _placeholders(text: str) -> list[str]:

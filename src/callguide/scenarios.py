@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from . import yamlsafe
 from .scenario_errors import describe_validation_error, yaml_problem
+from .callcheck import ResponseKind as PoliceResponseKind, check_call_rows
 from .decision import applied_rules
 from .facts import InvalidFacts, Level, parse_incident
 from .rulebook import RULE_ID, Rulebook
@@ -48,10 +49,6 @@ AUDIENCE_WORDS: dict[str, str] = {
     "police_officers": "police officers", "registered_managers": "registered managers",
     "social_workers": "social workers"}
 CALL_HANDLERS = "call_handlers"
-# What the call check may answer (callcheck.PoliceResponse.kind); kept here so that a scenario file
-# is checked without importing the call check, which another module owns and may extend.
-PoliceResponseKind = Literal[
-    "emergency_attendance", "non_emergency_attendance", "missing_person_process", "advice_and_signposting"]
 ENV_VAR = "CALLGUIDE_SCENARIOS"
 
 
@@ -296,7 +293,8 @@ class StepResult(BaseModel):
     decisive: list[str]
     actions: list[str]             # action ids
     problems: list[str]
-    police_response: str | None = None   # the call check's, when the step expects one
+    call_check_rows: list[str] = Field(default_factory=list)  # the call-check table rows used (rules/call-check*.yaml)
+    police_response: str | None = None                          # the call check's response kind at this step
 
     @property
     def passed(self) -> bool:
@@ -341,18 +339,15 @@ def run_scenario(decider: Any, scenario: Scenario) -> ScenarioResult:
         problems += [f"expected rule {r} to be decisive; decisive: {', '.join(decisive)}"
                      for r in expect.decisive if r not in decisive]
         problems += [f"expected action {a}; it was not listed" for a in expect.actions if a not in actions]
-        response = None
-        if expect.police_response is not None:
-            from .callcheck import check_call
-
-            response = check_call(facts, decider).police_response.kind
-            if response != expect.police_response:
-                problems.append(f"expected the call check's police response {expect.police_response}, "
-                                f"got {response}")
+        check, call_rows = check_call_rows(facts, decider)  # every step is also a call a handler could take
+        if expect.police_response and check.police_response.kind != expect.police_response:
+            problems.append(f"expected the call check's {expect.police_response}, got {check.police_response.kind} "
+                            f"({check.police_response.rule})")
         results.append(StepResult(
             step=index + 1, reveal=step.reveal, facts=facts, expected=expect.recommendation,
             recommendation=decision.recommendation, headline=decision.headline, fired=fired,
-            decisive=decisive, actions=actions, problems=problems, police_response=response))
+            decisive=decisive, actions=actions, problems=problems, call_check_rows=call_rows,
+            police_response=check.police_response.kind))
     return ScenarioResult(id=scenario.id, title=scenario.title, steps=results,
                           problems=unknown_ids)
 
@@ -360,9 +355,10 @@ def run_scenario(decider: Any, scenario: Scenario) -> ScenarioResult:
 def coverage(results: list[ScenarioResult], book: Rulebook) -> dict[str, list[str]]:
     """For every rule in the rulebook, the scenarios in which it applies at some step."""
     covered: dict[str, list[str]] = {rule.id: [] for rule in book.rules}
+    covered.update((row.id, []) for table in book.tables.values() for row in table.rows)  # the call check's rows
     for result in results:
         for step in result.steps:
-            for rule_id in step.fired:
+            for rule_id in step.fired + step.call_check_rows:
                 if rule_id in covered and result.id not in covered[rule_id]:
                     covered[rule_id].append(result.id)
     return covered

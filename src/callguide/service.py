@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .bodylimit import MAX_BODY_BYTES, BodyLimit
+from .headers import inline_script_hashes, page_policy
 from .callcheck import CallCheck, CallCheckRequest, check_call
 from .decision import Decider, Decision, plain
 from .echo import clip, shown
@@ -246,7 +247,7 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
         # lock held by a threadpool request of their own kind (the HTML pages still decide in the
         # threadpool; a decision holds the lock for under a millisecond).
         check = check_call(request, decider)
-        log.info("call-check %s response=%s rules=%s", check.recommendation.value, check.police_response.kind,
+        log.info("call-check %s response=%s rules=%s", check.state, check.police_response.kind,
                  ",".join(reason.rule for reason in check.rationale))
         response = _json(check, exclude_none=False)  # null says "not said", which matters here
         if recording:
@@ -386,11 +387,16 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> Response:
-        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="callguide API",
+        page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="callguide API",
                                    swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
                                    swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
                                    swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
                                    swagger_ui_parameters={"validatorUrl": None})  # no call to a validator site
+        # Its own policy: the pages' one, with Swagger UI's inline start-up script allowed by its hash
+        # and the inline styles Swagger UI sets on its elements.
+        policy = page_policy(inline_script_hashes(bytes(page.body).decode()))
+        page.headers["Content-Security-Policy"] = policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+        return page
 
     app.include_router(health_router(decider))
     records = install_records(app)  # decision records, reports, API keys (issue 6)

@@ -207,7 +207,9 @@ class Recording:
         try:
             outcome = await self.records.batcher.submit(
                 intent.key, intent.client, intent.explicit,
-                dict(kind=intent.kind, facts=data, recommendation=answer.recommendation.value,
+                # a call check still asking first has no verdict yet: recorded as such, not as a level
+                dict(kind=intent.kind, facts=data,
+                     recommendation=answer.recommendation.value if answer.recommendation else "ask_first",
                      rules=[reason.rule for reason in answer.rationale],
                      decisive_rules=[reason.rule for reason in answer.rationale if reason.role == "decisive"],
                      rulebook=answer.rulebook, refs=intent.refs))

@@ -1,0 +1,306 @@
+"""The call check's parts: running its tables, THRIVE, the carers' steps and the handler's questions.
+
+Everything decided here comes from the rulebook's call-check tables (``rules/call-check*.yaml``);
+this module runs them (:mod:`callguide.tablerun`) and puts their answers in the shapes the service
+returns. The words a handler reads use the setting's words (``vocabulary.yaml``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .decision import Decider, Decision, render
+from .facts import Level, admissible, allowed_values
+from .rulebook import Rulebook
+from .tablerun import Tables
+from .tables import Row
+
+THRIVE_KEYS = ("threat", "harm", "risk", "investigation", "vulnerability", "engagement")
+THRIVE_SOURCE = "College of Policing APP: National Decision Model; THRIVE"
+RANK = {"low": 0, "medium": 1, "high": 2}
+BEHAVIOUR_KINDS = {"assault", "criminal_damage", "theft", "threats", "verbal_abuse", "disorder", "other", "weapon"}
+# Asked of the one whose behaviour the call is about; never of a victim or a patient.
+SUSPECT_FACTS = {"person.behaviour_in_plan", "response_so_far.de_escalation_tried", "incident.child_calm_now",
+                 "response_so_far.restraint_used", "response_so_far.behaviour_policy_followed"}
+KIND_WORDS = {
+    "emergency_attendance": "emergency attendance", "non_emergency_attendance": "non-emergency attendance",
+    "missing_person_process": "a missing-person report", "crime_report": "a crime report without attendance",
+    "health_referral": "a referral to health partners", "advice_and_signposting": "advice without attendance",
+}
+POLICE_INVOLVED = {"emergency_attendance", "non_emergency_attendance", "missing_person_process", "crime_report"}
+# Which kinds of call a what-if question is worth asking in (a handler does not ask about a fire or
+# an ambulance when a purse was taken); a fact not listed is worth asking in any call.
+_HEALTH = {"self_harm", "other", "drugs", "assault", "sexual", "weapon", "disorder", "fire_setting"}
+_MIND = {"self_harm", "other", "verbal_abuse", "criminal_damage", "disorder", "threats"}
+ASKED_IN: dict[str, set[str]] = {
+    "call.fire_service_needed": {"fire_setting"}, "call.people_inside": {"fire_setting"},
+    "health.medical_emergency": _HEALTH, "health.mental_health_crisis": _MIND, "health.suicidal_thoughts": _MIND,
+    "health.suicide_plan": _MIND, "health.means_available": _MIND,
+    "incident.injury": set(_HEALTH) | {"threats", "criminal_damage", "theft", "exploitation", "verbal_abuse"},
+    "incident.weapon": {"assault", "threats", "weapon", "disorder", "criminal_damage", "theft", "other", "sexual",
+                        "exploitation"},
+}
+
+Grade = Literal["high", "medium", "low"]
+RowLevel = Literal["high", "medium", "low", "not_known"]
+
+
+# -- output models --------------------------------------------------------------------------------
+class FactSeen(BaseModel):
+    fact: str
+    value: Any = Field(description="What the caller said; null when nobody has said.")
+
+
+class ThriveItem(BaseModel):
+    level: RowLevel = Field(description="This row's own assessment from the facts.")
+    summary: str
+    facts: list[FactSeen] = Field(description="The facts this row reads, with what was said (null: not said).")
+    source: str
+
+
+class Thrive(BaseModel):
+    threat: ThriveItem
+    harm: ThriveItem
+    risk: ThriveItem
+    investigation: ThriveItem
+    vulnerability: ThriveItem
+    engagement: ThriveItem
+    grade: Grade | None = Field(description="The highest of threat, harm and risk (one step up for a high "
+                                            "vulnerability); null while not enough is known.")
+
+
+class HomeStep(BaseModel):
+    step: str = Field(description="The fact that records it.")
+    title: str
+    expected: bool = Field(description="The guidance expects this step before calling, for this incident.")
+    said: bool | None = Field(description="What the caller said: true, false, or null when not said.")
+    note: str
+    source: str
+
+
+class HandlerQuestion(BaseModel):
+    fact: str
+    ask: str
+    why: str
+    urgent: bool = Field(description="Ask before anything else: the answer could mean emergency attendance.")
+    would_become: Level | None = Field(None, description="The level the answer could lead to.")
+    would_change_to: str | None = Field(None, description="The police response the answer could lead to.")
+
+
+# -- running the tables ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Judged:
+    role: str
+    role_row: Row | None
+    response: Row
+    ask_first: Row | None     # None when enough is known (always None for an emergency)
+    script: Row
+    follow_up: Row | None
+
+
+class CallTables(Tables):
+    def judge(self, known: dict[str, Any], staff: str) -> Judged:
+        flat = self.fact(known, staff)
+        response = self.response(flat)
+        emergency = response.then["kind"] == "emergency_attendance"
+        role = self["call-role"].first(flat)
+        return Judged(role=role.then["role"] if role else "not_known", role_row=role, response=response,
+                      ask_first=None if emergency else self["call-ask-first"].first(flat),
+                      script=self["call-script"].first(flat, {"call-police-response": response}), follow_up=self["call-follow-up"].first(flat))
+
+    def response(self, flat: dict[str, Any]) -> Row:
+        row = self["call-police-response"].first(flat)
+        if row is None:  # the table ends with a row that always holds; a rulebook without one is refused
+            raise LookupError("call-police-response has no default row")
+        return row
+
+    def question_values(self) -> dict[str, list[Any]]:
+        """For each fact the response and ask-first rows read, the values worth a what-if."""
+        found: dict[str, list[Any]] = {}
+        for table_id in ("call-ask-first", "call-police-response"):
+            for row in self[table_id].table.rows:
+                for test in row.conditions.tests():
+                    path = test.path
+                    if path.startswith("outcome.") or path == "incident.kind":
+                        continue
+                    values = allowed_values(path)
+                    if values is None:
+                        values = sorted(v for v in set(found.get(path, [])) | set(_around(test.value))
+                                        if admissible(path, v))
+                    found[path] = values
+        return found
+
+
+def _around(value: Any) -> list[float]:
+    """Values either side of a threshold (parameters are already resolved in the parsed conditions)."""
+    out: list[float] = []
+    for number in (value if isinstance(value, list) else [value]):
+        if isinstance(number, (int, float)) and not isinstance(number, bool):
+            out += [max(0, number - 1), number, number + 1]
+    return out
+
+
+_CACHE: dict[str, CallTables] = {}
+
+
+def tables_for(book: Rulebook) -> CallTables:
+    """The call-check tables of a rulebook, compiled once per rulebook version."""
+    tables = _CACHE.get(book.version)
+    if tables is None:
+        tables = _CACHE.setdefault(book.version, CallTables(book))
+    return tables
+
+
+# -- THRIVE ---------------------------------------------------------------------------------------
+def thrive(tables: CallTables, known: dict[str, Any], book: Rulebook, staff: str, graded: bool,
+           applied: list[str] | None = None) -> Thrive:
+    """Each THRIVE row from its table; the ids of the rows used are appended to ``applied``."""
+    flat = tables.fact(known, staff)
+    items: dict[str, ThriveItem] = {}
+    for key in THRIVE_KEYS:
+        compiled = tables[f"thrive-{key}"]
+        row = compiled.first(flat)
+        assert row is not None  # each THRIVE table ends with a default row (checked in tests)
+        if applied is not None:
+            applied.append(row.id)
+        items[key] = ThriveItem(
+            level=row.then["level"], summary=render(row.then["says"], known, book),
+            facts=[FactSeen(fact=p, value=known.get(p)) for p in sorted(compiled.reads) if _shown(p, known)],
+            source=f"{THRIVE_SOURCE}; {row.source}")
+    return Thrive(**items, grade=_grade(items) if graded else None)
+
+
+def _shown(path: str, known: dict[str, Any]) -> bool:
+    """A fact worth showing under a THRIVE row: not the kind itself, missing-person facts only when missing."""
+    if path.startswith("outcome.") or path == "incident.kind":
+        return False
+    return not path.startswith("missing.") or known.get("incident.kind") == "missing"
+
+
+def _grade(items: dict[str, ThriveItem]) -> Grade | None:
+    levels = [items[k].level for k in ("threat", "harm", "risk") if items[k].level != "not_known"]
+    if not levels:
+        return None
+    rank = max(RANK[level] for level in levels)
+    if items["vulnerability"].level == "high":
+        rank = min(rank + 1, RANK["high"]) if rank == RANK["low"] else rank
+    return next(level for level, r in RANK.items() if r == rank)  # type: ignore[return-value]
+
+
+# -- what the carers did --------------------------------------------------------------------------
+def home_steps(said: dict[str, Any], role: str, not_now: bool, book: Rulebook) -> list[HomeStep]:
+    """The steps the guidance expects of the carers before a call about behaviour, and what was said.
+
+    Nothing is expected in an emergency, while the handler is still asking first, or when the young
+    person is the victim or a patient: then the carers' steps are not the question.
+    """
+    kind = said.get("incident.kind")
+    words = book.vocabulary.words_for(said)
+    behaviour = (role == "behaviour" and kind in BEHAVIOUR_KINDS and said.get("setting.location") != "community"
+                 and not not_now)
+    later = " Not needed first: there is an immediate risk, or more must be known." if not_now else ""
+    steps = [
+        HomeStep(step="response_so_far.de_escalation_tried", title="Tried to calm things down",
+                 expected=behaviour, said=said.get("response_so_far.de_escalation_tried"),
+                 note=f"Calming things with the young person's {words['behaviour_plan']}, before any call." + later,
+                 source="Protocol §5.2 (trauma informed); Protocol §8.1"),
+        HomeStep(step="response_so_far.behaviour_policy_followed", title=f"Followed {words['behaviour_policy']}",
+                 expected=behaviour, said=said.get("response_so_far.behaviour_policy_followed"),
+                 note=f"{words['behaviour_policy'][:1].upper()}{words['behaviour_policy'][1:]} and the young "
+                      "person's plan; how it was applied goes with any request for charging advice." + later,
+                 source="Protocol §8.2.4 (the behaviour policy and how it was applied)"),
+        HomeStep(step="response_so_far.manager_consulted", title=f"Spoke to {words['manager_on_call']}",
+                 expected=role in ("behaviour", "not_known") and kind != "missing" and not not_now,
+                 said=said.get("response_so_far.manager_consulted"),
+                 note=f"Outside an emergency, {words['decides']} whether to involve the police, now or in slow time."
+                      + later, source="Protocol §8.2.3 (immediately, at a later stage, or not at all)"),
+    ]
+    if kind == "missing":
+        adult = said.get("person.status") == "care_leaver" or (said.get("person.age") or 0) >= 18
+        steps.append(HomeStep(
+            step="missing.enquiries_done", title="Enquiries to find them",
+            expected=not not_now and not adult and said.get("missing.whereabouts_known") is not True,
+            said=said.get("missing.enquiries_done"),
+            note=("Phone, friends and family, known places and the premises tried and each enquiry recorded"
+                  + (", with the Philomena form ready." if not adult else ".") + later),
+            source="Protocol §8.3 (Philomena protocol); College of Policing APP: missing persons"))
+    return steps
+
+
+STEP_ASKS = {"response_so_far.behaviour_policy_followed": "Have you followed your behaviour policy and the young "
+                                                          "person's plan?"}
+
+
+# -- the handler's questions ----------------------------------------------------------------------
+def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any], judged: Judged,
+                      decision: Decision, steps: list[HomeStep]) -> list[HandlerQuestion]:
+    """Most urgent first: the ask-first questions, then answers that could mean emergency attendance,
+    then answers that change whether the police are involved, the carers' steps, and the rest."""
+    book = decider.book
+    ranked: list[tuple[int, int, HandlerQuestion]] = []
+    listed: set[str] = set()
+
+    victim = judged.role in ("victim", "patient")
+
+    kind = known.get("incident.kind")
+
+    def add(tier: int, index: int, question: HandlerQuestion) -> None:
+        if victim and question.fact in SUSPECT_FACTS:
+            return  # a victim or a patient is not asked what a suspect is asked
+        if tier > 0 and kind not in ASKED_IN.get(question.fact, {kind}):
+            return  # not a question for this kind of call (the ask-first questions are always asked)
+        if question.fact not in listed and question.fact not in known:
+            listed.add(question.fact)
+            ranked.append((tier, index, question))
+
+    if judged.ask_first is not None:
+        for index, path in enumerate(judged.ask_first.then["ask"]):
+            add(0, index, HandlerQuestion(fact=path, ask=book.vocabulary.fact(path).ask, urgent=True,
+                                          why="Ask this first: there is no verdict until it is known."))
+    base = judged.response.then["kind"]
+    # The carers' answer can only change for a fact the decision lists as a question (or a number
+    # tried at other values): for every other fact it stays as it is, with no engine run.
+    staff_may_change = {q.fact for q in decision.questions}
+    for index, (path, values) in enumerate(tables.question_values().items()):
+        if path in known or (path.startswith("missing.") and kind != "missing") or kind not in ASKED_IN.get(path, {kind}):
+            continue
+        staff = None if path in staff_may_change or allowed_values(path) is None else decision.recommendation
+        changed = [row for row in (_response_if(decider, tables, known, path, v, staff) for v in values)
+                   if row.then["kind"] != base]
+        if not changed:
+            continue
+        pick = max(changed, key=lambda row: Level(row.then["level"]).rank)
+        becomes = pick.then["kind"]
+        urgent = becomes == "emergency_attendance"
+        tier = 1 if urgent else 2 if (becomes in POLICE_INVOLVED) != (base in POLICE_INVOLVED) else 4
+        add(tier, index, HandlerQuestion(
+            fact=path, ask=book.vocabulary.fact(path).ask, urgent=urgent, would_become=Level(pick.then["level"]),
+            would_change_to=becomes, why=f"Depending on the answer, the response could become {KIND_WORDS[becomes]}."))
+    emergency = base == "emergency_attendance"
+    for index, q in enumerate(decision.questions):
+        if emergency and q.would_become is Level.call_999:
+            continue  # an emergency cannot become more of one
+        urgent = q.would_become is Level.call_999 and q.would_become.rank > decision.recommendation.rank
+        add(1 if urgent else 5, index, HandlerQuestion(
+            fact=q.fact, ask=q.ask, urgent=urgent, would_become=q.would_become,
+            why=f"For the carers' own guidance, the answer could change it to: "
+                f"{book.vocabulary.level(q.would_become).short}."))
+    for index, step in enumerate(steps):
+        if step.expected and step.said is None:
+            ask = STEP_ASKS.get(step.step) or book.vocabulary.fact(step.step).ask
+            add(3, index, HandlerQuestion(fact=step.step, ask=ask, urgent=False,
+                                          why=f"The guidance expects this before a call. Source: {step.source}."))
+    return [q for _, _, q in sorted(ranked, key=lambda item: item[:2])]
+
+
+def _response_if(decider: Decider, tables: CallTables, known: dict[str, Any], path: str, value: Any,
+                 staff: Level | None) -> Row:
+    facts = {**known, path: value}
+    return tables.response(tables.fact(facts, (staff or decider.level(facts)).value))
+
+
+__all__ = ["CallTables", "FactSeen", "HandlerQuestion", "HomeStep", "Judged", "Thrive", "ThriveItem",
+           "handler_questions", "home_steps", "tables_for", "thrive", "render"]

@@ -1,0 +1,230 @@
+"""Decision tables in the rulebook: rows of ``when`` -> outputs, read in order.
+
+A rule file holds either ``rules:`` (the staff rules, run by the engine) or ``tables:``. A table
+is for a judgement that picks one answer from a list (the police response to a call, a THRIVE
+row, the words to say): its rows use the same ``when`` conditions as the rules and are checked by
+the same loader, and each row cites its source. ``hit: first`` means the first row whose
+conditions hold decides; a row with an empty ``when`` always holds (the table's default).
+
+```yaml
+tables:
+  - id: police-response
+    title: The police response to a call
+    hit: first
+    outputs:                     # each output: a list of allowed values, or text / lines
+      kind: [emergency_attendance, advice_and_signposting]
+      headline: text
+      say: lines                 # a list of sentences
+    optional: [follow_up]        # outputs a row may leave out (the others are required)
+    max_words: 60                # for text and lines outputs, counted over the row
+    rows:
+      - id: attend-risk-to-life
+        when: {outcome.recommendation: call_999}
+        then: {kind: emergency_attendance, headline: "..."}
+        because: "..."
+        source: "..."
+```
+
+Rows may read ``outcome.recommendation`` (the staff rules' answer) besides the contract's facts.
+Everything is validated at load; an error names the file, the line and the row.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .conditions import Conditions
+
+RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+TEXT_KINDS = ("text", "lines")
+
+
+class TableError(ValueError):
+    """A table that must not be used; the message says where and why."""
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Row(_Data):
+    id: str = Field(pattern=RULE_ID.pattern)
+    when: dict[str, Any]
+    then: dict[str, Any]
+    because: str = Field(min_length=10)
+    source: str = Field(min_length=3)
+    title: str = ""
+    # Holds only when an earlier table chose one of these: {TABLE: [row ids]} or {TABLE.OUTPUT: [values]}.
+    given: dict[str, list[Any]] = {}
+    table: str = ""
+    file: str = ""
+    line: int = 0
+    # ``when`` parsed at load (conditions.py), as for a rule; the compiler reads this.
+    conditions: Conditions | None = Field(None, exclude=True, repr=False)
+
+
+class Table(_Data):
+    id: str = Field(pattern=RULE_ID.pattern)
+    title: str = Field(min_length=3)
+    hit: Literal["first"] = "first"
+    outputs: dict[str, list[Any] | Literal["text", "lines"]]
+    optional: list[str] = []
+    max_words: int | None = Field(None, ge=5)
+    rows: tuple[Row, ...]
+    file: str = ""
+    line: int = 0
+
+    def texts(self, row: Row) -> list[str]:
+        """Every sentence a row's outputs say (for placeholder checks and word counts)."""
+        found: list[str] = []
+        for name, kind in self.outputs.items():
+            value = row.then.get(name)
+            if kind == "text" and isinstance(value, str):
+                found.append(value)
+            elif kind == "lines" and isinstance(value, list):
+                found.extend(str(v) for v in value)
+        return found
+
+
+@dataclass(frozen=True)
+class TableContext:
+    """What a table is checked against: supplied by the rulebook loader (no import circle)."""
+
+    parse: Callable[[dict[str, Any]], Conditions]  # conditions.parse_when with the rulebook's parameters
+    placeholder_ok: Callable[[str], bool]         # a {name} a text may use
+    placeholder_words: Callable[[str], int] = lambda name: 1  # the most words a {name} can stand for
+
+
+def strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+def load_tables(file: str, raw: dict[str, Any], context: TableContext) -> list[Table]:
+    """The tables of one file (``raw`` read with line numbers as ``__line__``), validated."""
+    if set(raw) - {"tables", "title", "__line__"} or not isinstance(raw.get("tables"), list):
+        raise TableError(f"{file}: a table file has 'title' and a list of 'tables'")
+    tables: list[Table] = []
+    for body in raw["tables"]:
+        line = body.get("__line__", 0) if isinstance(body, dict) else 0
+        where = f"{file}:{line}: table {body.get('id', '?') if isinstance(body, dict) else '?'}"
+        if not isinstance(body, dict) or not isinstance(body.get("rows"), list) or not body["rows"]:
+            raise TableError(f"{where}: needs 'id', 'title', 'outputs' and a list of 'rows'")
+        rows = [_row(file, body["id"] if isinstance(body.get("id"), str) else "?", r, context) for r in body["rows"]]
+        try:
+            table = Table.model_validate({**strip_lines({k: v for k, v in body.items() if k != "rows"}),
+                                          "rows": rows, "file": file, "line": line})
+        except ValidationError as exc:
+            raise TableError(f"{where}: {_message(exc)}") from None
+        for row in table.rows:
+            _check_outputs(table, row, context)
+        tables.append(table)
+    return tables
+
+
+def _row(file: str, table_id: str, body: Any, context: TableContext) -> Row:
+    line = body.get("__line__", 0) if isinstance(body, dict) else 0
+    where = f"{file}:{line}: row {body.get('id', '?') if isinstance(body, dict) else '?'}"
+    if not isinstance(body, dict):
+        raise TableError(f"{where}: a row is a mapping with id, when, then, because and source")
+    try:
+        row = Row.model_validate({**strip_lines(body), "table": table_id, "file": file, "line": line})
+    except ValidationError as exc:
+        raise TableError(f"{where}: {_message(exc)}") from None
+    try:
+        row = row.model_copy(update={"conditions": context.parse(row.when) if row.when else Conditions(())})
+        if row.conditions.derived:
+            raise ValueError("table rows read facts, not derived findings")
+        for name in (n for text in _all_texts(row) for n in placeholders(text)):
+            if not context.placeholder_ok(name):
+                raise ValueError(f"its text refers to unknown {{{name}}}")
+    except ValueError as exc:
+        raise TableError(f"{where}: {exc}") from None
+    return row
+
+
+def _all_texts(row: Row) -> list[str]:
+    texts = [row.because]
+    for value in row.then.values():
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, list):
+            texts.extend(v for v in value if isinstance(v, str))
+    return texts
+
+
+def _check_outputs(table: Table, row: Row, context: TableContext) -> None:
+    where = f"{row.file}:{row.line}: row {row.id}"
+    unknown = set(row.then) - set(table.outputs)
+    if unknown:
+        raise TableError(f"{where}: {sorted(unknown)} are not outputs of table {table.id}")
+    for name, kind in table.outputs.items():
+        if name not in row.then:
+            if name not in table.optional:
+                raise TableError(f"{where}: needs '{name}'")
+            continue
+        value = row.then[name]
+        if kind == "text" and not (isinstance(value, str) and value.strip()):
+            raise TableError(f"{where}: '{name}' must be text")
+        elif kind == "lines" and not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+            raise TableError(f"{where}: '{name}' must be a list of sentences")
+        elif isinstance(kind, list):
+            values = value if isinstance(value, list) else [value]
+            bad = [v for v in values if v not in kind]
+            if bad:
+                raise TableError(f"{where}: '{name}': {bad} not one of {kind}")
+    if table.max_words is not None:
+        words = sum(_word_count(text, context) for name, kind in table.outputs.items()
+                    if kind in TEXT_KINDS for text in _as_list(row.then.get(name)))
+        if words > table.max_words:
+            raise TableError(f"{where}: {words} words; this table's texts are read aloud, at most {table.max_words}")
+
+
+def _as_list(value: Any) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def _word_count(text: str, context: TableContext) -> int:
+    """Words read aloud, each placeholder counted at the longest it can be (in any setting)."""
+    names = placeholders(text)
+    return len(re.sub(r"\{[^}]*\}", " ", text).split()) + sum(context.placeholder_words(n) for n in names)
+
+
+def check_given(tables: dict[str, Table]) -> None:
+    """Every ``given`` names a table loaded before it, and one of its row ids or output values."""
+    order = list(tables)
+    for table in tables.values():
+        for row in table.rows:
+            for key, wanted in row.given.items():
+                name, _, output = key.partition(".")
+                where = f"{row.file}:{row.line}: row {row.id}: given {key}"
+                other = tables.get(name)
+                if other is None or order.index(name) >= order.index(table.id):
+                    raise TableError(f"{where}: no table '{name}' is read before table {table.id}")
+                if output:
+                    allowed = other.outputs.get(output)
+                    if not isinstance(allowed, list):
+                        raise TableError(f"{where}: table {name} has no output '{output}' with a set of values")
+                    bad = [v for v in wanted if v not in allowed]
+                else:
+                    ids = {r.id for r in other.rows}
+                    bad = [v for v in wanted if v not in ids]
+                if bad:
+                    raise TableError(f"{where}: {bad} not found in table {name}")
+
+
+
+def placeholders(text: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+def _message(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(table)'}: {err['msg']}" for err in exc.errors())
