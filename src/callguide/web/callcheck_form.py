@@ -104,13 +104,13 @@ def read(items: Iterable[tuple[str, str]], vocabulary: Vocabulary
     return shown, body, errors
 
 
-def verdict_ready(body: dict[str, Any]) -> bool:
-    """Whether the check may give a verdict: someone is said to be at risk, or both danger and
-    what happened are known. (The call-check issue adds an ask-first state to the check itself;
-    once it has, this is the one place to read it from.)"""
-    incident = body.get("incident", {})
-    return incident.get("risk_to_life") is True or (
-        incident.get("risk_to_life") is not None and "kind" in incident)
+def verdict_ready(check: Any, kind_given: bool) -> bool:
+    """Whether the page shows a verdict: the call check itself has one (it asks first until danger
+    and what happened are known, issue 15), and what happened was chosen on the form, unless it is
+    an emergency whatever happened."""
+    if check.state != "verdict":
+        return False
+    return kind_given or check.police_response.kind == "emergency_attendance"
 
 
 def first_asks(body: dict[str, Any], vocabulary: Vocabulary) -> list[str]:

@@ -229,11 +229,11 @@ def _call_check_page(request: Request, items: list[tuple[str, str]], fragment: b
     decider = _decider(request)
     vocab = flow.vocabulary(decider)
     shown, body, errors_found = callcheck_form.read(items, vocab)
-    ready = callcheck_form.verdict_ready(body)
     asks = callcheck_form.first_asks(body, vocab)
     kind_given = "kind" in body.get("incident", {})
     body.setdefault("incident", {}).setdefault("kind", "other")
     check = check_call(body, decider)
+    ready = callcheck_form.verdict_ready(check, kind_given)
     known = check_known(body)
     name = "callcheck_result.html" if fragment else "callcheck.html"
     return _page(request, name, status_code=400 if errors_found else 200, section="callcheck",
