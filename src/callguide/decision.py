@@ -148,7 +148,7 @@ class Decider:
 
     def _chain(self, decisive: list[Rule], fired: list[Rule]) -> list[Rule]:
         """The fired rules whose derived conclusions the decisive rules rely on, transitively."""
-        needed = [name for rule in decisive for name in rule.when.get("derived", [])]
+        needed = [name for rule in decisive for name in rule.conditions.derived]
         chain: list[Rule] = []
         seen = {rule.id for rule in decisive}
         while needed:
@@ -157,7 +157,7 @@ class Decider:
                 if name in rule.then.derive and rule.id not in seen:
                     seen.add(rule.id)
                     chain.append(rule)
-                    needed.extend(rule.when.get("derived", []))
+                    needed.extend(rule.conditions.derived)
         return chain
 
     def _actions(self, rules: list[Rule], known: dict[str, Any], held: set[str]) -> list[ActionOut]:

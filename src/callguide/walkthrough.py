@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from .decision import Decider, Decision, applied_rules
 from .facts import Level, parse_incident
-from .rulebook import Rule, iter_conditions, reads_outcome
+from .rulebook import Rule, reads_outcome
 from .scenarios import AUDIENCE_WORDS, CALL_HANDLERS, Scenario, cumulative_facts
 from .vocabulary import Vocabulary
 
@@ -133,7 +133,7 @@ def _weighs(rule: Rule) -> bool:
 
 
 def _reads(rule: Rule) -> list[str]:
-    return [path for path, _ in iter_conditions(rule.when)]
+    return rule.conditions.reads()
 
 
 def _fact_changes(rule: Rule, changed: dict[str, tuple[Any, Any]], words: Vocabulary) -> list[str]:
@@ -150,9 +150,9 @@ def _why_started(rule: Rule, changed: dict[str, tuple[Any, Any]], first: bool, l
         return f"{rule.title}, now that {'; '.join(facts)}"
     if reads_outcome(rule):
         return f"{rule.title}, now that the answer is {words.level(level).short}"
-    if rule.when.get("derived"):
+    if rule.conditions.derived:
         return f"{rule.title}, now that it is found: " + ", ".join(
-            d.replace("_", " ") for d in rule.when["derived"])
+            d.replace("_", " ") for d in rule.conditions.derived)
     return rule.title
 
 
@@ -163,7 +163,7 @@ def _why_stopped(rule: Rule, changed: dict[str, tuple[Any, Any]], previous: Leve
         return f"{rule.title}: it no longer fits, now that " + "; ".join(facts)
     if reads_outcome(rule) and previous != level:
         return f"{rule.title}: it is for other answers, and the answer is now {words.level(level).short}"
-    derived = rule.when.get("derived", [])
+    derived = rule.conditions.derived
     if derived:
         return f"{rule.title}: it relied on a finding that no longer holds: " + ", ".join(
             d.replace("_", " ") for d in derived)

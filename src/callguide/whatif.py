@@ -44,10 +44,7 @@ class WhatIf:
             pred = predicate({"$and": terms}) if terms else (lambda f: True)
             if len(set(needs)) != len(needs):  # durable_rules joins each entry to a different fact
                 pred = lambda f: False  # noqa: E731
-            kind = rule.when.get("incident.kind")
-            if isinstance(kind, dict) and set(kind) == {"in"}:
-                kind = set(kind["in"])
-            self.kinds.append({kind} if isinstance(kind, str) else kind if isinstance(kind, set) else None)
+            self.kinds.append(_kinds(rule))
             self.rules.append(rule)
             self.preds.append(pred)
             self.needs.append(tuple(needs))
@@ -207,3 +204,13 @@ class Base:
                 else:
                     flat[target] = before
         return what_if.level_of(self.mask ^ flips)
+
+
+def _kinds(rule: Rule) -> set[str] | None:
+    """The kinds of incident a rule can match, from a top-level ``incident.kind`` is/in test (None: any)."""
+    kinds: set[str] | None = None
+    for test in rule.conditions.top_tests():
+        if test.path == "incident.kind" and test.op in ("is", "in"):
+            these = {test.value} if test.op == "is" else set(test.value)
+            kinds = these if kinds is None else kinds & these
+    return kinds
