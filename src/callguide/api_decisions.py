@@ -1,0 +1,91 @@
+"""``POST /v1/decisions`` (the contract's decision) and ``POST /v1/call-checks`` (the call handler's
+check), with a bounded cache of finished answers: decisions are deterministic for the same facts
+and rulebook (CONTRACT.md), so a repeated incident skips the engine."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from .callcheck import CallCheck, CallCheckRequest, check_call
+from .decision import Decider, Decision
+from .facts import Incident
+from .problems import ERRORS, json_response
+from .records import Recording, Records, recording_dependency
+
+log = logging.getLogger("callguide.service")
+
+ANSWER_CACHE_SIZE = 4096  # finished decisions kept per process (a few KB each)
+
+
+class _Answers:
+    """A bounded LRU of finished decisions (object and JSON) keyed by the canonical facts.
+
+    The contract makes decisions deterministic for the same facts and rulebook, and one app has
+    one rulebook, so a repeated incident (a form re-posted, a page refreshed, the same question
+    from several homes) skips the engine and the what-if runs. Holds no more than ``size``.
+    """
+
+    def __init__(self, size: int = ANSWER_CACHE_SIZE):
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> Any:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+def decisions_router(decider: Decider, records: Records | None = None) -> APIRouter:
+    router = APIRouter(tags=["decisions"])
+    answers = _Answers()  # decisions are deterministic for the same facts and rulebook (CONTRACT.md)
+
+    @router.post("/v1/decisions", response_model=Decision, response_model_exclude_none=True, responses=ERRORS)
+    async def decide(incident: Incident, explain: bool = False,
+                     recording: Recording | None = Depends(recording_dependency(records, "decision"))) -> Response:
+        """The contract's decision for the incident facts (for care staff, carers and providers' apps)."""
+        # A decision is under a millisecond of CPU and no I/O: it runs on the event loop, which
+        # avoids a thread hop and threads queueing for the engine's lock and the GIL.
+        key = (incident.model_dump_json(), explain)
+        cached = answers.get(key)
+        if cached is None:
+            decision = decider.decide(incident, explain=explain)
+            cached = answers.put(key, (decision, decision.model_dump_json(exclude_none=True).encode()))
+        decision, body = cached
+        log.info("decision %s rules=%s", decision.recommendation.value,
+                 ",".join(reason.rule for reason in decision.rationale))
+        response = Response(body, media_type="application/json")
+        if recording:  # ?record=true, or recording by default with a key (records/core.py)
+            await recording.save(incident, decision, response)  # bounded, off the loop; never raises
+        return response
+
+    @router.post("/v1/call-checks", response_model=CallCheck, responses=ERRORS)
+    async def call_check(request: CallCheckRequest,
+                         recording: Recording | None = Depends(recording_dependency(records, "call_check"))) -> Response:
+        """For Force Control Room call handlers: is involving the police consistent with the guidance,
+        which police response it points to, a THRIVE summary, the questions to ask and words to say."""
+        # On the event loop like /v1/decisions: the JSON endpoints never wait there for the engine's
+        # lock held by a threadpool request of their own kind (the HTML pages still decide in the
+        # threadpool; a decision holds the lock for under a millisecond).
+        check = check_call(request, decider)
+        log.info("call-check %s response=%s rules=%s", check.state, check.police_response.kind,
+                 ",".join(reason.rule for reason in check.rationale))
+        response = json_response(check, exclude_none=False)  # null says "not said", which matters here
+        if recording:
+            await recording.save(request, check, response)  # bounded, off the loop; never raises
+        return response
+
+    return router
