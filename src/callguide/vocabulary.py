@@ -23,7 +23,8 @@ from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
 SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
 LEVEL_FIELDS = ("title", "shout", "short", "lead", "body")
 DEADLINES = ("now", "24h", "48h", "3 days", "5 days", "next working day")
-# Settings where a registered manager and "the home" exist (DOMAIN: who "the manager" is per setting).
+# Settings where a registered manager and "the home" exist (Children's Homes (England) Regulations 2015;
+# Supported Accommodation (England) Regulations 2023); foster carers and care leavers have neither.
 MANAGED_SETTINGS = ("childrens_home", "supported_accommodation")
 
 
