@@ -635,7 +635,7 @@ def test_the_dark_scheme_is_low_glare_and_keeps_contrast(dark_page):
     page.goto("/call-check")
     check_a11y(page)
     page.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
-    page.get_by_label("What happened", exact=True).select_option("missing")
+    page.get_by_label("What happened", exact=True).select_option("criminal_damage")
     page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation !== undefined")
     check_a11y(page)
     shot(page, "dark-call-check")
