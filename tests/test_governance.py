@@ -215,3 +215,19 @@ def test_rules_check_reports_a_misquote_in_a_pack(tmp_path):
     result = _run("rules", "check", "--pack", str(pack))
     assert result.exit_code == 1
     assert "contacts.yaml: " in result.output and "is not in Protocol §8.3" in result.output
+
+
+def test_northamptonshires_arrangements_are_in_its_pack_not_the_national_base():
+    """Issue 13: the 3-day Child Information Form timing and the Youth Violence Intervention Unit are
+    Northamptonshire's (Protocol §8.3); the national base says what the national guidance says."""
+    facts = {"setting": {"type": "childrens_home", "location": "community"},
+             "incident": {"kind": "weapon", "weapon": "bladed", "in_progress": False, "risk_to_life": False,
+                          "injury": "none", "child_calm_now": True}}
+    local = {a.id for a in Decider(load_rulebook()).decide(facts).actions}
+    national = {a.id for a in Decider(load_rulebook(None, None)).decide(facts).actions}
+    assert {"child-information-3-days", "yviu-engagement"} <= local
+    assert not {"child-information-3-days", "yviu-engagement"} & national
+    assert "child-information-rest" in national and "child-information-rest" not in local
+    base_sources = " ".join(rule.source + " ".join(a.source for a in rule.then.actions)
+                            for rule in load_rulebook(None, None).rules)
+    assert "Youth Violence Intervention Unit" not in base_sources and "within 3 days" not in base_sources
