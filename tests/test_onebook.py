@@ -13,13 +13,13 @@ from pathlib import Path
 
 import httpx
 import psutil
-import pytest
 from fastapi.testclient import TestClient
 
 from callguide.onebook import ENV_VERSION
 from callguide.rulebook import default_rules_dir
 from callguide.service import create_app
-from test_service_server import _free_port, _serve_command
+from servers import free_port, stop, wait_ready
+from test_service_server import _serve_command
 
 BOUND_S = 60
 
@@ -44,7 +44,7 @@ def test_a_worker_with_another_rulebook_refuses_and_says_why(decider, monkeypatc
 def test_a_restarted_worker_keeps_the_service_rulebook_after_rules_change_on_disk(tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(default_rules_dir(), rules)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CALLGUIDE_RULES": str(rules), "CALLGUIDE_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
            "PYTHONPATH": os.pathsep.join(str(Path(p).resolve()) for p in sys.path if p.endswith("src"))}
     env.pop(ENV_VERSION, None)
@@ -73,12 +73,7 @@ def test_a_restarted_worker_keeps_the_service_rulebook_after_rules_change_on_dis
                 seen.add(r.json()["rulebook"])
         assert seen == {original}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)
 
 
 def _workers(pid: int) -> list[psutil.Process]:
@@ -94,16 +89,5 @@ def _workers(pid: int) -> list[psutil.Process]:
 
 
 def _wait_ready(base: str, process: subprocess.Popen, log_path: Path) -> str:
-    deadline = time.monotonic() + BOUND_S
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited ({process.returncode}):\n{log_path.read_text()}")
-        try:
-            r = httpx.get(f"{base}/readyz", timeout=2)
-            if r.status_code == 200:
-                return r.json()["rulebook"]
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"the server did not become ready:\n{log_path.read_text()}")
-        time.sleep(0.2)
+    """The rulebook the ready server answers from."""
+    return wait_ready(base, process, log_path).json()["rulebook"]

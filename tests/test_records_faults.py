@@ -212,9 +212,10 @@ def test_callguide_serve_starts_and_advises_with_no_database_there(tmp_path, dec
     import subprocess
 
     from test_onebook import _wait_ready
-    from test_service_server import _free_port, _serve_command
+    from servers import free_port, stop
+    from test_service_server import _serve_command
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CALLGUIDE_DATABASE_URL": "postgresql://callguide:secret-pw@127.0.0.1:1/records",
            "PYTHONPATH": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")}
     log_path = tmp_path / "server.log"
@@ -231,8 +232,7 @@ def test_callguide_serve_starts_and_advises_with_no_database_there(tmp_path, dec
             assert r.headers["Callguide-Record-Reason"] == "database-not-ready"
             assert client.get("/readyz").json()["records"]["reason"] == "database-not-ready"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        stop(process)
     text = log_path.read_text()
     lines = [line for line in text.splitlines() if "unavailable at start-up" in line]
     assert len(lines) == 2, text  # one line per worker, saying where and what

@@ -9,7 +9,6 @@ should be (decisions, record ids, failed logins by key id, the access log) are.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 
 import httpx
@@ -19,7 +18,8 @@ from callguide.records.auth import create_key
 from callguide.records.config import Settings
 from callguide.records.core import Records
 from test_onebook import _wait_ready
-from test_service_server import _free_port, _serve_command
+from servers import free_port, stop
+from test_service_server import _serve_command
 
 ESC = "\x1b"
 NAME = "Jayden Okonkwo-Smith"
@@ -32,7 +32,7 @@ def logged_server(tmp_path):
     records = Records(Settings(database_url=url))
     staff, admin = create_key(records.db, "staff")[1], create_key(records.db, "admin")[1]
     records.db.dispose()
-    port = _free_port()
+    port = free_port()
     command = [arg for arg in _serve_command(port) if arg not in ("--workers", "2")] + ["--access-log"]
     env = {**os.environ, "CALLGUIDE_DATABASE_URL": url,
            "PYTHONPATH": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")}
@@ -45,8 +45,7 @@ def logged_server(tmp_path):
         _wait_ready(base, process, log_path)
         yield base, log_path, staff, admin
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        stop(process)
 
 
 def test_the_log_has_no_names_references_or_escapes(logged_server):

@@ -8,25 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from servers import free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
-START_BOUND_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve_command(port: int) -> list[str]:
@@ -40,35 +31,18 @@ def _serve_command(port: int) -> list[str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("server")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CALLGUIDE_DATABASE_URL": f"sqlite:///{workdir / 'records.db'}"}
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(_serve_command(port), cwd=workdir, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_BOUND_S
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited ({process.returncode}):\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not become ready:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        wait_ready(base, process, log_path)
         yield base, log_path
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # uvicorn and its worker processes, which we started
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop(process)  # uvicorn and its worker processes, which we started
 
 
 INCIDENTS = [

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import signal
 import socket
 import subprocess
 import sys
@@ -21,24 +20,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
+from servers import free_port, stop, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
-START_BOUND_S = 60
 CLOSE_BOUND_S = 15  # a connection the server should close must be closed within this
 HALF_OPEN = 200  # connections, against a 128-descriptor limit
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
 def running(tmp_path: Path, *options: str, descriptors: int | None = None):
     """``callguide serve`` with ``options``, optionally under a file-descriptor limit; yields (port, log)."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CALLGUIDE_DATABASE_URL": f"sqlite:///{tmp_path / 'records.db'}",
            "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
@@ -52,27 +44,10 @@ def running(tmp_path: Path, *options: str, descriptors: int | None = None):
                                    cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    preexec_fn=limit, start_new_session=True)
     try:
-        deadline = time.monotonic() + START_BOUND_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited ({process.returncode}):\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        wait_ready(f"http://127.0.0.1:{port}", process, log_path, path="/healthz")
         yield port, log_path
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # the server we started, and its workers
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process)  # the server we started, and its workers
 
 
 def _connect(port: int, data: bytes = b"") -> socket.socket:
