@@ -9,7 +9,7 @@ engine fired for the known facts; otherwise it falls back to engine runs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from .compiler import compile_rulebook, engine_fact, engine_path, flat_fact, predicate, reads
 from .facts import LEVEL_ORDER, ORDINALS, Level
@@ -157,20 +157,7 @@ class Base:
             return None
         if path in ORDINALS:
             value = ORDINALS[path].index(value)
-        flat, matches, preds = self.flat, self.matches, what_if.preds
-        missing = object()
-        before = flat.get(target, missing)
-        flat[target] = value
-        flips = 0
-        try:
-            for i in readers:
-                if preds[i](flat) != matches[i]:
-                    flips |= 1 << i
-        finally:
-            if before is missing:
-                del flat[target]
-            else:
-                flat[target] = before
+        flips = self._flips(readers, {target: value})
         return what_if.level_of(self.mask ^ flips) if flips else None
 
     def admitted(self) -> list[int]:
@@ -183,15 +170,21 @@ class Base:
 
     def level_with(self, changes: dict[str, Any]) -> Level:
         """The level with every fact in ``changes`` known as given, all at once (issue 11's routes)."""
-        what_if, flat, matches, preds = self.what_if, self.flat, self.matches, self.what_if.preds
-        missing = object()
-        saved: dict[str, Any] = {}
         readers: set[int] = set()
+        values: dict[str, Any] = {}
         for path, value in changes.items():
             target = engine_path(path)
-            readers.update(what_if.readers_for(target, self.kind))
-            saved[target] = flat.get(target, missing)
-            flat[target] = ORDINALS[path].index(value) if path in ORDINALS else value
+            readers.update(self.what_if.readers_for(target, self.kind))
+            values[target] = ORDINALS[path].index(value) if path in ORDINALS else value
+        return self.what_if.level_of(self.mask ^ self._flips(readers, values))
+
+    def _flips(self, readers: Iterable[int], values: dict[str, Any]) -> int:
+        """The rules among ``readers`` whose match changes with ``values`` set in the flattened fact
+        (a bit mask); the fact is restored afterwards."""
+        flat, matches, preds = self.flat, self.matches, self.what_if.preds
+        missing = object()
+        saved = {target: flat.get(target, missing) for target in values}
+        flat.update(values)
         flips = 0
         try:
             for i in readers:
@@ -203,7 +196,7 @@ class Base:
                     del flat[target]
                 else:
                     flat[target] = before
-        return what_if.level_of(self.mask ^ flips)
+        return flips
 
 
 def _kinds(rule: Rule) -> set[str] | None:
