@@ -21,25 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from test_serving_edges import ROOT, running
-from test_web_browser import CHROMIUM, FLAGS, REQUIRED  # the same chromium and flags as the pages' tests
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "the playwright package is not installed"
-    else:
-        reason = None if CHROMIUM.exists() else f"{CHROMIUM} is missing (run scripts/install-browser)"
-    if reason:
-        if REQUIRED:
-            pytest.fail(f"browser tests cannot run in CI: {reason}")
-        pytest.skip(reason)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield b
-        b.close()
+from test_web_browser import browser  # noqa: F401 - the same chromium, flags and CI rule as the pages' tests
 
 
 @pytest.fixture(scope="module")
