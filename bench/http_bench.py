@@ -86,6 +86,15 @@ def wait_ready(base: str, process: subprocess.Popen, bound_s: float = 60) -> Non
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Stop the server we started and its workers (its own process group): TERM, then KILL."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 def _ms(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(number) * UNITS[unit]
@@ -142,11 +151,7 @@ def main() -> int:
             noop = run_wrk(f"{base}/healthz", args.connections, args.threads, args.duration, None)
             decisions = run_wrk(f"{base}/v1/decisions", args.connections, args.threads, args.duration, str(script))
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+            stop(process)
             log.close()
 
     ratio = decisions["rps"] / noop["rps"] if noop["rps"] else 0.0

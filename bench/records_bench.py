@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from typing import Iterator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT / "src")]
 
-from http_bench import HOST, free_port, incidents, run_wrk, wait_ready  # noqa: E402
+from http_bench import HOST, free_port, incidents, run_wrk, stop, wait_ready  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 LUA = r"""
@@ -88,11 +87,7 @@ def server(url: str, work: Path, workers: int = 1) -> Iterator[tuple[str, str]]:
         wait_ready(base, process)
         yield base, key
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop(process)
         log.close()
 
 
