@@ -39,7 +39,9 @@ def stage(pg) -> str:
 
 
 def press(pg, key: str, expected_stage: str) -> None:
-    """Press a key and wait for the page it leads to."""
+    """Press a key and wait for the page it leads to (once this page's script is running: a module
+    script runs before the load event, and a key pressed earlier has no listener yet)."""
+    pg.wait_for_load_state("load")
     with pg.expect_navigation():
         pg.keyboard.press(key)
     assert stage(pg) == expected_stage, (key, pg.url)
