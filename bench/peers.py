@@ -1,12 +1,13 @@
-"""The rulebook's stage-1 logic in two peer engines, generated from the compiled rulebook.
+"""The rulebook's stage-1 logic in two peer engines, generated from the parsed rulebook.
 
-Both peers are built from ``callguide.compiler.compile_rulebook`` (the very conditions given to
-durable_rules), so they cannot drift from the YAML. What they encode, exactly:
+Both peers are built from each rule's parsed conditions (``callguide.conditions``, the same
+objects the engine's rulesets are compiled from), so they cannot drift from the YAML. What they
+encode, exactly:
 
 - every stage-1 rule (rules reading ``outcome.*`` only add actions after the decision, so they
-  are left out), with its incident conditions and the derived facts it needs and concludes;
+  are left out), with its conditions and the derived facts it needs and concludes;
 - unknown facts are absent (zen-engine: ``null``; CLIPS: the symbol ``nil``) and fail every
-  test except "not known"; values compare only within their type, as in durable_rules;
+  test except "not" / "not_in" / "not known"; ordered scales compare by position;
 - each peer returns the ids of the rules that fire; callguide's conflict policy
   (``callguide.policy.resolve``) turns them into the recommendation, as it does for callguide.
 
@@ -22,24 +23,34 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from callguide.compiler import compile_rulebook, engine_fact, flat_fact, reads
-from callguide.facts import Level
+from callguide.conditions import AnyOf, Conditions, FactTest
+from callguide.facts import ORDINALS, Level
 from callguide.policy import resolve
-from callguide.rulebook import Rulebook, iter_conditions
+from callguide.rulebook import Rulebook, reads_outcome
 
 
-def stage_one(book: Rulebook) -> list[tuple[str, dict | None, list[str], list[str]]]:
-    """(rule id, incident condition term or None, derived names needed, derived names concluded)."""
-    definitions = compile_rulebook(book)
-    rules = []
-    for rule in book.rules:
-        if any(p.startswith("outcome.") for p, _ in iter_conditions(rule.when)):
-            continue
-        entries = definitions[rule.id]["all"]
-        term = next((e["m"] for e in entries if "m" in e), None)
-        needs = [e[k]["$and"][1]["name"] for e in entries for k in e if k != "m"]
-        rules.append((rule.id, term, needs, list(rule.then.derive)))
-    return rules
+def stage_one(book: Rulebook) -> list[tuple[str, Conditions, tuple[str, ...], list[str]]]:
+    """(rule id, its conditions, derived names needed, derived names concluded) per stage-1 rule."""
+    return [(rule.id, rule.conditions, rule.conditions.derived, list(rule.then.derive))
+            for rule in book.rules if not reads_outcome(rule)]
+
+
+def _operand(path: str, value: Any) -> Any:
+    """A value as the peers hold it: a position on an ordered scale, else itself."""
+    return ORDINALS[path].index(value) if path in ORDINALS else value
+
+
+def _peer_facts(known: dict[str, Any]) -> dict[str, Any]:
+    return {path: _operand(path, value) for path, value in known.items()}
+
+
+def _nested(flat: dict[str, Any]) -> dict[str, Any]:
+    """``{"incident.kind": x}`` -> ``{"incident": {"kind": x}}`` (zen-engine reads dotted paths)."""
+    nested: dict[str, Any] = {}
+    for path, value in flat.items():
+        section, name = path.split(".", 1)
+        nested.setdefault(section, {})[name] = value
+    return nested
 
 
 # -- zen-engine -------------------------------------------------------------------------------
@@ -51,22 +62,25 @@ def _zen_value(value: Any) -> str:
     return repr(value)
 
 
-def _zen(term: Any) -> str:
-    (key, operand), = term.items() if len(term) == 1 else [("$and", [{k: v} for k, v in term.items()])]
-    if key == "$and":
-        return "(" + " and ".join(_zen(t) for t in operand) + ")" if operand else "true"
-    if key == "$or":
-        return "(" + " or ".join(_zen(t) for t in operand) + ")" if operand else "false"
-    if key in ("$ex", "$nex"):
-        (path, _), = operand.items()
-        return f"({path} {'!=' if key == '$ex' else '=='} null)"
-    (path, value), = operand.items() if key.startswith("$") else [(key, operand)]
-    if key == "t":
-        return "true"  # the one input is the incident
-    op = {"$gte": ">=", "$lte": "<=", "$gt": ">", "$lt": "<", "$neq": "!="}.get(key, "==")
-    if op == "==":
-        return f"({path} == {_zen_value(value)})"
-    return f"({path} != null and {path} {op} {_zen_value(value)})"
+def _zen_test(test: FactTest) -> str:
+    path = test.path
+    if test.op == "known":
+        return f"({path} {'!=' if test.value else '=='} null)"
+    values = test.value if isinstance(test.value, list) else [test.value]
+    equal = " or ".join(f"{path} == {_zen_value(_operand(path, v))}" for v in values)
+    if test.op in ("is", "in"):
+        return f"({path} != null and ({equal}))"
+    if test.op in ("not", "not_in"):
+        return f"({path} == null or not ({equal}))"
+    op = ">=" if test.op == "at_least" else "<="
+    return f"({path} != null and {path} {op} {_zen_value(_operand(path, test.value))})"
+
+
+def _zen(conditions: Conditions) -> str:
+    """All items hold; an ``any`` group holds when one of its branches does."""
+    parts = [_zen_test(item) if isinstance(item, FactTest)
+             else "(" + " or ".join(_zen(group) for group in item.groups) + ")" for item in conditions.items]
+    return "(" + " and ".join(parts) + ")" if parts else "true"
 
 
 class ZenPeer:
@@ -89,7 +103,7 @@ class ZenPeer:
                 raise ValueError(f"derived facts form a cycle through {rule_id}")
             if rule_id not in memo:
                 term, needs = by_id[rule_id]
-                parts = [_zen(term)] if term else []
+                parts = [_zen(term)]
                 for name in needs:
                     parts.append("(" + " or ".join(fires(r, path + (rule_id,)) for r in derivers[name]) + ")")
                 memo[rule_id] = "(" + " and ".join(parts or ["true"]) + ")"
@@ -111,7 +125,7 @@ class ZenPeer:
         self.ids = [rule_id for rule_id, *_ in self.rules]
 
     def fired(self, known: dict[str, Any]) -> list[str]:
-        result = self.decision.evaluate(engine_fact(known))["result"]
+        result = self.decision.evaluate(_nested(_peer_facts(known)))["result"]
         return [rule_id for i, rule_id in enumerate(self.ids) if result[f"r{i}"]]
 
     def level(self, known: dict[str, Any]) -> Level:
@@ -131,31 +145,31 @@ def _clips_value(value: Any) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
-def _clips(term: Any) -> str:
-    (key, operand), = term.items() if len(term) == 1 else [("$and", [{k: v} for k, v in term.items()])]
-    if key in ("$and", "$or"):
-        parts = [_clips(t) for t in operand]
-        if len(parts) == 1:
-            return parts[0]
-        if not parts:
-            return "TRUE" if key == "$and" else "FALSE"
-        return f"({key[1:]} " + " ".join(parts) + ")"
-    if key in ("$ex", "$nex"):
-        (path, _), = operand.items()
-        return f"({'neq' if key == '$ex' else 'eq'} ?{_slot(path)} nil)"
-    (path, value), = operand.items() if key.startswith("$") else [(key, operand)]
-    if key == "t":
-        return "TRUE"
-    v, c = f"?{_slot(path)}", _clips_value(value)
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if key in ("$gte", "$lte", "$gt", "$lt"):
-        op = {"$gte": ">=", "$lte": "<=", "$gt": ">", "$lt": "<"}[key]
-        return f"(and (numberp {v}) ({op} {v} {c}))" if number else "FALSE"
-    if key == "$neq":
-        if number:
-            return f"(and (neq {v} nil) (or (not (numberp {v})) (<> {v} {c})))"
-        return f"(and (neq {v} nil) (neq {v} {c}))"
-    return f"(and (numberp {v}) (= {v} {c}))" if number else f"(eq {v} {c})"
+def _clips_test(test: FactTest) -> str:
+    v = f"?{_slot(test.path)}"
+    if test.op == "known":
+        return f"({'neq' if test.value else 'eq'} {v} nil)"
+    values = test.value if isinstance(test.value, list) else [test.value]
+
+    def equal(value: Any) -> str:
+        c = _clips_value(_operand(test.path, value))
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) or test.path in ORDINALS
+        return f"(and (numberp {v}) (= {v} {c}))" if number else f"(eq {v} {c})"
+
+    anyone = equal(values[0]) if len(values) == 1 else "(or " + " ".join(map(equal, values)) + ")"
+    if test.op in ("is", "in"):
+        return anyone
+    if test.op in ("not", "not_in"):
+        return f"(or (eq {v} nil) (not {anyone}))"
+    op = ">=" if test.op == "at_least" else "<="
+    return f"(and (numberp {v}) ({op} {v} {_clips_value(_operand(test.path, test.value))}))"
+
+
+def _clips(conditions: Conditions) -> str:
+    """All items hold; an ``any`` group holds when one of its branches does."""
+    parts = [_clips_test(item) if isinstance(item, FactTest)
+             else "(or " + " ".join(_clips(group) for group in item.groups) + ")" for item in conditions.items]
+    return "(and " + " ".join(parts) + ")" if len(parts) > 1 else (parts[0] if parts else "TRUE")
 
 
 class ClipsPeer:
@@ -166,17 +180,17 @@ class ClipsPeer:
 
         self.book = book
         self.rules = stage_one(book)
-        slots = sorted(set().union(*(reads(term) for _, term, _, _ in self.rules if term)) - {"t"})
+        slots = sorted({path for _, conditions, _, _ in self.rules for path in conditions.reads()})
         self.slots = slots
         env = clips.Environment()
         env.build("(deftemplate incident " + " ".join(f"(slot {_slot(s)} (default nil))" for s in slots) + ")")
         env.build("(deftemplate fired (slot id))")
         env.build("(deftemplate derived (slot name))")
         for rule_id, term, needs, derives in self.rules:
-            used = sorted(reads(term) - {"t"}) if term else []
+            used = sorted(set(term.reads()))
             lhs = "(incident " + " ".join(f"({_slot(p)} ?{_slot(p)})" for p in used) + ")"
             lhs += "".join(f' (derived (name "{name}"))' for name in needs)
-            if term:
+            if term.items:
                 lhs += f" (test {_clips(term)})"
             rhs = f'(assert (fired (id "{rule_id}")))' + "".join(
                 f' (assert (derived (name "{name}")))' for name in derives)
@@ -186,7 +200,7 @@ class ClipsPeer:
         self.clips = clips
 
     def _slots(self, known: dict[str, Any]) -> dict[str, Any]:
-        flat = flat_fact(engine_fact(known))
+        flat = _peer_facts(known)
         out = {}
         for path in self.slots:
             value = flat.get(path)

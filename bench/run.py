@@ -29,8 +29,8 @@ sys.path.insert(0, str(HERE))
 
 from incidents import incidents  # noqa: E402
 
-from callguide.compiler import compile_rulebook, engine_fact  # noqa: E402
 from callguide.decision import Decider  # noqa: E402
+from callguide.engine import compile_rulebook, engine_fact  # noqa: E402
 from callguide.facts import parse_incident  # noqa: E402
 from callguide.policy import resolve  # noqa: E402
 from callguide.rulebook import load_rulebook  # noqa: E402
@@ -119,15 +119,15 @@ def engine_floor(book, decider: Decider, docs: list[dict], repeat: int, out: lis
     facts = [engine_fact(known) for known in knowns]
     raw = RawDurable(book)
     for known, fact in zip(knowns, facts):  # same firing, checked before timing
-        assert set(raw.fired(fact)) == set(decider.engine.run(known)[0].rules), known
+        assert set(raw.fired(fact)) == set(decider.engine.fire(known).rules), known
     base_times = timed(raw.fired, facts, repeat)
     base = statistics.fmean(base_times)
 
     def recommendation(known):
-        return resolve([book.rule(r) for r in decider.engine.run(known)[0].rules]).level
+        return resolve([book.rule(r) for r in decider.engine.fire(known).rules]).level
 
     rows = [row("raw durable_rules (Host API, session per decision)", base_times, None, "stage 1 only")]
-    rows.append(row("callguide Engine.run (stage 1)", timed(decider.engine.run, knowns, repeat), base,
+    rows.append(row("callguide Engine.fire (stage 1)", timed(decider.engine.fire, knowns, repeat), base,
                     "C API, one reused session id"))
     rows.append(row("callguide recommendation (engine + policy)", timed(recommendation, knowns, repeat), base, ""))
     rows.append(row("callguide full decision (Decider.decide)", timed(decider.decide, docs, repeat), base,

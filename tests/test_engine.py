@@ -7,9 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from callguide.compiler import compile_rulebook
 from callguide.decision import Decider
-from callguide.engine import Engine, EngineError
+from callguide.engine import Engine, EngineError, compile_rulebook
 
 from strategies import random_incidents
 
@@ -27,7 +26,7 @@ def test_32_threads_get_the_same_answers_as_one(decider):
 def test_sessions_are_freed_past_durable_rules_1024_cap(book):
     engine = Engine(book)
     for n in range(1500):
-        first, _ = engine.run({"incident.kind": "other", "person.age": 10 + n % 15})
+        first = engine.fire({"incident.kind": "other", "person.age": 10 + n % 15})
         assert "slow-time-baseline" in first.rules
     assert engine.live_sessions() == 0
 
@@ -55,12 +54,12 @@ def test_compiling_does_not_mutate_and_engines_do_not_clash(book):
     assert compile_rulebook(book) == before
     assert all("run" not in d for d in definitions.values())
     facts = {"incident.kind": "assault", "incident.risk_to_life": True}
-    assert first.run(facts)[0].rules == second.run(facts)[0].rules
+    assert first.fire(facts).rules == second.fire(facts).rules
 
 
 def test_forward_chaining_fires_rules_on_derived_facts(decider):
     """A decision is a chain: possible exploitation is derived, then read by other rules."""
-    stage_one, _ = decider.engine.run({"incident.kind": "drugs", "person.exploitation_concern": True})
+    stage_one = decider.engine.fire({"incident.kind": "drugs", "person.exploitation_concern": True})
     assert "possible_exploitation_victim" in stage_one.derived
     assert stage_one.rules.index("possible-victim-of-exploitation") < stage_one.rules.index(
         "exploitation-share-with-police")
@@ -69,8 +68,8 @@ def test_forward_chaining_fires_rules_on_derived_facts(decider):
 def test_unknown_is_not_false(decider):
     """A rule testing `false` must not fire when nobody has said."""
     facts = {"incident.kind": "assault", "incident.weapon": "improvised"}
-    unknown = decider.engine.run(facts)[0].rules
-    said_false = decider.engine.run({**facts, "incident.in_progress": False})[0].rules
+    unknown = decider.engine.fire(facts).rules
+    said_false = decider.engine.fire({**facts, "incident.in_progress": False}).rules
     assert "improvised-weapon-afterwards" not in unknown
     assert "improvised-weapon-afterwards" in said_false
 
@@ -85,5 +84,5 @@ def test_numbers_python_writes_with_an_exponent_reach_the_engine(decider, value,
     """durable_rules' parser cannot read 1e-05 (error 204) and can be left broken by it."""
     facts = {"incident.kind": "criminal_damage", "setting.location": "in_placement",
              "incident.damage_value_gbp": value}
-    assert rule in decider.engine.run(facts)[0].rules
-    assert rule in decider.engine.run(facts)[0].rules  # and the engine is still sound afterwards
+    assert rule in decider.engine.fire(facts).rules
+    assert rule in decider.engine.fire(facts).rules  # and the engine is still sound afterwards

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from callguide.cli import main
-from callguide.explain import stopped_by
+from callguide.why_not import stopped_by
 from callguide.facts import parse_incident
 from callguide.scenarios import (AUDIENCES, ScenarioError, cumulative_facts, load_scenarios, parse_scenario,
                                  run_scenario)

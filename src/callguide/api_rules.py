@@ -10,7 +10,8 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from .decision import Decider, plain
+from .decision import Decider
+from .explanation import plain
 from .facts import Level
 from .packs import Contact
 from .problems import Problems, json_response, not_found

@@ -29,7 +29,8 @@ from .callcheck_parts import (
     CallTables, FactSeen, HandlerQuestion, HomeStep, Thrive, ThriveItem, handler_questions, home_steps,
     tables_for, thrive,
 )
-from .decision import Decider, Reason, render
+from .decision import Decider
+from .explanation import Reason, render
 from .facts import Incident, Level, ResponseSoFar
 from .releases import RulebookRelease
 from .tables import Row

@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .decision import Decider, Decision, render
+from .decision import Decider, Decision
+from .explanation import render
 from .facts import Level, admissible, allowed_values
 from .rulebook import Rulebook
 from .tablerun import Tables

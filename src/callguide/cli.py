@@ -80,7 +80,7 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None, pack:
     if as_json:
         click.echo(json.dumps(decision.model_dump(mode="json", exclude_none=True), indent=2))
     else:
-        from .explain import stopped_by
+        from .why_not import stopped_by
 
         stopped = stopped_by(decision, incident.known(), decider.book) if explain else None
         click.echo(render_decision(decision, decider.book.vocabulary, stopped))

@@ -38,12 +38,13 @@ import sys
 import threading
 from decimal import Decimal
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import durable_rules_engine as _c
 
-from .compiler import DERIVED, OUTCOME, compile_rulebook, engine_fact
-from .rulebook import Rulebook, reads_outcome
+from .conditions import AnyOf, Conditions
+from .facts import ORDINALS
+from .rulebook import Rule, Rulebook, reads_outcome
 
 # durable_rules fails at about 480 rules in one ruleset (error 303 at creation), and earlier when many
 # rules match one fact (error 303 on assert: seen with 250 random rules, never with 150).
@@ -71,7 +72,6 @@ class _Chunk:
     def __init__(self, name: str, definitions: dict[str, Any]):
         self.name = name
         self.rule_ids = list(definitions)
-        self.reads_outcome = False
         self.needs: set[str] = set()  # derived names its rules join on
         try:
             self.handle = _c.create_ruleset(name, json.dumps(definitions))
@@ -89,7 +89,13 @@ class _Chunk:
 
 
 class Engine:
-    """A compiled rulebook, ready to run. Safe to share between threads."""
+    """A compiled rulebook, ready to run. Safe to share between threads.
+
+    A decision runs it in two phases with the conflict policy between them, never inside it:
+    :meth:`fire` gives the stage-1 firing for the incident; :meth:`fire_after` gives the
+    after-incident rules (those that read ``outcome.*``, which only add actions) for the level the
+    policy chose. Each phase is one whole run that leaves the engine empty.
+    """
 
     def __init__(self, book: Rulebook, action_hook: Callable[[str], None] | None = None,
                  chunk_rules: int = CHUNK_RULES):
@@ -102,66 +108,73 @@ class Engine:
         self._derived_json = {
             name: json.dumps({"t": DERIVED, "name": name, "sid": _SID})
             for names in self._derives.values() for name in names}
-        outcome_rules = {rule.id for rule in book.rules if reads_outcome(rule)}
         definitions = compile_rulebook(book)
-        ids = list(definitions)
-        self._chunks: list[_Chunk] = []
-        for start in range(0, max(len(ids), 1), chunk_rules):
-            part = {rule_id: definitions[rule_id] for rule_id in ids[start:start + chunk_rules]}
-            name = self.ruleset if start == 0 else f"{self.ruleset}.{start // chunk_rules}"
-            chunk = _Chunk(name, part)
-            chunk.reads_outcome = any(rule_id in outcome_rules for rule_id in part)
-            chunk.needs = {name for rule_id in part for name in book.rule(rule_id).when.get("derived", [])}
-            self._chunks.append(chunk)
+        after = [rule for rule in book.rules if reads_outcome(rule)]
+        incident = [rule for rule in book.rules if not reads_outcome(rule)]
+        self._chunks = self._chunked(incident, definitions, chunk_rules, self.ruleset)
+        self._after = self._chunked(after, definitions, chunk_rules, self.ruleset + ".after")
+        # The after-incident rules see only what they read: a smaller fact to write and match.
+        self._after_reads = {test.path for rule in after for test in rule.conditions.tests()}
+
+    def _chunked(self, rules: list[Rule], definitions: dict[str, Any], size: int, name: str) -> list[_Chunk]:
+        chunks: list[_Chunk] = []
+        for start in range(0, len(rules), size):
+            part = rules[start:start + size]
+            chunk = _Chunk(name if start == 0 else f"{name}.{start // size}",
+                           {rule.id: definitions[rule.id] for rule in part})
+            chunk.needs = {derived for rule in part for derived in rule.conditions.derived}
+            chunks.append(chunk)
+        return chunks
 
     def __del__(self) -> None:
-        for chunk in getattr(self, "_chunks", []):
+        for chunk in getattr(self, "_chunks", []) + getattr(self, "_after", []):
             chunk.free()
 
     @property
     def rulesets(self) -> list[str]:
-        """The names of the C rulesets this engine runs (one unless the rulebook is large)."""
-        return [chunk.name for chunk in self._chunks]
+        """The names of the C rulesets this engine runs (one for the incident unless the rulebook is large)."""
+        return [chunk.name for chunk in self._chunks + self._after]
 
-    def run(self, known: dict[str, Any], outcome: Callable[[Firing], str] | None = None) -> tuple[Firing, Firing]:
-        """Fire the rules for the known facts.
-
-        Stage 1 asserts the incident; ``outcome`` (the conflict policy) then turns stage 1's
-        firing into a recommendation, and stage 2 asserts it in the same session so that the
-        after-incident rules (which read ``outcome.*``) add their actions.
-        """
+    def fire(self, known: dict[str, Any]) -> Firing:
+        """Stage 1: the rules that fire for the known facts, in firing order, and what they derived."""
         fact = engine_fact(known)
         fact["sid"] = _SID
-        incident_json = _json(fact)
+        return self._run(self._chunks, [_json(fact, known.values())], [])
+
+    def fire_after(self, known: dict[str, Any], level: str, derived: list[str] = ()) -> list[str]:
+        """Stage 2: the after-incident rules that fire once the policy has chosen ``level``."""
+        if not self._after:
+            return []
+        read = {path: value for path, value in known.items() if path in self._after_reads}
+        fact = engine_fact(read)
+        fact.update(t=OUTCOME, sid=_SID, outcome={"recommendation": level})
+        return self._run(self._after, [_json(fact, read.values())], list(derived)).rules
+
+    def _run(self, chunks: list[_Chunk], payloads: list[str], given: list[str]) -> Firing:
+        """Assert ``payloads`` (and the derived findings ``given``) into every chunk; empty them after."""
         with self._lock:
             firing = Firing([], [])
             self._open += 1
             failed = True
-            chunks = self._chunks
             asserted: list[list[str]] = [[] for _ in chunks]  # what each ruleset was given
             try:
                 seen = [set() for _ in chunks]  # derived names each ruleset has been given
                 for index, chunk in enumerate(chunks):
-                    self._assert(chunk, incident_json, firing, seen[index], asserted[index])
+                    for payload in payloads:
+                        self._assert(chunk, payload, firing, seen[index], asserted[index])
+                    for name in given:
+                        if name in chunk.needs and name not in seen[index]:
+                            seen[index].add(name)
+                            self._assert(chunk, self._derived_json[name], firing, seen[index], asserted[index])
                 if len(chunks) > 1:
                     self._spread(chunks, firing, seen, asserted)
-                stage_one = Firing(list(firing.rules), list(firing.derived))
-                if outcome is not None:
-                    level = outcome(stage_one)
-                    fact["t"] = OUTCOME
-                    fact["outcome"] = {"recommendation": level}
-                    outcome_json = _json(fact)
-                    for index, chunk in enumerate(chunks):
-                        if chunk.reads_outcome:
-                            self._assert(chunk, outcome_json, firing, seen[index], asserted[index])
-                stage_two = Firing(firing.rules[len(stage_one.rules):], [])
                 failed = False
-                return stage_one, stage_two
+                return firing
             finally:
                 self._open -= 1
-                for chunk, payloads in zip(chunks, asserted):
-                    if payloads:
-                        self._clear(chunk, payloads, failed)
+                for chunk, done in zip(chunks, asserted):
+                    if done:
+                        self._clear(chunk, done, failed)
 
     def _clear(self, chunk: _Chunk, payloads: list[str], failed: bool) -> None:
         """Empty the session for the next run: retract what was asserted, newest first.
@@ -233,29 +246,99 @@ class Engine:
         return self._open
 
 
+# -- compiling rules into durable_rules rulesets ------------------------------------------------
+# Each rule becomes one durable_rules rule. Its conditions on the incident become a single ``$and``
+# over the one ``incident`` fact (durable_rules joins every ``all`` entry to a *different* fact), and
+# each derived finding it needs becomes one more entry matching a ``derived`` fact that another
+# rule's action asserted: that is where the forward chaining happens. Unknown facts are absent from
+# the asserted fact, and durable_rules never matches an absent property with ``$neq``, so "not
+# true" compiles to "absent or different". Ordered scales are asserted as positions (numbers).
+INCIDENT, DERIVED, OUTCOME = "incident", "derived", "outcome"
+
+
+def engine_fact(known: dict[str, Any]) -> dict[str, Any]:
+    """The one ``incident`` fact asserted for a decision, from the known facts."""
+    nested: dict[str, Any] = {"t": INCIDENT}
+    for path, value in known.items():
+        section, name = path.split(".", 1)
+        if path in ORDINALS:
+            name, value = f"{name}_level", ORDINALS[path].index(value)
+        nested.setdefault(section, {})[name] = value
+    return nested
+
+
+def compile_rulebook(book: Rulebook) -> dict[str, dict[str, Any]]:
+    """``{rule_id: durable_rules rule}`` without ``run`` (the engine runs the actions itself)."""
+    return {rule.id: compile_rule(rule) for rule in book.rules}
+
+
+def compile_rule(rule: Rule) -> dict[str, Any]:
+    conditions = rule.conditions
+    entries: list[dict[str, Any]] = []
+    if conditions.items:
+        entries.append({"m": {"$and": [{"t": OUTCOME if reads_outcome(rule) else INCIDENT}] + _terms(conditions)}})
+    for index, name in enumerate(conditions.derived):
+        entries.append({f"d{index}": {"$and": [{"t": DERIVED}, {"name": name}]}})
+    return {"all": entries}
+
+
+def _terms(conditions: Conditions) -> list[dict[str, Any]]:
+    terms: list[dict[str, Any]] = []
+    for item in conditions.items:
+        if isinstance(item, AnyOf):
+            terms.append({"$or": [{"$and": _terms(group) or [{"t": INCIDENT}]} for group in item.groups]})
+        else:
+            terms.append(_one_test(item.path, item.op, item.value))
+    return terms
+
+
+def _one_test(path: str, op: str, operand: Any) -> dict[str, Any]:
+    target = f"{path}_level" if path in ORDINALS else path
+    if path in ORDINALS and op != "known":
+        scale = ORDINALS[path]
+        operand = [scale.index(v) for v in operand] if isinstance(operand, list) else scale.index(operand)
+    if op == "is":
+        return {target: operand}
+    if op == "in":
+        return {"$or": [{target: value} for value in operand]}
+    if op == "not":
+        return {"$or": [{"$nex": {target: 1}}, {"$neq": {target: operand}}]}
+    if op == "not_in":
+        return {"$or": [{"$nex": {target: 1}}, {"$and": [{"$neq": {target: v}} for v in operand]}]}
+    if op == "at_least":
+        return {"$gte": {target: operand}}
+    if op == "at_most":
+        return {"$lte": {target: operand}}
+    if op == "known":
+        return {"$ex": {target: 1}} if operand else {"$nex": {target: 1}}
+    raise ValueError(f"unknown test {op}")
+
+
 _MAX_FLOAT = format(Decimal(sys.float_info.max), "f")
 
 
-def _json(value: Any) -> str:
+def _json(value: Any, leaves: Iterable[Any] | None = None) -> str:
     """JSON that durable_rules' parser reads: numbers never in exponent notation.
 
     ``json.dumps`` (in C) writes every fact whose floats it would not put in exponent notation,
     which is nearly all of them; the rest are written by hand in :func:`_positional_json`.
+    ``leaves``: the fact's values, when the caller has them flat (quicker to check than the tree).
     """
-    if not _has_awkward_float(value):
-        return json.dumps(value, separators=(",", ":"))
-    return _positional_json(value)
+    awkward = any(map(_awkward, leaves)) if leaves is not None else _has_awkward_float(value)
+    return _positional_json(value) if awkward else json.dumps(value, separators=(",", ":"))
+
+
+def _awkward(value: Any) -> bool:
+    """A float that ``repr`` writes with an exponent, or that JSON cannot hold (inf, NaN)."""
+    return value.__class__ is float and (not math.isfinite(value) or (value != 0 and not 1e-4 <= abs(value) < 1e16))
 
 
 def _has_awkward_float(value: Any) -> bool:
-    """A float that ``repr`` writes with an exponent, or that JSON cannot hold (inf, NaN)."""
     if isinstance(value, dict):
         return any(_has_awkward_float(v) for v in value.values())
     if isinstance(value, list):
         return any(_has_awkward_float(v) for v in value)
-    if isinstance(value, float):
-        return not math.isfinite(value) or (value != 0 and not 1e-4 <= abs(value) < 1e16)
-    return False
+    return isinstance(value, float) and _awkward(float(value))
 
 
 def _positional_json(value: Any) -> str:

@@ -21,10 +21,10 @@ from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, Field
 
-from .compiler import _one_test, engine_path, predicate
 from .conditions import AnyOf, FactTest
 from .conditions import Conditions as RuleConditions
-from .facts import ORDINALS, SAFETY_CRITICAL, Level
+from .facts import SAFETY_CRITICAL, Level
+from .predicates import tests_predicate
 from .rulebook import Rulebook
 
 LevelWith = Callable[[dict[str, Any]], Level]
@@ -48,7 +48,7 @@ class Atom:
     """The tests of one rule on one fact."""
 
     path: str
-    test: Callable[[dict[str, Any]], bool]  # over the flattened engine fact
+    test: Callable[[dict[str, Any]], bool]  # over the known facts
     holds_unknown: bool                     # true while the fact is unknown ("not", "not_in")
     values: tuple[Any, ...]                 # the question values that satisfy it, in asking order
 
@@ -70,7 +70,6 @@ Route = tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]
 @dataclass
 class _Known:
     known: dict[str, Any]
-    flat: dict[str, Any]
     derived: set[str]
     routes: dict[int, Route | None] = field(default_factory=dict)
 
@@ -118,15 +117,12 @@ class QuestionFinder:
 
     def _atom(self, tests: list[FactTest]) -> Atom:
         path = tests[0].path
-        pred = predicate({"$and": [_one_test(t.path, t.op, t.value) for t in tests]})
-        target = engine_path(path)
-        scale = ORDINALS.get(path)
-        values = tuple(v for v in self.values.get(path, [])
-                       if pred({target: scale.index(v) if scale else v}))
+        pred = tests_predicate(tests)
+        values = tuple(v for v in self.values.get(path, []) if pred({path: v}))
         return Atom(path, pred, pred({}), values)
 
     # -- per decision -----------------------------------------------------------------------
-    def find(self, known: dict[str, Any], flat: dict[str, Any], fired: set[int], admitted: Iterable[int],
+    def find(self, known: dict[str, Any], fired: set[int], admitted: Iterable[int],
              level: Level, alone: Callable[[str, Any], Level | None], together: LevelWith) -> list[QuestionOut]:
         """The questions for ``known``, most urgent and nearest first.
 
@@ -134,7 +130,7 @@ class QuestionFinder:
         match this kind of incident), ``alone(path, value)`` the level with that one fact known
         (None: unchanged) and ``together(assignment)`` the level with several facts known at once.
         """
-        ctx = _Known(known, flat, {name for i in fired for name in self.derives[i]})
+        ctx = _Known(known, {name for i in fired for name in self.derives[i]})
         best: dict[str, tuple[tuple, Level, list[str]]] = {}
         for path, values in self.values.items():
             if path in known:
@@ -206,7 +202,7 @@ class QuestionFinder:
         keeps: dict[str, tuple[Any, ...]] = {}
         for atom in conditions.atoms:
             if atom.path in ctx.known:
-                if not atom.test(ctx.flat):
+                if not atom.test(ctx.known):
                     return None
             elif atom.holds_unknown:
                 keeps[atom.path] = atom.values

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from .decision import plain
+from .explanation import plain
 from .facts import Level
 from .releases import SignOff
 from .rulebook import Rule, Rulebook

@@ -147,7 +147,7 @@ def compare_rules(base: Rulebook, head: Rulebook) -> RuleChanges:
 
 
 def answer(decider: Decider, known: dict[str, Any]) -> Answer:
-    stage_one, _ = decider.engine.run(known)
+    stage_one = decider.engine.fire(known)
     fired = [decider.book.rule(rule_id) for rule_id in stage_one.rules]
     resolution = resolve(fired)
     floors = [rule.then.recommend for rule in fired if rule.then.strength in ("safety", "firm")]

@@ -1,19 +1,18 @@
 """Fast "what if we knew this fact?" evaluation for the questions a decision lists.
 
-A decision asks many what-ifs (one per unknown fact and value). Re-running durable_rules for each
-costs a session per question; evaluating the *compiled* conditions (the very JSON given to
-durable_rules, turned into Python by :func:`compiler.predicate`) costs microseconds. The decision
-layer uses this only after checking, for every decision, that it fires exactly the rules the
-engine fired for the known facts; otherwise it falls back to engine runs.
+A decision asks many what-ifs (one per unknown fact and value). Re-running the engine for each
+costs a session per question; evaluating the parsed conditions as Python (``predicates.py``) costs
+microseconds. The decision layer uses this only after checking, for every decision, that it fires
+exactly the rules the engine fired for the known facts; otherwise it falls back to engine runs.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from .compiler import compile_rulebook, engine_fact, engine_path, flat_fact, predicate, reads
-from .facts import LEVEL_ORDER, ORDINALS, Level
+from .facts import LEVEL_ORDER, Level
 from .policy import combine
+from .predicates import predicate
 from .rulebook import Rule, Rulebook, reads_outcome
 
 CACHE_SIZE = 50_000
@@ -28,7 +27,6 @@ class WhatIf:
     """
 
     def __init__(self, book: Rulebook):
-        definitions = compile_rulebook(book)
         self.rules: list[Rule] = []
         self.preds: list[Any] = []
         self.needs: list[tuple[str, ...]] = []
@@ -38,17 +36,15 @@ class WhatIf:
             if reads_outcome(rule):
                 continue  # stage 2: adds actions, never changes the level
             index = len(self.rules)
-            entries = definitions[rule.id]["all"]
-            terms = [entry["m"] for entry in entries if "m" in entry]
-            needs = [entry[k]["$and"][1]["name"] for entry in entries for k in entry if k != "m"]
-            pred = predicate({"$and": terms}) if terms else (lambda f: True)
-            if len(set(needs)) != len(needs):  # durable_rules joins each entry to a different fact
+            needs = rule.conditions.derived
+            pred = predicate(rule.conditions)
+            if len(set(needs)) != len(needs):  # the engine joins each finding to a different fact
                 pred = lambda f: False  # noqa: E731
             self.kinds.append(_kinds(rule))
             self.rules.append(rule)
             self.preds.append(pred)
             self.needs.append(tuple(needs))
-            for path in reads(terms):
+            for path in rule.conditions.reads():
                 self.readers.setdefault(path, []).append(index)
         self.derives = [tuple(rule.then.derive) for rule in self.rules]
         # The policy's three kinds of recommending rule, as bit masks, and each rule's level rank.
@@ -63,7 +59,7 @@ class WhatIf:
         self._readers: dict[tuple[str, Any], list[int]] = {}
 
     def start(self, known: dict[str, Any]) -> "Base":
-        flat = flat_fact(engine_fact(known))
+        flat = dict(known)
         kind = known.get("incident.kind")
         matches = [False] * len(self.preds)
         mask = 0
@@ -149,15 +145,12 @@ class Base:
     def level(self, path: str, value: Any) -> Level | None:
         """The level with ``path`` known as ``value``; None when no rule's match changes."""
         what_if = self.what_if
-        target = engine_path(path)
-        if target == "incident.kind":
+        if path == "incident.kind":
             raise ValueError("what-ifs never change the kind of incident")
-        readers = what_if.readers_for(target, self.kind)
+        readers = what_if.readers_for(path, self.kind)
         if not readers:
             return None
-        if path in ORDINALS:
-            value = ORDINALS[path].index(value)
-        flips = self._flips(readers, {target: value})
+        flips = self._flips(readers, {path: value})
         return what_if.level_of(self.mask ^ flips) if flips else None
 
     def admitted(self) -> list[int]:
@@ -173,14 +166,13 @@ class Base:
         readers: set[int] = set()
         values: dict[str, Any] = {}
         for path, value in changes.items():
-            target = engine_path(path)
-            readers.update(self.what_if.readers_for(target, self.kind))
-            values[target] = ORDINALS[path].index(value) if path in ORDINALS else value
+            readers.update(self.what_if.readers_for(path, self.kind))
+            values[path] = value
         return self.what_if.level_of(self.mask ^ self._flips(readers, values))
 
     def _flips(self, readers: Iterable[int], values: dict[str, Any]) -> int:
-        """The rules among ``readers`` whose match changes with ``values`` set in the flattened fact
-        (a bit mask); the fact is restored afterwards."""
+        """The rules among ``readers`` whose match changes with ``values`` set in the known facts
+        (a bit mask); the facts are restored afterwards."""
         flat, matches, preds = self.flat, self.matches, self.what_if.preds
         missing = object()
         saved = {target: flat.get(target, missing) for target in values}

@@ -1,0 +1,163 @@
+"""Phase two of a decision: the words a person reads, from an :class:`~callguide.evaluation.Evaluation`.
+
+The rationale (each rule's reason, in the order that explains the level), the actions (only those
+for the young person's role; the call itself first), the headline and, for people who maintain the
+rules, the rules that did not apply. Facts, parameters and the setting's words are filled into
+the rules' texts by :func:`render`.
+"""
+
+from __future__ import annotations
+
+import string
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from .evaluation import Evaluation
+from .facts import Level
+from .rulebook import DEADLINE_ORDER, FIRST_ORDER, Rule, Rulebook, reads_outcome
+
+Role = Literal["decisive", "supporting", "outweighed", "also_applies"]
+
+
+class Reason(BaseModel):
+    rule: str
+    because: str
+    source: str
+    title: str
+    role: Role
+
+
+class ActionOut(BaseModel):
+    what: str
+    by: str
+    source: str
+    id: str
+    rule: str
+
+
+class Considered(BaseModel):
+    rule: str
+    title: str
+    source: str
+
+
+def headline(evaluation: Evaluation, actions: list[ActionOut], book: Rulebook) -> str:
+    """The level's lead and the decisive rule's title; the lead agrees with the first action.
+
+    When the first action is a rule's check to do before calling (``first: check``), that rule's
+    ``headline`` replaces the lead ("Do these checks now, then call 101 ..."); a 999 answer always
+    keeps its own words.
+    """
+    resolution = evaluation.resolution
+    lead = book.vocabulary.level(resolution.level).lead
+    leader = book.rule(actions[0].rule) if actions else None
+    if leader is not None and leader.then.headline and resolution.level is not Level.call_999:
+        lead = render(leader.then.headline, evaluation.known, book)
+    title = resolution.decisive[0].title if resolution.decisive else ""
+    reason = (title[:1].lower() + title[1:]).rstrip(".")
+    return f"{lead}: {reason}." if reason else f"{lead}."
+
+
+def rationale(evaluation: Evaluation, book: Rulebook) -> list[Reason]:
+    """Decisive rules, the findings they rely on, what they outweighed, then what else applies."""
+    resolution, fired = evaluation.resolution, evaluation.fired
+    ordered: list[tuple[Rule, Role]] = [(rule, "decisive") for rule in resolution.decisive]
+    ordered += [(rule, "supporting") for rule in _chain(resolution.decisive, fired)]
+    listed = {rule.id for rule, _ in ordered}
+    ordered += [(rule, "outweighed") for rule in resolution.outweighed
+                if not rule.then.default and rule.id not in listed]
+    listed = {rule.id for rule, _ in ordered}
+    ordered += [(rule, "also_applies") for rule in fired
+                if rule.id not in listed and not rule.then.default and _also_applies(rule, resolution.level)]
+    return [Reason(rule=rule.id, because=render(rule.because, evaluation.known, book), source=rule.source,
+                   title=rule.title, role=role) for rule, role in ordered]
+
+
+def _chain(decisive: list[Rule], fired: list[Rule]) -> list[Rule]:
+    """The fired rules whose derived conclusions the decisive rules rely on, transitively."""
+    needed = [name for rule in decisive for name in rule.conditions.derived]
+    chain: list[Rule] = []
+    seen = {rule.id for rule in decisive}
+    while needed:
+        name = needed.pop(0)
+        for rule in fired:
+            if name in rule.then.derive and rule.id not in seen:
+                seen.add(rule.id)
+                chain.append(rule)
+                needed.extend(rule.conditions.derived)
+    return chain
+
+
+def _also_applies(rule: Rule, level: Level) -> bool:
+    """Worth listing after the decisive rules: it points the same way, or it adds a finding."""
+    if rule.then.recommend is not None:
+        return rule.then.recommend == level
+    return bool(rule.then.derive)
+
+
+def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
+    """Each action once, for the young person's role; the call first, then by urgency."""
+    held = evaluation.roles
+    found: dict[str, ActionOut] = {}
+    first: dict[str, str | None] = {}
+    for rule in evaluation.fired + evaluation.after:
+        for action in rule.then.actions:
+            if action.for_ and not held & set(action.for_):
+                continue  # e.g. a suspect's "put it right" talk when the young person was harmed
+            first.setdefault(action.id, action.first)
+            found.setdefault(action.id, ActionOut(
+                what=render(action.what, evaluation.known, book), by=action.by, source=action.source,
+                id=action.id, rule=rule.id))
+    # The call itself first, then medical help, then a check to do before calling, then by
+    # deadline. Among equally first actions the level's own (a rule reading outcome.*, such as
+    # "Call 999 now") leads; the rest keep the rules' order.
+    def key(a: ActionOut) -> tuple[int, int, bool]:
+        own = first[a.id] is not None and reads_outcome(book.rule(a.rule))
+        return FIRST_ORDER.index(first[a.id]), DEADLINE_ORDER.index(a.by), first[a.id] is not None and not own
+    return sorted(found.values(), key=key)
+
+
+def considered(evaluation: Evaluation, book: Rulebook) -> list[Considered]:
+    """The rules that did not apply (``explain``)."""
+    applied = {rule.id for rule in evaluation.fired + evaluation.after}
+    return [Considered(rule=r.id, title=r.title, source=r.source) for r in book.rules if r.id not in applied]
+
+
+# -- filling the texts -----------------------------------------------------------------------------
+def plain(value: Any) -> str:
+    """A fact or parameter value as a person reads it (40.0 -> "40", criminal_damage -> "criminal damage")."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, (int, float)):
+        return f"{value:,}"
+    return str(value).replace("_", " ")
+
+
+def render(template: str, known: dict[str, Any], book: Rulebook) -> str:
+    """Fill ``{incident.damage_value_gbp}``, ``{param.x}`` and ``{words.x}`` / ``{Words.x}``."""
+    if "{" not in template:  # most reasons and actions quote no facts
+        return template
+    out: list[str] = []
+    for literal, name in _fields(template):
+        out.append(literal)
+        if name is None:
+            continue
+        if name.startswith(("words.", "Words.")) and book.vocabulary is not None:
+            word = book.vocabulary.words_for(known)[name[6:]]
+            out.append(word[:1].upper() + word[1:] if name[0] == "W" else word)
+        elif name.startswith("param."):
+            out.append(plain(book.parameters[name[6:]].value))
+        else:
+            out.append(plain(known.get(name, "unknown")))
+    return "".join(out)
+
+
+@lru_cache(maxsize=8192)
+def _fields(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A template split once into (literal text, field name or None); the texts are the rulebook's own.
+    The values are written as people read them (:func:`plain`), so a format spec has no use and is ignored."""
+    return tuple((literal, name) for literal, name, _, _ in string.Formatter().parse(template))
