@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from callguide.conditions import AnyOf, Conditions, FactTest
+from callguide.conditions import Conditions, FactTest
 from callguide.facts import ORDINALS, Level
 from callguide.policy import resolve
 from callguide.rulebook import Rulebook, reads_outcome

@@ -6,11 +6,14 @@ import copy
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from callguide.decision import Decider
 from callguide.engine import Engine, EngineError, compile_rulebook
 
-from strategies import random_incidents
+from callguide.predicates import predicate
+from callguide.rulebook import reads_outcome
+from strategies import known_facts, random_incidents
 
 
 def test_32_threads_get_the_same_answers_as_one(decider):
@@ -86,3 +89,15 @@ def test_numbers_python_writes_with_an_exponent_reach_the_engine(decider, value,
              "incident.damage_value_gbp": value}
     assert rule in decider.engine.fire(facts).rules
     assert rule in decider.engine.fire(facts).rules  # and the engine is still sound afterwards
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(known_facts())
+def test_the_python_reading_of_conditions_fires_what_the_engine_fires(decider, known):
+    """predicates.py (what-ifs, tables, why-not) and the engine agree on every rule, both stages."""
+    firing = decider.engine.fire(known)
+    assert decider._what_if.start(known).fired_ids() == set(firing.rules)
+    level = decider.evaluate(known).level.value
+    after = {rule.id for rule in decider.book.rules if reads_outcome(rule)
+             and predicate(rule.conditions)({**known, "outcome.recommendation": level})}
+    assert set(decider.engine.fire_after(known, level, firing.derived)) == after

@@ -5,44 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 import yaml
 
-from . import yamlsafe
+from .cli_common import EXIT_INVALID, fail as _fail, load_book as _load_book, pack_option as _pack_option
+from .cli_common import read_document as _read_document
 from .facts import InvalidFacts, parse_incident
 from .rulebook import RulebookError, default_rules_dir, load_rulebook
-
-EXIT_INVALID = 2
-
-
-def _read_document(source: str) -> Any:
-    """JSON or YAML from a file or ``-`` (standard input); YAML is a superset of JSON."""
-    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    return yamlsafe.load(text)  # YAML aliases refused: an alias bomb once took 783 MB (issue 16)
-
-
-def _fail(message: str, code: int = EXIT_INVALID) -> None:
-    click.echo(f"callguide: {message}", err=True)
-    sys.exit(code)
-
-
-def _pack_option(function: Any) -> Any:
-    return click.option("--pack", "pack", metavar="DIR",
-                        help="Area pack directory ('none': the national base alone; default "
-                             "$CALLGUIDE_PACK, else packs/northamptonshire).")(function)
-
-
-def _load_book(directory: str | None = None, pack: str | None = None) -> Any:
-    """The rulebook in ``directory`` (default rules/) with the ``--pack`` chosen; exit 1 if unusable."""
-    from .packs import pack_option
-
-    try:
-        return load_rulebook(Path(directory) if directory else None, pack_option(pack))
-    except RulebookError as exc:
-        _fail(f"the rulebook cannot be used: {exc}", code=1)
-
 
 @click.group()
 @click.version_option(package_name="callguide")

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .cli import _fail, _load_book, _pack_option
+from .cli_common import fail as _fail, load_book as _load_book, pack_option as _pack_option
 from .scenario_cli import load_library
 
 

@@ -88,7 +88,7 @@ class SecurityHeaders:
 
 def install_headers(app: Any) -> None:
     """Add the middleware to ``app`` (outermost: it also covers 413s and 503s from other layers)."""
-    from .web.routes import TEMPLATES_DIR, templates
+    from .web.pages import TEMPLATES_DIR, templates
 
     hashes = script_hashes(TEMPLATES_DIR, lambda body: templates.env.from_string(body).render())
     app.add_middleware(SecurityHeaders, policy=page_policy(hashes))

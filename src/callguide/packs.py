@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .datafiles import data_dir
 from .releases import RELEASES_FILE
+from .rulefiles import DEFAULT, SPECIAL_FILES, Parameter, RulebookError, pydantic_message, read_yaml, strip_lines
 
 DEFAULT_PACK = "northamptonshire"
 PACK_ENV = "CALLGUIDE_PACK"
@@ -54,44 +55,43 @@ def default_pack_dir() -> Path | None:
 
 def pack_option(value: str | None) -> Path | None | str:
     """A ``--pack`` value: a directory, ``none`` for the base alone, or unset (the default pack)."""
-    from .rulebook import DEFAULT
-
     if value is None:
         return DEFAULT
     return None if value.strip().lower() in NO_PACK else Path(value)
 
 
-def apply_pack(pack: Path, rules: list[Any], themes: dict[str, str],
-               parameters: dict[str, Any]) -> tuple[list[Path], list[Any], dict[str, str], dict[str, Any], dict[str, Contact]]:
-    """The base's rules, themes and parameters with the pack applied; also the pack's files (for the sha)."""
-    from .rulebook import Parameter, RulebookError, SPECIAL_FILES, _load_theme, _read_yaml, _strip_lines, _pydantic_message
+def apply_pack(pack: Path, rules: list[Any], themes: dict[str, str], parameters: dict[str, Any],
+               load_theme: Callable[[Path, dict[str, Any]], tuple[str, str, list[Any]]],
+               ) -> tuple[list[Path], list[Any], dict[str, str], dict[str, Any], dict[str, Contact]]:
+    """The base's rules, themes and parameters with the pack applied; also the pack's files (for the sha).
+    ``load_theme`` is the rulebook's own reader of a rule file, so a pack's rules are checked as the base's."""
 
     if not pack.is_dir():
         raise RulebookError(f"area pack {pack}: not a directory")
     files = sorted(p for p in pack.glob("*.yaml") if p.name != RELEASES_FILE)
     parameters = dict(parameters)
-    raw = _read_yaml(pack / "parameters.yaml") if (pack / "parameters.yaml").exists() else {}
+    raw = read_yaml(pack / "parameters.yaml") if (pack / "parameters.yaml").exists() else {}
     for name, body in (raw or {}).items():
         if name == "__line__":
             continue
         where = f"{pack.name}/parameters.yaml:{body.get('__line__', '?') if isinstance(body, dict) else '?'}"
         if not isinstance(body, dict):
             raise RulebookError(f"{where}: parameter {name}: give value, unit, description and reference")
-        body = _strip_lines(body)
+        body = strip_lines(body)
         base = parameters.get(name)
         if base is not None and "value" in body and body["value"] != base.value and "reference" not in body:
             raise RulebookError(f"{where}: parameter {name}: a changed value needs its own reference")
         try:
             parameters[name] = Parameter.model_validate({**(base.model_dump() if base else {}), **body})
         except ValidationError as exc:
-            raise RulebookError(f"{where}: parameter {name}: {_pydantic_message(exc)}") from None
+            raise RulebookError(f"{where}: parameter {name}: {pydantic_message(exc)}") from None
     rules = list(rules)
     themes = dict(themes)
     positions = {rule.id: index for index, rule in enumerate(rules)}
     for path in files:
         if path.name in SPECIAL_FILES:
             continue
-        theme, title, pack_rules = _load_theme(path, parameters)
+        theme, title, pack_rules = load_theme(path, parameters)
         themes.setdefault(theme, title)
         for rule in pack_rules:
             rule = rule.model_copy(update={"file": f"{pack.name}/{path.name}"})
@@ -104,15 +104,13 @@ def apply_pack(pack: Path, rules: list[Any], themes: dict[str, str],
 
 
 def load_contacts(path: Path) -> dict[str, Contact]:
-    from .rulebook import RulebookError, _pydantic_message, _read_yaml, _strip_lines
-
     if not path.exists():
         return {}
-    raw = _strip_lines(_read_yaml(path) or {})
+    raw = strip_lines(read_yaml(path) or {})
     contacts: dict[str, Contact] = {}
     for key, body in (raw.get("contacts") or {}).items() if isinstance(raw, dict) else []:
         try:
             contacts[key] = Contact.model_validate(body)
         except ValidationError as exc:
-            raise RulebookError(f"{path.parent.name}/{path.name}: contact {key}: {_pydantic_message(exc)}") from None
+            raise RulebookError(f"{path.parent.name}/{path.name}: contact {key}: {pydantic_message(exc)}") from None
     return contacts

@@ -15,14 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
-from .datafiles import data_dir
 from .conditions import Conditions, parse_when
+from .datafiles import data_dir
+from .packs import apply_pack, default_pack_dir
+from .rulefiles import DEFAULT, SPECIAL_FILES, Parameter, RulebookError, _Data
+from .rulefiles import pydantic_message as _pydantic_message
+from .rulefiles import read_yaml as _read_yaml
+from .rulefiles import strip_lines as _strip_lines
 from .facts import Level, fact_paths
 from .releases import ReleaseError, RulebookRelease, release_for, signoffs_in
-from .tables import Table, TableContext, TableError, check_given, load_tables, strip_lines
+from .tables import Table, TableContext, TableError, check_given, load_tables
 from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -30,7 +34,7 @@ DEADLINE_ORDER: list[str] = ["now", "24h", "48h", "3 days", "5 days", "next work
 Strength = Literal["safety", "firm", "soft", "ceiling"]
 # The young person's roles an action can be for (issue 11): a suspect's actions (a restorative
 # "put it right" talk, the Child Information Form, custody) never reach a victim or a patient.
-# ``decision.roles`` works the roles out from what the role rules derive (rules/roles.yaml).
+# ``evaluation.roles`` works the roles out from what the role rules derive (rules/roles.yaml).
 YoungPersonRole = Literal["suspect", "victim", "patient"]
 # Actions that go before every other one (issue 11): the 999 call itself, the ambulance, other
 # medical help, then a check to do before calling (a missing child's first enquiries).
@@ -40,18 +44,8 @@ FIRST_ORDER: list[str | None] = ["call", "ambulance", "medical", "check", None]
 CALL_NOW = re.compile(r"\bcall\b[^.:;]*\bnow\b", re.IGNORECASE)
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml", "releases.yaml", "contacts.yaml"}
 # Sign-offs name the sha of what they signed off, so they are not part of it.
 NOT_VERSIONED = {"releases.yaml"}
-DEFAULT: Any = object()  # load_rulebook's pack argument when not given
-
-
-class RulebookError(ValueError):
-    """A rulebook that must not be used; the message says where and why."""
-
-
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
 class Action(_Data):
@@ -99,13 +93,6 @@ class Rule(_Data):
         return value
 
 
-class Parameter(_Data):
-    value: float
-    unit: str
-    description: str
-    reference: str = Field(min_length=3)
-
-
 class Question(_Data):
     ask: str = Field(min_length=5)
 
@@ -136,45 +123,12 @@ def default_rules_dir() -> Path:
     return directory
 
 
-from .yamlsafe import NoAliasLoader  # noqa: E402 - kept beside its one use
-
-
-class _LineLoader(NoAliasLoader):
-    """Keeps each mapping's line number so errors can point at it (and refuses YAML aliases)."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-_strip_lines = strip_lines  # one copy, in tables.py (which the loader uses for decision tables too)
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        raise RulebookError(f"{path.name}: not valid YAML: {exc}") from None
-
-
-def _pydantic_message(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(rule)'}: {err['msg']}" for err in exc.errors())
-
-
 def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) -> Rulebook:
     """Load, validate and version every rule file in ``directory``, with an area ``pack`` applied.
 
     With no ``directory``, the default rules and the default pack (``packs.default_pack_dir``);
     with a ``directory``, no pack unless one is given. ``pack=None``: the base alone.
     """
-    from .packs import apply_pack, default_pack_dir
-
     if pack is DEFAULT:
         pack = default_pack_dir() if directory is None else None
     directory = Path(directory) if directory else default_rules_dir()
@@ -215,7 +169,7 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) ->
     if pack is not None:
         pack = Path(pack)
         base_parameters = parameters
-        pack_files, rules, themes, parameters, contacts = apply_pack(pack, rules, themes, parameters)
+        pack_files, rules, themes, parameters, contacts = apply_pack(pack, rules, themes, parameters, _load_theme)
         if parameters != base_parameters:  # the base's conditions resolve the pack's thresholds
             rules = [rule.model_copy(update={"conditions": parse_when(rule.when, parameters)}) for rule in rules]
             tables = {table_id: _reparsed(table, parameters) for table_id, table in tables.items()}

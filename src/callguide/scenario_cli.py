@@ -13,15 +13,8 @@ from typing import Any
 
 import click
 
+from .cli_common import EXIT_INVALID, fail as _fail
 from .scenarios import AUDIENCES, ENV_VAR, Scenario, ScenarioError
-
-EXIT_INVALID = 2
-
-
-def _fail(message: str, code: int = EXIT_INVALID) -> None:
-    click.echo(f"callguide: {message}", err=True)
-    sys.exit(code)
-
 
 PACK_KEY = "callguide.pack"
 

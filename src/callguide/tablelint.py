@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from .facts import LEVEL_ORDER, allowed_values
-from .lint import witness
 from .rulebook import Rulebook
 from .tablerun import Tables
 from .tables import Row
+from .witness import witness
 
 
 def table_problems(book: Rulebook) -> list[str]:

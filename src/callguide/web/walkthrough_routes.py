@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ..decision import Decider
 from ..scenarios import AUDIENCES, Scenario, ScenarioError
+from .pages import page, templates
 
 log = logging.getLogger("callguide.web")
 router = APIRouter(include_in_schema=False)
@@ -33,8 +34,6 @@ SECTION = "walkthrough"
 def _templates_know_sources() -> None:
     from ..scenarios import AUDIENCE_WORDS
     from ..walkthrough import public_source
-    from .routes import templates
-
     templates.env.globals.setdefault("public_source", public_source)
     templates.env.globals.setdefault("audience_words", lambda names: ", ".join(AUDIENCE_WORDS.get(a, a) for a in names))
 
@@ -99,8 +98,6 @@ class ScenarioLibrary:
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    from .routes import _page as page
-
     return page(request, name, status_code=status_code, section=SECTION, **context)
 
 

@@ -1,0 +1,59 @@
+"""Reading the rulebook's YAML files: what the loader (``rulebook.py``) and area packs (``packs.py``) share.
+
+Each mapping keeps its line number (``__line__``) so an error can point at it; YAML aliases are
+refused (``yamlsafe``); a pydantic error becomes one line naming the field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .tables import strip_lines  # noqa: F401 - one copy, in tables.py (decision tables use it too)
+from .yamlsafe import NoAliasLoader
+
+SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml", "releases.yaml", "contacts.yaml"}
+DEFAULT: Any = object()  # load_rulebook's pack argument when not given
+
+
+class RulebookError(ValueError):
+    """A rulebook that must not be used; the message says where and why."""
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Parameter(_Data):
+    value: float
+    unit: str
+    description: str
+    reference: str = Field(min_length=3)
+
+
+class _LineLoader(NoAliasLoader):
+    """Keeps each mapping's line number so errors can point at it (and refuses YAML aliases)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        raise RulebookError(f"{path.name}: not valid YAML: {exc}") from None
+
+
+def pydantic_message(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '(rule)'}: {err['msg']}" for err in exc.errors())
