@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from callguide import yamlsafe
 from callguide.echo import shown
@@ -108,3 +109,11 @@ def test_a_deeply_nested_incident_is_refused_with_a_message(tmp_path):
     result = _callguide("decide", "deep.yaml", cwd=tmp_path)
     assert result.returncode == 2 and "nested too deeply" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("loader", [yamlsafe.Loader, yamlsafe.NoAliasLoader], ids=["libyaml", "python"])
+@pytest.mark.parametrize("text", ["a: &x 1\nb: *x\n", "a: &x {k: 1}\nb: {<<: *x}\n", "- &x [1]\n- [*x, *x]\n"])
+def test_both_loaders_refuse_every_alias(loader, text):
+    """libyaml composes in C, so aliases are found in its node graph; Python's loader refuses as it composes."""
+    with pytest.raises(yaml.YAMLError, match="aliases"):
+        yamlsafe.load(text, loader)

@@ -139,13 +139,13 @@ class Decider:
         base = self._what_if.start(known)
         admitted = base.admitted()
         if base.fired_ids() == set(fired):
-            return self._finder.find(known, base.fired_indices(), admitted, level, base.level, base.level_with)
+            return self._finder.find(known, base.fired_indices(), admitted, level, base.levels, base.level_with)
         log.warning("what-if evaluation disagrees with the engine; using engine runs (rules %s vs %s)",
                     sorted(base.fired_ids()), sorted(fired))
         index = {rule.id: i for i, rule in enumerate(self._what_if.rules)}
         return self._finder.find(
             known, {index[r] for r in fired if r in index}, admitted, level,
-            lambda path, value: self.level({**known, path: value}),
+            lambda path, values: [self.level({**known, path: value}) for value in values],
             lambda assignment: self.level({**known, **assignment}))
 
 

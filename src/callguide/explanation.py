@@ -21,6 +21,8 @@ from .rulebook import DEADLINE_ORDER, FIRST_ORDER, Rule, Rulebook, reads_outcome
 Role = Literal["decisive", "supporting", "outweighed", "also_applies"]
 
 
+# The rationale's, actions' and questions' items are built from the validated rulebook with
+# ``model_construct`` (no second validation per decision); the Decision that holds them is validated.
 class Reason(BaseModel):
     rule: str
     because: str
@@ -71,7 +73,7 @@ def rationale(evaluation: Evaluation, book: Rulebook) -> list[Reason]:
     listed = {rule.id for rule, _ in ordered}
     ordered += [(rule, "also_applies") for rule in fired
                 if rule.id not in listed and not rule.then.default and _also_applies(rule, resolution.level)]
-    return [Reason(rule=rule.id, because=render(rule.because, evaluation.known, book), source=rule.source,
+    return [Reason.model_construct(rule=rule.id, because=render(rule.because, evaluation.known, book), source=rule.source,
                    title=rule.title, role=role) for rule, role in ordered]
 
 
@@ -107,7 +109,7 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
             if action.for_ and not held & set(action.for_):
                 continue  # e.g. a suspect's "put it right" talk when the young person was harmed
             first.setdefault(action.id, action.first)
-            found.setdefault(action.id, ActionOut(
+            found.setdefault(action.id, ActionOut.model_construct(
                 what=render(action.what, evaluation.known, book), by=action.by, source=action.source,
                 id=action.id, rule=rule.id))
     # The call itself first, then medical help, then a check to do before calling, then by
@@ -122,7 +124,7 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
 def considered(evaluation: Evaluation, book: Rulebook) -> list[Considered]:
     """The rules that did not apply (``explain``)."""
     applied = {rule.id for rule in evaluation.fired + evaluation.after}
-    return [Considered(rule=r.id, title=r.title, source=r.source) for r in book.rules if r.id not in applied]
+    return [Considered.model_construct(rule=r.id, title=r.title, source=r.source) for r in book.rules if r.id not in applied]
 
 
 # -- filling the texts -----------------------------------------------------------------------------

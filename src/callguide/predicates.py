@@ -17,6 +17,7 @@ they fire with the engine's firing) and by property tests.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from .conditions import AnyOf, Conditions, FactTest
@@ -40,7 +41,9 @@ def tests_predicate(tests: Iterable[FactTest | AnyOf]) -> Predicate:
     return _compiled(_all(tuple(tests)))
 
 
+@lru_cache(maxsize=65_536)
 def _compiled(source: str) -> Predicate:
+    """One generated function per distinct condition (rules and questions share many); pure, so shared."""
     scope = {"__builtins__": {}, "int": int, "float": float, "R": _RANKS}
     return eval(f"lambda f: {source}", scope)  # noqa: S307 - built from parsed, validated conditions
 

@@ -28,6 +28,7 @@ from .predicates import tests_predicate
 from .rulebook import Rulebook
 
 LevelWith = Callable[[dict[str, Any]], Level]
+LevelsOf = Callable[[str, list[Any]], list[Level | None]]
 MEMO_SIZE = 50_000
 _UNKNOWN: Any = object()
 
@@ -123,19 +124,19 @@ class QuestionFinder:
 
     # -- per decision -----------------------------------------------------------------------
     def find(self, known: dict[str, Any], fired: set[int], admitted: Iterable[int],
-             level: Level, alone: Callable[[str, Any], Level | None], together: LevelWith) -> list[QuestionOut]:
+             level: Level, alone: LevelsOf, together: LevelWith) -> list[QuestionOut]:
         """The questions for ``known``, most urgent and nearest first.
 
         ``fired`` and ``admitted`` are rule indices (the rules that fired; the rules that can
-        match this kind of incident), ``alone(path, value)`` the level with that one fact known
-        (None: unchanged) and ``together(assignment)`` the level with several facts known at once.
+        match this kind of incident), ``alone(path, values)`` the level with that one fact known as
+        each value (None: unchanged) and ``together(assignment)`` the level with several facts known at once.
         """
         ctx = _Known(known, {name for i in fired for name in self.derives[i]})
         best: dict[str, tuple[tuple, Level, list[str]]] = {}
         for path, values in self.values.items():
             if path in known:
                 continue
-            outcomes = [alone(path, value) or level for value in values]
+            outcomes = [found or level for found in alone(path, values)]
             changed = [o for o in outcomes if o != level]
             if changed:
                 raised = [o for o in changed if o.rank > level.rank]
@@ -168,7 +169,7 @@ class QuestionFinder:
                 elif path not in best or key < best[path][0]:
                     best[path] = (key, would, sorted(p for p in assignment if p != path))
         ranked = sorted(best.items(), key=lambda item: item[1][0])
-        return [QuestionOut(fact=path, ask=self.book.questions[path].ask, would_become=would,
+        return [QuestionOut.model_construct(fact=path, ask=self.book.questions[path].ask, would_become=would,
                             safety_critical=path in SAFETY_CRITICAL, together_with=others)
                 for path, (_, would, others) in ranked]
 

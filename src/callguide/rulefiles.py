@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .tables import strip_lines  # noqa: F401 - one copy, in tables.py (decision tables use it too)
-from .yamlsafe import NoAliasLoader
+from . import yamlsafe
 
 SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml", "releases.yaml", "contacts.yaml"}
 DEFAULT: Any = object()  # load_rulebook's pack argument when not given
@@ -34,7 +34,7 @@ class Parameter(_Data):
     reference: str = Field(min_length=3)
 
 
-class _LineLoader(NoAliasLoader):
+class _LineLoader(yamlsafe.Loader):  # type: ignore[misc,valid-type]
     """Keeps each mapping's line number so errors can point at it (and refuses YAML aliases)."""
 
 
@@ -49,7 +49,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        return yamlsafe.load(path.read_text(encoding="utf-8"), _LineLoader)
     except yaml.YAMLError as exc:
         raise RulebookError(f"{path.name}: not valid YAML: {exc}") from None
 

@@ -47,13 +47,23 @@ class WhatIf:
             for path in rule.conditions.reads():
                 self.readers.setdefault(path, []).append(index)
         self.derives = [tuple(rule.then.derive) for rule in self.rules]
-        # The policy's three kinds of recommending rule, as bit masks, and each rule's level rank.
-        self.ranks = [rule.then.recommend.rank if rule.then.recommend else -1 for rule in self.rules]
-        self.firm = _mask(self.rules, ("safety", "firm"))
-        self.soft = _mask(self.rules, ("soft",))
-        self.ceiling = _mask(self.rules, ("ceiling",))
+        # The policy's three kinds of recommending rule as bit masks, one per level (highest first),
+        # so the extremes of what fired are a few ANDs of big integers, whatever the rulebook's size.
+        self.firm = _by_level(self.rules, ("safety", "firm"))
+        self.soft = _by_level(self.rules, ("soft",))
+        self.ceiling = _by_level(self.rules, ("ceiling",))
         self.plain = sum(1 << i for i, needs in enumerate(self.needs) if not needs)
-        self.chained = [i for i, needs in enumerate(self.needs) if needs]
+        self.chained = sum(1 << i for i, needs in enumerate(self.needs) if needs)
+        derivers: dict[str, int] = {}
+        for i, names in enumerate(self.derives):
+            for name in names:
+                derivers[name] = derivers.get(name, 0) | 1 << i
+        # For a rule that needs findings: for each finding, the rules that derive it (a mask).
+        self.need_masks = [tuple(derivers.get(name, 0) for name in needs) for needs in self.needs]
+        self.depth = _depths(self.needs, derivers)
+        # Rules whose change of match can change other rules' firing: those that need a finding and
+        # those that derive one. A what-if that flips none of them flips exactly what fires.
+        self.chaining = self.chained | sum(1 << i for i, names in enumerate(self.derives) if names)
         self._levels: dict[int, Level] = {}
         self._by_kind: dict[Any, list[int]] = {}
         self._readers: dict[tuple[str, Any], list[int]] = {}
@@ -86,20 +96,22 @@ class WhatIf:
         return found
 
     def fired(self, mask: int) -> int:
-        """The rules that fire (a bit mask) when the rules in ``mask`` match the incident."""
+        """The rules that fire (a bit mask) when the rules in ``mask`` match the incident: those that
+        need no finding, then, until nothing changes, those whose every finding a fired rule derived."""
         fired = mask & self.plain
-        waiting = [i for i in self.chained if mask >> i & 1]
-        if not waiting:
+        waiting = _bits(mask & self.chained)
+        if self.depth is not None:  # no derivation cycle: one pass, each rule after those it needs
+            for i in sorted(waiting, key=self.depth.__getitem__):
+                if all(fired & derivers for derivers in self.need_masks[i]):
+                    fired |= 1 << i
             return fired
-        derived = {name for i in _bits(fired) for name in self.derives[i]}
         progress = True
         while progress and waiting:
             progress = False
             for i in list(waiting):
-                if all(name in derived for name in self.needs[i]):
+                if all(fired & derivers for derivers in self.need_masks[i]):
                     waiting.remove(i)
                     fired |= 1 << i
-                    derived.update(self.derives[i])
                     progress = True
         return fired
 
@@ -107,20 +119,49 @@ class WhatIf:
         """The policy's level when the rules in ``mask`` match (memoised by mask)."""
         level = self._levels.get(mask)
         if level is None:
-            fired = self.fired(mask)
-            level = combine(self._extreme(fired & self.firm, max), self._extreme(fired & self.soft, max),
-                            self._extreme(fired & self.ceiling, min))
+            level = self.level_of_fired(self.fired(mask))
             if len(self._levels) < CACHE_SIZE:
                 self._levels[mask] = level
         return level
 
-    def _extreme(self, mask: int, pick: Any) -> Level | None:
-        """The highest (``max``) or lowest (``min``) level recommended by the rules in ``mask``."""
-        return LEVEL_ORDER[pick(self.ranks[i] for i in _bits(mask))] if mask else None
+    def level_of_fired(self, fired: int) -> Level:
+        """The policy's level when the rules in ``fired`` fire."""
+        return combine(self._extreme(fired, self.firm, max), self._extreme(fired, self.soft, max),
+                       self._extreme(fired, self.ceiling, min))
+
+    @staticmethod
+    def _extreme(fired: int, by_level: list[tuple[Level, int]], pick: Any) -> Level | None:
+        """The highest (``max``) or lowest (``min``) level recommended by a fired rule of ``by_level``."""
+        order = by_level if pick is max else reversed(by_level)
+        return next((level for level, rules in order if fired & rules), None)
 
 
-def _mask(rules: list[Rule], strengths: tuple[str, ...]) -> int:
-    return sum(1 << i for i, rule in enumerate(rules) if rule.then.strength in strengths)
+def _depths(needs: list[tuple[str, ...]], derivers: dict[str, int]) -> list[int] | None:
+    """Each rule's place in the derivation chain (0: needs no finding; else one more than the deepest
+    rule deriving what it needs), or None when findings derive each other in a cycle."""
+    depth: list[int | None] = [None] * len(needs)
+    visiting: set[int] = set()
+
+    def of(i: int) -> int:
+        if depth[i] is None:
+            if i in visiting:
+                raise RecursionError  # a cycle: no order exists
+            visiting.add(i)
+            depth[i] = 1 + max((of(j) for name in needs[i] for j in _bits(derivers.get(name, 0))), default=-1)
+            visiting.discard(i)
+        return depth[i]  # type: ignore[return-value]
+
+    try:
+        return [of(i) for i in range(len(needs))]
+    except RecursionError:
+        return None
+
+
+def _by_level(rules: list[Rule], strengths: tuple[str, ...]) -> list[tuple[Level, int]]:
+    """``[(level, mask of the rules of these strengths recommending it)]``, highest level first."""
+    return [(level, sum(1 << i for i, rule in enumerate(rules)
+                        if rule.then.strength in strengths and rule.then.recommend == level))
+            for level in reversed(LEVEL_ORDER)]
 
 
 def _bits(mask: int) -> list[int]:
@@ -138,9 +179,16 @@ class Base:
 
     def __init__(self, what_if: WhatIf, flat: dict[str, Any], mask: int, matches: list[bool], kind: Any):
         self.what_if, self.flat, self.mask, self.matches, self.kind = what_if, flat, mask, matches, kind
+        self.fired = what_if.fired(mask)
+
+    def _level_after(self, flips: int) -> Level:
+        """The level when the rules in ``flips`` change whether they match."""
+        if flips & self.what_if.chaining:
+            return self.what_if.level_of(self.mask ^ flips)
+        return self.what_if.level_of_fired(self.fired ^ flips)  # no finding changes: they alone change
 
     def fired_ids(self) -> set[str]:
-        return {self.what_if.rules[i].id for i in _bits(self.what_if.fired(self.mask))}
+        return {self.what_if.rules[i].id for i in _bits(self.fired)}
 
     def level(self, path: str, value: Any) -> Level | None:
         """The level with ``path`` known as ``value``; None when no rule's match changes."""
@@ -151,7 +199,27 @@ class Base:
         if not readers:
             return None
         flips = self._flips(readers, {path: value})
-        return what_if.level_of(self.mask ^ flips) if flips else None
+        return self._level_after(flips) if flips else None
+
+    def levels(self, path: str, values: list[Any]) -> list[Level | None]:
+        """:meth:`level` for each of ``values`` of one unknown fact (the questions' inner loop)."""
+        what_if = self.what_if
+        readers = what_if.readers_for(path, self.kind) if path != "incident.kind" else None
+        if not readers or path in self.flat:
+            return [self.level(path, value) for value in values] if readers else [None] * len(values)
+        flat, matches, preds = self.flat, self.matches, what_if.preds
+        found: list[Level | None] = []
+        try:
+            for value in values:
+                flat[path] = value
+                flips = 0
+                for i in readers:
+                    if preds[i](flat) != matches[i]:
+                        flips |= 1 << i
+                found.append(self._level_after(flips) if flips else None)
+        finally:
+            flat.pop(path, None)  # it was unknown
+        return found
 
     def admitted(self) -> list[int]:
         """The indices of the rules that can match an incident of this kind."""
@@ -159,7 +227,7 @@ class Base:
 
     def fired_indices(self) -> set[int]:
         """The indices (into ``WhatIf.rules``) of the rules that fire for the known facts."""
-        return set(_bits(self.what_if.fired(self.mask)))
+        return set(_bits(self.fired))
 
     def level_with(self, changes: dict[str, Any]) -> Level:
         """The level with every fact in ``changes`` known as given, all at once (issue 11's routes)."""
@@ -168,7 +236,7 @@ class Base:
         for path, value in changes.items():
             readers.update(self.what_if.readers_for(path, self.kind))
             values[path] = value
-        return self.what_if.level_of(self.mask ^ self._flips(readers, values))
+        return self._level_after(self._flips(readers, values))
 
     def _flips(self, readers: Iterable[int], values: dict[str, Any]) -> int:
         """The rules among ``readers`` whose match changes with ``values`` set in the known facts
