@@ -39,3 +39,30 @@ def test_concurrent_clients_each_get_their_own_answer(decider):
             assert body == expected_checks[i % len(incidents)], i
             assert body["staff_recommendation"] == expected["recommendation"], i
             assert body["rationale"][-len(expected["rationale"]):] == expected["rationale"], i
+
+
+def test_a_slow_decision_does_not_hold_up_health_checks(book):
+    """Decisions run off the event loop (issue 17): while one is still being made, /healthz answers."""
+    import time
+
+    from callguide.decision import Decider
+    from callguide.engine import Engine
+
+    def slow(rule_id: str) -> None:
+        if rule_id == "slow-time-baseline":  # fires for every incident
+            time.sleep(1.0)
+
+    app = create_app(Decider(book, Engine(book, action_hook=slow)))
+
+    async def run() -> tuple[bool, int, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as client:
+            decision = asyncio.create_task(client.post("/v1/decisions", json={"incident": {"kind": "other"}}))
+            await asyncio.sleep(0.2)  # the decision is under way (inside the engine)
+            health = await client.get("/healthz")
+            still_deciding = not decision.done()
+            return still_deciding, health.status_code, (await decision).status_code
+
+    still_deciding, health, decided = asyncio.run(run())
+    assert health == 200 and decided == 200
+    assert still_deciding, "/healthz waited for the decision"

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from .callcheck import CallCheck, CallCheckRequest, check_call
 from .decision import Decider, Decision
@@ -57,13 +58,12 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
     async def decide(incident: Incident, explain: bool = False,
                      recording: Recording | None = Depends(recording_dependency(records, "decision"))) -> Response:
         """The contract's decision for the incident facts (for care staff, carers and providers' apps)."""
-        # A decision is under a millisecond of CPU and no I/O: it runs on the event loop, which
-        # avoids a thread hop and threads queueing for the engine's lock and the GIL.
         key = (incident.model_dump_json(), explain)
         cached = answers.get(key)
         if cached is None:
-            decision = decider.decide(incident, explain=explain)
-            cached = answers.put(key, (decision, decision.model_dump_json(exclude_none=True).encode()))
+            # In the threadpool, so the event loop keeps answering health checks and other requests
+            # while a decision (milliseconds with a large rulebook) runs; a repeat is answered here.
+            cached = await run_in_threadpool(_decide, decider, incident, explain, answers, key)
         decision, body = cached
         log.info("decision %s rules=%s", decision.recommendation.value,
                  ",".join(reason.rule for reason in decision.rationale))
@@ -77,10 +77,7 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
                          recording: Recording | None = Depends(recording_dependency(records, "call_check"))) -> Response:
         """For Force Control Room call handlers: is involving the police consistent with the guidance,
         which police response it points to, a THRIVE summary, the questions to ask and words to say."""
-        # On the event loop like /v1/decisions: the JSON endpoints never wait there for the engine's
-        # lock held by a threadpool request of their own kind (the HTML pages still decide in the
-        # threadpool; a decision holds the lock for under a millisecond).
-        check = check_call(request, decider)
+        check = await run_in_threadpool(check_call, request, decider)  # off the loop, as decisions
         log.info("call-check %s response=%s rules=%s", check.state, check.police_response.kind,
                  ",".join(reason.rule for reason in check.rationale))
         response = json_response(check, exclude_none=False)  # null says "not said", which matters here
@@ -89,3 +86,8 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
         return response
 
     return router
+
+
+def _decide(decider: Decider, incident: Incident, explain: bool, answers: _Answers, key: Any) -> tuple[Decision, bytes]:
+    decision = decider.decide(incident, explain=explain)
+    return answers.put(key, (decision, decision.model_dump_json(exclude_none=True).encode()))
