@@ -54,6 +54,8 @@ def test_an_analyst_logs_in_to_the_report_page(browser, served):
         assert response.status == 200
         assert page.locator("h1").inner_text() == "Monitoring (Protocol §4)"
         assert page.locator("img, svg").count() >= 1  # the chart (an <img> since the CSP of issue 12)
+        # the page's inline style ran: its policy allows it by hash (tables separate their borders by default)
+        assert page.evaluate("getComputedStyle(document.querySelector('table')).borderCollapse") == "collapse"
     finally:
         context.close()
 
