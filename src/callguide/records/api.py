@@ -8,6 +8,9 @@
 | ``GET /v1/reports/monitoring`` (JSON, or ``format=csv``), ``.../chart.svg`` | analyst, admin |
 | ``GET /reports/monitoring`` (web page with the chart; browsers log in with Basic auth) | analyst, admin |
 | ``GET /v1/audit`` | admin |
+
+:func:`install_records` wires them into an app with the :class:`~.core.Records` they serve. The
+dependency is one way: this module uses core, core never uses this module.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -23,8 +26,10 @@ from starlette.concurrency import run_in_threadpool
 from . import page
 from . import report as reports
 from .auth import Principal, permit, presented_key, unauthorised
+from .config import Settings
 from .core import Records
 from .guard import RecordsUnavailable
+from .logfilter import install_log_hygiene
 from .store import (RECORD_ID_PATTERN, REF_PATTERN, OutcomeOut, OutcomeUpdate, RecordOut, as_utc,
                     audit_entries)
 
@@ -204,3 +209,16 @@ def records_router(records: Records) -> APIRouter:
                                      "Content-Security-Policy": page.PAGE_CSP})
 
     return router
+
+
+def install_records(app: FastAPI, settings: Settings | None = None) -> Records:
+    """Add the records, reports and erasure routes; migrate and purge at start-up (or once the
+    database answers)."""
+    records = Records(settings)
+    app.state.records = records
+    app.include_router(records_router(records))
+    app.add_exception_handler(RecordsUnavailable, unavailable)
+    inner = app.router.lifespan_context
+    app.router.lifespan_context = lambda a: records.lifespan(a, inner)
+    install_log_hygiene()
+    return records

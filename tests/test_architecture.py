@@ -1,0 +1,92 @@
+"""Layering read from the source with ``ast`` (issue 17): every import counts, also one inside a
+function, where a lazy import hides a loop from the interpreter but not from a reader."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+RECORDS = SRC / "callguide" / "records"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in (SRC / "callguide").rglob("*.py")}
+
+
+def _type_checking_only(tree: ast.AST) -> set[int]:
+    """The ids of the nodes under ``if TYPE_CHECKING:``: imported for annotations, never run."""
+    return {id(node) for block in ast.walk(tree)
+            if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+            for statement in block.body for node in ast.walk(statement)}
+
+
+def imports(path: Path, *, runtime: bool = False) -> set[str]:
+    """The callguide modules ``path`` imports, anywhere in it (``from pkg import mod`` names the
+    module; ``from pkg import name`` the package); with ``runtime``, not those for type checking."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = _type_checking_only(tree) if runtime else set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            modules = {f"{base}.{alias.name}" for alias in node.names} & MODULES.keys()
+            found.update(modules)
+            if len(modules) < len(node.names):
+                found.add(base)
+    return {module for module in found if module in MODULES and module != name}
+
+
+def cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import loop in ``graph``, as the modules around it, or None."""
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = "open"
+        path.append(module)
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == "open":
+                return path[path.index(target):] + [target]
+            if target not in state and (found := visit(target)):
+                return found
+        state[module] = "done"
+        path.pop()
+        return None
+
+    return next((found for module in sorted(graph) if module not in state and (found := visit(module))), None)
+
+
+def test_the_import_reader_sees_lazy_relative_and_absolute_imports():
+    assert {"callguide.records.api", "callguide.records.core"} <= imports(RECORDS / "__init__.py")
+    assert "callguide.records.chart" in imports(RECORDS / "api.py")  # imported inside a route
+    assert "callguide.records.page" in imports(RECORDS / "api.py")  # from . import page: the module
+    assert "callguide.records" in imports(SRC / "callguide" / "service.py")  # from .records import a name
+    assert "callguide.records.core" in imports(RECORDS / "batch.py")  # under TYPE_CHECKING ...
+    assert "callguide.records.core" not in imports(RECORDS / "batch.py", runtime=True)  # ... which never runs
+    assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"] and cycle({"a": {"b"}}) is None
+
+
+def test_records_core_never_imports_the_records_routes():
+    """api.py builds on core.py; core.py reaching back (even lazily, even for type checking) is the
+    loop issue 17 opened."""
+    assert "callguide.records.api" not in imports(RECORDS / "core.py")
+
+
+def test_the_records_package_has_no_import_loop():
+    graph = {name: imports(path, runtime=True) for name, path in MODULES.items()
+             if name == "callguide.records" or name.startswith("callguide.records.")}
+    assert cycle(graph) is None
