@@ -90,3 +90,40 @@ def test_the_records_package_has_no_import_loop():
     graph = {name: imports(path, runtime=True) for name, path in MODULES.items()
              if name == "callguide.records" or name.startswith("callguide.records.")}
     assert cycle(graph) is None
+
+
+# -- one model of a rule: the raw ``when:`` is read where it is parsed, and nowhere else ----------------
+WHEN_READERS = {
+    "rulebook.py", "conditions.py", "tables.py",  # the loaders: they parse it into rule.conditions
+    "explain.py", "engine.py",  # being rewritten on main (issue 17); to read rule.conditions too
+}
+
+
+def raw_when_reads(source: str) -> list[int]:
+    """The lines of ``source`` that read a ``when`` field: ``x.when``, ``x["when"]``,
+    ``x.get("when")``, ``getattr(x, "when")``."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr == "when":
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and node.slice.value == "when":
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and any(isinstance(a, ast.Constant) and a.value == "when" for a in node.args) and (
+                (isinstance(node.func, ast.Attribute) and node.func.attr == "get")
+                or (isinstance(node.func, ast.Name) and node.func.id == "getattr")):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_the_when_reader_finds_each_way_of_reading_it():
+    source = 'a = rule.when\nb = body["when"]\nc = body.get("when", {})\nd = getattr(rule, "when")\n' \
+             'e = rule.conditions.when_words\nf = {"when": 1}\ng = then["because"]\n'
+    assert raw_when_reads(source) == [1, 2, 3, 4]
+
+
+def test_only_the_loaders_read_the_raw_when():
+    """Everything else reads the parsed ``rule.conditions`` (conditions.py): one meaning of a
+    condition, checked once at load."""
+    readers = {str(path.relative_to(SRC / "callguide")): raw_when_reads(path.read_text(encoding="utf-8"))
+               for path in MODULES.values()}
+    assert {path: lines for path, lines in readers.items() if lines and path not in WHEN_READERS} == {}

@@ -12,7 +12,7 @@ from callguide.cli import main
 from callguide.decision import Decider
 from callguide.facts import Level, allowed_values
 from callguide.lint import check_rulebook
-from callguide.rulebook import RulebookError, default_rules_dir, iter_conditions, load_rulebook
+from callguide.rulebook import RulebookError, default_rules_dir, load_rulebook
 
 THEMES = {"immediate-danger", "violence", "damage-and-theft", "weapons", "sexual-harm",
           "exploitation-and-drugs", "missing", "reasonable-parent", "child-first", "victims",
@@ -167,10 +167,9 @@ def test_version_changes_with_any_rule_file(rules_copy, book):
 def test_every_incident_kind_is_read_by_a_rule(book):
     read = set()
     for rule in book.rules:
-        for path, test in iter_conditions(rule.when):
-            if path == "incident.kind":
-                values = test.get("in", []) if isinstance(test, dict) else [test]
-                read.update(values)
+        for test in rule.conditions.tests():
+            if test.path == "incident.kind" and test.op in ("is", "in"):
+                read.update(test.value if test.op == "in" else [test.value])
     assert set(allowed_values("incident.kind")) - {"other"} <= read
 
 
