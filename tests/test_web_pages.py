@@ -178,7 +178,7 @@ def test_every_journey_ends_without_asking_a_question_twice(decider, choice):
         asked: list[str] = []
         step = flow.next_step(state, decider)
         while step not in ("check", "call-999"):
-            assert step not in asked, (kind, asked, step)
+            assert step not in asked, (choice, asked, step)
             asked.append(step)
             q = flow.question(step, decider)
             raw = str(int(flow.number_limits(step)[0]) + 5) if q.kind == "number" else q.options[pick][0]
