@@ -106,6 +106,30 @@ def test_the_review_pack_lists_every_rule_in_plain_words(tmp_path, book):
         assert f"## {title} (`" in text
 
 
+def test_the_review_pack_words_every_kind_of_condition(book):
+    """From the parsed conditions: a fact's tests on one line, parameters named with their unit,
+    derived findings with the rules that find them, ``any`` groups joined by OR."""
+    from callguide.conditions import parse_when
+    from callguide.review import when_words
+
+    conditions = parse_when({
+        "derived": ["home_matter"], "incident.kind": "criminal_damage",
+        "incident.damage_value_gbp": {"at_least": 10, "at_most": "param.low_value_damage_gbp"},
+        "any": [{"incident.victim": {"in": ["staff", "carer"]}, "incident.weapon": {"known": False}},
+                {"incident.in_progress": {"not": True}}],
+        "person.age": {"not_in": [10, 11]}}, book.parameters)
+    ask = {path: f"“{book.questions[path].ask}”" for path in book.questions}
+    limit = book.parameters["low_value_damage_gbp"]
+    assert when_words(conditions, book, {"home_matter": ["rule-a", "rule-b"]}) == [
+        "another rule found “home matter” (rule-a, rule-b)",
+        "the incident is criminal damage",
+        f"{ask['incident.damage_value_gbp']}: at least 10 and at most {limit.value:g} {limit.unit} "
+        "(parameter low_value_damage_gbp)",
+        f"at least one of: ({ask['incident.victim']}: one of staff, carer; {ask['incident.weapon']}: not known) "
+        f"OR ({ask['incident.in_progress']}: anything but yes (not knowing included))",
+        f"{ask['person.age']}: none of 10, 11 (not knowing included)"]
+
+
 def test_the_review_pack_shows_the_changes_since_the_last_sign_off(tmp_path, monkeypatch):
     repo = tmp_path / "repo"
     repo.mkdir()

@@ -3,13 +3,9 @@ rulebook the service started with, even a worker restarted after ``rules/`` chan
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import psutil
@@ -18,8 +14,7 @@ from fastapi.testclient import TestClient
 from callguide.onebook import ENV_VERSION
 from callguide.rulebook import default_rules_dir
 from callguide.service import create_app
-from servers import free_port, stop, wait_ready
-from test_service_server import _serve_command
+from servers import server_env, serving, wait_ready
 
 BOUND_S = 60
 
@@ -44,36 +39,28 @@ def test_a_worker_with_another_rulebook_refuses_and_says_why(decider, monkeypatc
 def test_a_restarted_worker_keeps_the_service_rulebook_after_rules_change_on_disk(tmp_path):
     rules = tmp_path / "rules"
     shutil.copytree(default_rules_dir(), rules)
-    port = free_port()
-    env = {**os.environ, "CALLGUIDE_RULES": str(rules), "CALLGUIDE_DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
-           "PYTHONPATH": os.pathsep.join(str(Path(p).resolve()) for p in sys.path if p.endswith("src"))}
+    env = server_env(CALLGUIDE_RULES=str(rules), CALLGUIDE_DATABASE_URL=f"sqlite:///{tmp_path / 'r.db'}")
     env.pop(ENV_VERSION, None)
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(_serve_command(port), cwd=tmp_path, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        original = _wait_ready(base, process, log_path)
+    with serving(tmp_path, "--workers", "2", env=env) as served:
+        original = httpx.get(f"{served.base}/readyz", timeout=10).json()["rulebook"]
         with open(rules / "parameters.yaml", "a", encoding="utf-8") as f:
             f.write("\n# edited while the service runs\n")
-        workers = _workers(process.pid)
+        pid = served.process.pid
+        workers = _workers(pid)
         assert len(workers) == 2
         workers[0].send_signal(signal.SIGKILL)
         deadline = time.monotonic() + BOUND_S
-        while workers[0].pid in {w.pid for w in _workers(process.pid)} or len(_workers(process.pid)) < 2:
+        while workers[0].pid in {w.pid for w in _workers(pid)} or len(_workers(pid)) < 2:
             assert time.monotonic() < deadline, "uvicorn did not restart the worker"
             time.sleep(0.2)
-        _wait_ready(base, process, log_path)
+        wait_ready(served.base, served.process, served.log_path)
         seen = set()
         for _ in range(60):  # fresh connections land on both workers
-            with httpx.Client(base_url=base, timeout=10) as client:
+            with httpx.Client(base_url=served.base, timeout=10) as client:
                 r = client.get("/readyz")
                 assert r.status_code == 200, r.text
                 seen.add(r.json()["rulebook"])
         assert seen == {original}
-    finally:
-        stop(process)
 
 
 def _workers(pid: int) -> list[psutil.Process]:
@@ -86,8 +73,3 @@ def _workers(pid: int) -> list[psutil.Process]:
         except psutil.Error:  # gone, or a zombie: not a worker any more
             pass
     return found
-
-
-def _wait_ready(base: str, process: subprocess.Popen, log_path: Path) -> str:
-    """The rulebook the ready server answers from."""
-    return wait_ready(base, process, log_path).json()["rulebook"]

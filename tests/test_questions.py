@@ -156,19 +156,17 @@ def test_a_safety_question_that_could_raise_the_answer_comes_first(decider, know
 def test_no_question_about_a_fact_no_rule_for_this_kind_reads(decider, book, known):
     """Relevance comes from the rules: a fact is asked only if a rule that can match this kind of
     incident reads it (so the missing-person questions are asked only about a missing child)."""
-    from callguide.rulebook import iter_conditions
-
     kind = known["incident.kind"]
 
     def admits(rule) -> bool:
-        test = rule.when.get("incident.kind")
-        if isinstance(test, str):
-            return test == kind
-        if isinstance(test, dict) and set(test) == {"in"}:
-            return kind in test["in"]
+        on_kind = [test for test in rule.conditions.top_tests() if test.path == "incident.kind"]
+        if len(on_kind) == 1 and on_kind[0].op == "is":
+            return on_kind[0].value == kind
+        if len(on_kind) == 1 and on_kind[0].op == "in":
+            return kind in on_kind[0].value
         return True
 
-    read = {path for rule in book.rules if admits(rule) for path, _ in iter_conditions(rule.when)}
+    read = {path for rule in book.rules if admits(rule) for path in rule.conditions.reads()}
     for question in decide(decider, known).questions:
         assert question.fact in read
 

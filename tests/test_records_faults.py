@@ -18,6 +18,7 @@ import pytest
 
 from callguide.service import create_app
 from faultproxy import FaultProxy
+from servers import server_env, serving
 from test_records import CALL_999, NO_POLICE, Server, auth, environment, fresh, postgres_schema, refs
 
 DB_TIMEOUT = 3.0                 # CALLGUIDE_DATABASE_TIMEOUT_SECONDS in these tests
@@ -207,33 +208,15 @@ def test_a_database_that_hangs_at_start_up_does_not_hold_the_service(proxy, deci
 
 def test_callguide_serve_starts_and_advises_with_no_database_there(tmp_path, decider):
     """The issue's first report, for real: two workers, a PostgreSQL URL nobody listens on."""
-    import os
-    import signal
-    import subprocess
-
-    from test_onebook import _wait_ready
-    from servers import free_port, stop
-    from test_service_server import _serve_command
-
-    port = free_port()
-    env = {**os.environ, "CALLGUIDE_DATABASE_URL": "postgresql://callguide:secret-pw@127.0.0.1:1/records",
-           "PYTHONPATH": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")}
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(_serve_command(port), cwd=tmp_path, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process, log_path)
-        with httpx.Client(base_url=base, timeout=20) as client:
+    env = server_env(CALLGUIDE_DATABASE_URL="postgresql://callguide:secret-pw@127.0.0.1:1/records")
+    with serving(tmp_path, "--workers", "2", env=env) as served:
+        with httpx.Client(base_url=served.base, timeout=20) as client:
             r = client.post("/v1/decisions", params={"record": "true"}, json=CALL_999,
                             headers=auth("cgk_000000000000_unknown"))
             assert r.status_code == 200 and r.json() == expected(decider, CALL_999)
             assert r.headers["Callguide-Record-Reason"] == "database-not-ready"
             assert client.get("/readyz").json()["records"]["reason"] == "database-not-ready"
-    finally:
-        stop(process)
-    text = log_path.read_text()
+    text = served.log_path.read_text()
     lines = [line for line in text.splitlines() if "unavailable at start-up" in line]
     assert len(lines) == 2, text  # one line per worker, saying where and what
     assert all("postgresql 127.0.0.1:1/records" in line and "OperationalError" in line for line in lines)

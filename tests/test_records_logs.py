@@ -8,18 +8,13 @@ should be (decisions, record ids, failed logins by key id, the access log) are.
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import httpx
 import pytest
 
 from callguide.records.auth import create_key
 from callguide.records.config import Settings
 from callguide.records.core import Records
-from test_onebook import _wait_ready
-from servers import free_port, stop
-from test_service_server import _serve_command
+from servers import server_env, serving
 
 ESC = "\x1b"
 NAME = "Jayden Okonkwo-Smith"
@@ -32,20 +27,8 @@ def logged_server(tmp_path):
     records = Records(Settings(database_url=url))
     staff, admin = create_key(records.db, "staff")[1], create_key(records.db, "admin")[1]
     records.db.dispose()
-    port = free_port()
-    command = [arg for arg in _serve_command(port) if arg not in ("--workers", "2")] + ["--access-log"]
-    env = {**os.environ, "CALLGUIDE_DATABASE_URL": url,
-           "PYTHONPATH": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")}
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process, log_path)
-        yield base, log_path, staff, admin
-    finally:
-        stop(process)
+    with serving(tmp_path, "--access-log", env=server_env(CALLGUIDE_DATABASE_URL=url)) as served:
+        yield served.base, served.log_path, staff, admin
 
 
 def test_the_log_has_no_names_references_or_escapes(logged_server):

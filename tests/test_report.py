@@ -1,10 +1,13 @@
-"""The §4 monitoring arithmetic, the CLI (keys, report, erase) and the migrations (issue 6)."""
+"""The §4 monitoring arithmetic and page, the CLI (keys, report, erase) and the migrations (issue 6)."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import json
+import re
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
@@ -18,6 +21,7 @@ from callguide.records.auth import KeyStore
 from callguide.records.config import Settings
 from callguide.records.core import Records
 from callguide.records.models import Base
+from callguide.records.page import PAGE_CSP, render
 from callguide.records.report import MEASURES, to_csv, to_text
 from callguide.records.report import monitoring as suppressed_monitoring
 from callguide.records.store import REPORT_COLUMNS
@@ -119,6 +123,44 @@ def test_cells_from_fewer_than_the_minimum_are_suppressed():
     assert "placement,SOLO,charge,decrease,," in to_csv(one) and "<min" in to_text(one)
     assert suppressed_monitoring([])["total"]["arrest"] == {"occurrences": 0, "people": 0}  # nobody: shown
     assert suppressed_monitoring(rows, min_records=8)["total"]["arrest"]["occurrences"] is None
+
+
+# -- the page ------------------------------------------------------------------------------------------
+HOSTILE = '<script>alert(1)</script>'
+
+
+def test_the_page_escapes_every_value_it_shows():
+    """Placements, rule ids, locations and the query string reach the page; none may become markup."""
+    rows = [row(placement="P-1", location=f"odd_{HOSTILE}", decisive=(f"rule-{HOSTILE}",),
+                recommendation="call_999", police_called=True) for _ in range(2)]
+    report = monitoring(rows, placement=f"P{HOSTILE}")
+    page = render(report, query='placement=P1&x="><img src=x onerror=alert(2)>')
+    assert "<script" not in page and "<img src=x" not in page
+    assert "placement P&lt;script&gt;alert(1)&lt;/script&gt;." in page
+    assert "<code>rule-&lt;script&gt;alert(1)&lt;/script&gt;</code>" in page
+    assert "<th scope=col>odd &lt;script&gt;" in page
+    assert 'href="/v1/reports/monitoring?placement=P1&amp;x=&#34;&gt;&lt;img src=x onerror=alert(2)&gt;&amp;format=csv"' in page
+    assert '<img src="/v1/reports/monitoring/chart.svg?placement=P1&amp;x=&#34;&gt;' in page
+
+
+def test_the_page_shows_the_figures_with_suppressed_ones_as_min():
+    rows = [row(child=f"C{i}", police_called=True, arrested=True) for i in range(5)] + [
+        row(location="in_community", child="LONE")]
+    page = render(suppressed_monitoring(rows), query="")
+    arrests = re.search(r"<tr><th scope=row>Arrests</th>(.*?)</tr>", page).group(1)
+    assert arrests == "<td>decrease</td><td>5</td><td>5</td><td>&lt;min</td><td>5</td>"  # total, community, placement
+    assert "<th scope=col>in community</th><th scope=col>in placement</th>" in page
+    assert "From the first record to today." in page and "fewer than 5 records" in page
+    assert 'href="/v1/reports/monitoring?format=csv"' in page and 'src="/v1/reports/monitoring/chart.svg"' in page
+
+
+def test_the_pages_inline_style_is_the_one_its_policy_allows():
+    page = render(suppressed_monitoring([]), query="")
+    styles = re.findall(r"<style>(.*?)</style>", page, flags=re.S)
+    assert len(styles) == 1 and "<script" not in page
+    digest = base64.b64encode(hashlib.sha256(styles[0].encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}';" in PAGE_CSP and "unsafe-inline" not in PAGE_CSP
+    assert "frame-ancestors 'none'" in PAGE_CSP and "default-src 'self'" in PAGE_CSP
 
 
 # -- migrations ----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from callguide.cli import main
 from callguide.decision import Decider
 from callguide.facts import Level, allowed_values
 from callguide.lint import check_rulebook
-from callguide.rulebook import RulebookError, default_rules_dir, iter_conditions, load_rulebook
+from callguide.rulebook import RulebookError, default_rules_dir, load_rulebook
 
 THEMES = {"immediate-danger", "violence", "damage-and-theft", "weapons", "sexual-harm",
           "exploitation-and-drugs", "missing", "reasonable-parent", "child-first", "victims",
@@ -116,19 +116,18 @@ def test_every_fact_needs_its_words_in_the_vocabulary(rules_copy):
         load_rulebook(rules_copy)
 
 
-def test_a_setting_without_a_word_is_refused(rules_copy):
+@pytest.mark.parametrize("old, new, refusal", [
+    ('    decides: "you decide with your supervising social worker"\n', "",
+     "settings.foster_care must define the same words"),
+    ('    manager: "your supervising social worker"', '    manager: "the registered manager"',
+     "settings.foster_care.manager: no registered manager"),
+], ids=["a setting without a word", "a registered manager in foster care"])
+def test_a_settings_words_must_be_complete_and_its_own(rules_copy, old, new, refusal):
     path = rules_copy / "vocabulary.yaml"
     text = path.read_text()
-    path.write_text(text.replace('    decides: "you decide with your supervising social worker"\n', "", 1))
-    with pytest.raises(RulebookError, match="settings.foster_care must define the same words"):
-        load_rulebook(rules_copy)
-
-
-def test_no_registered_manager_in_foster_care_words(rules_copy):
-    path = rules_copy / "vocabulary.yaml"
-    text = path.read_text()
-    path.write_text(text.replace('    manager: "your supervising social worker"', '    manager: "the registered manager"', 1))
-    with pytest.raises(RulebookError, match="settings.foster_care.manager: no registered manager"):
+    assert old in text  # the edit below really changes the vocabulary
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(RulebookError, match=refusal):
         load_rulebook(rules_copy)
 
 
@@ -167,10 +166,9 @@ def test_version_changes_with_any_rule_file(rules_copy, book):
 def test_every_incident_kind_is_read_by_a_rule(book):
     read = set()
     for rule in book.rules:
-        for path, test in iter_conditions(rule.when):
-            if path == "incident.kind":
-                values = test.get("in", []) if isinstance(test, dict) else [test]
-                read.update(values)
+        for test in rule.conditions.tests():
+            if test.path == "incident.kind" and test.op in ("is", "in"):
+                read.update(test.value if test.op == "in" else [test.value])
     assert set(allowed_values("incident.kind")) - {"other"} <= read
 
 

@@ -7,13 +7,16 @@ import hashlib
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from callguide.cli import main
-from callguide.corpus import build_corpus, fact_values
+from callguide.conditions import parse_when
+from callguide.corpus import build_corpus, fact_values, kinds_reading
+from callguide.facts import allowed_values
 from callguide.rulebook import load_rulebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,6 +165,26 @@ def test_the_corpus_sweeps_each_value_around_each_threshold(decider):
     origins = {incident.origin for incident in corpus}
     assert origins == {"scenario", "sweep"}
     assert len({incident.known for incident in corpus}) == len(corpus)  # no duplicates
+
+
+def test_a_numbers_cross_sweep_is_limited_to_the_kinds_whose_rules_read_it(book):
+    """Read from the parsed conditions: is/in name kinds, not_in all but those, a rule without a
+    kind test all of them; rules that do not read the number do not count."""
+    every = set(allowed_values("incident.kind"))
+
+    def rulebook(*whens: dict) -> SimpleNamespace:
+        return SimpleNamespace(rules=[SimpleNamespace(conditions=parse_when(when, book.parameters)) for when in whens])
+
+    damage = {"incident.damage_value_gbp": {"at_least": 10}}
+    assert kinds_reading([rulebook({"incident.kind": "theft", **damage},
+                                   {"any": [{"incident.kind": {"in": ["assault", "threats"]}}], **damage},
+                                   {"incident.kind": "weapon", "incident.injury": "minor"})],
+                         "incident.damage_value_gbp") == {"theft", "assault", "threats"}
+    assert kinds_reading([rulebook({"incident.kind": {"not_in": ["theft"]}, **damage})],
+                         "incident.damage_value_gbp") == every - {"theft"}
+    assert kinds_reading([rulebook({"incident.kind": "theft", **damage}), rulebook(damage)],
+                         "incident.damage_value_gbp") == every
+    assert kinds_reading([book], "incident.damage_value_gbp") == {"criminal_damage", "fire_setting"}
 
 
 def test_an_unknown_side_is_a_clear_error():

@@ -6,43 +6,19 @@ broken server fails the test instead of hanging it.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
-from servers import free_port, stop, wait_ready
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _serve_command(port: int) -> list[str]:
-    script = shutil.which("callguide", path=str(Path(sys.executable).parent))
-    if script:
-        return [script, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
-    return [sys.executable, "-c", "from callguide.cli import main; main()", "serve", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", "2"]
+from servers import server_env, serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("server")
-    port = free_port()
-    env = {**os.environ, "CALLGUIDE_DATABASE_URL": f"sqlite:///{workdir / 'records.db'}"}
-    log_path = workdir / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(_serve_command(port), cwd=workdir, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(base, process, log_path)
-        yield base, log_path
-    finally:
-        stop(process)  # uvicorn and its worker processes, which we started
+    with serving(workdir, "--workers", "2",
+                 env=server_env(CALLGUIDE_DATABASE_URL=f"sqlite:///{workdir / 'records.db'}")) as served:
+        yield served.base, served.log_path
 
 
 INCIDENTS = [

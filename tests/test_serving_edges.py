@@ -10,44 +10,29 @@ test instead of hanging it.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import socket
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import httpx
-from servers import free_port, stop, wait_ready
+from servers import server_env, serving
 
-ROOT = Path(__file__).resolve().parents[1]
 CLOSE_BOUND_S = 15  # a connection the server should close must be closed within this
 HALF_OPEN = 200  # connections, against a 128-descriptor limit
 
 
 @contextmanager
-def running(tmp_path: Path, *options: str, descriptors: int | None = None):
+def running(tmp_path: Path, *options: str, descriptors: int | None = None) -> Iterator[tuple[int, Path]]:
     """``callguide serve`` with ``options``, optionally under a file-descriptor limit; yields (port, log)."""
-    port = free_port()
-    env = {**os.environ, "CALLGUIDE_DATABASE_URL": f"sqlite:///{tmp_path / 'records.db'}",
-           "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-
     def limit() -> None:
-        if descriptors:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
 
-    log_path = tmp_path / f"server-{port}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "callguide", "serve", "--port", str(port), *options],
-                                   cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   preexec_fn=limit, start_new_session=True)
-    try:
-        wait_ready(f"http://127.0.0.1:{port}", process, log_path, path="/healthz")
-        yield port, log_path
-    finally:
-        stop(process)  # the server we started, and its workers
+    env = server_env(CALLGUIDE_DATABASE_URL=f"sqlite:///{tmp_path / 'records.db'}")
+    with serving(tmp_path, *options, env=env, ready="/healthz", preexec_fn=limit if descriptors else None) as served:
+        yield served.port, served.log_path
 
 
 def _connect(port: int, data: bytes = b"") -> socket.socket:

@@ -445,6 +445,26 @@ def test_every_level_is_reached_by_answering_the_pages_in_each_setting(page, dec
 
 
 # -- Call check -------------------------------------------------------------------------------
+CALL_CHECK_SCREEN = {"width": 1366, "height": 768}  # a laptop: the screen the call check's one-screen layout is for
+
+
+def open_call_check(page) -> None:
+    page.set_viewport_size(CALL_CHECK_SCREEN)
+    page.goto("/call-check")
+
+
+def choose(page, *answers: tuple[str, str]) -> None:
+    """Select each (label, option) on the call check's form, in order."""
+    for label, value in answers:
+        page.get_by_label(label, exact=True).select_option(value)
+
+
+def wait_for_recommendation(page, level: str | None = None) -> None:
+    """Until the panel shows ``level`` (any verdict, with None)."""
+    test = "!== undefined" if level is None else f"=== '{level}'"
+    page.wait_for_function(f"document.querySelector('#cc-panel').dataset.recommendation {test}")
+
+
 def wait_for_update(page, count: int) -> None:
     page.wait_for_function(
         f"Number(document.querySelector('#call-check-result').dataset.updates || 0) > {count}")
@@ -456,35 +476,31 @@ def updates(page) -> int:
 
 def low_value_damage_call(page) -> None:
     """A caller from a children's home: £40 of damage to the home's things, nobody hurt, no weapon."""
-    for label, value in (("Anyone in immediate danger", "no"), ("What happened", "criminal_damage"),
-                         ("Where it happened", "in_placement"), ("Weapon", "none"), ("Injury", "none")):
-        page.get_by_label(label, exact=True).select_option(value)
+    choose(page, ("Anyone in immediate danger", "no"), ("What happened", "criminal_damage"),
+           ("Where it happened", "in_placement"), ("Weapon", "none"), ("Injury", "none"))
     page.get_by_label("Cost of the damage", exact=True).fill("40")
 
 
 def test_call_check_shows_no_verdict_until_danger_and_what_happened_are_known(page):
-    page.set_viewport_size({"width": 1366, "height": 768})
-    page.goto("/call-check")
+    open_call_check(page)
     result = page.locator("#call-check-result")
     assert result.locator("[data-recommendation]").count() == 0
     assert "No verdict yet" in result.inner_text() and DANGER_Q in result.inner_text()
     assert "grade" not in result.inner_text().lower()
     check_a11y(page)
     shot(page, "call-check-empty")
-    page.get_by_label("What happened", exact=True).select_option("criminal_damage")
+    choose(page, ("What happened", "criminal_damage"))
     wait_for_update(page, 0)
     assert result.locator("[data-recommendation]").count() == 0  # danger still not said
-    page.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
-    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation !== undefined")
+    choose(page, ("Anyone in immediate danger", "no"))
+    wait_for_recommendation(page)
 
 
 def test_call_check_fits_one_screen_and_stays_in_view_while_typing(page):
-    page.set_viewport_size({"width": 1366, "height": 768})
-    page.goto("/call-check")
+    open_call_check(page)
     low_value_damage_call(page)
-    page.get_by_label("Looked after or care leaver", exact=True).select_option("looked_after")
-    page.get_by_label("Who is calling", exact=True).select_option("home_staff")
-    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
+    choose(page, ("Looked after or care leaver", "looked_after"), ("Who is calling", "home_staff"))
+    wait_for_recommendation(page, "no_police")
     before = updates(page)
     last = page.locator("#call-check-form select, #call-check-form input").last
     last.scroll_into_view_if_needed()
@@ -495,7 +511,7 @@ def test_call_check_fits_one_screen_and_stays_in_view_while_typing(page):
     assert page.evaluate("window.scrollY") > 0  # the form has scrolled; the result has not
     for part in ("#cc-panel", "#cc-grade", "#cc-questions", "#cc-thrive"):
         box = page.locator(part).bounding_box()
-        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 768, (part, box)
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= CALL_CHECK_SCREEN["height"], (part, box)
     assert page.locator("#cc-questions li").count() <= 3
     assert page.locator("#cc-thrive td[data-thrive]").count() == 6
     check_a11y(page)
@@ -507,28 +523,24 @@ def test_call_check_fits_one_screen_and_stays_in_view_while_typing(page):
 
 
 def test_call_check_updates_live_and_works_as_a_form(browser, base_url, page):
-    page.set_viewport_size({"width": 1366, "height": 768})
-    page.goto("/call-check")
-    page.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
-    page.get_by_label("What happened", exact=True).select_option("criminal_damage")
+    open_call_check(page)
+    choose(page, ("Anyone in immediate danger", "no"), ("What happened", "criminal_damage"))
     page.get_by_label("Cost of the damage", exact=True).fill("40")
-    page.get_by_label("Where it happened", exact=True).select_option("in_placement")
-    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
+    choose(page, ("Where it happened", "in_placement"))
+    wait_for_recommendation(page, "no_police")
     assert "Advice and signposting" in page.locator("#cc-response").inner_text()
     assert page.locator("#cc-say p").count() >= 1
     # Someone now at risk: the check turns to emergency attendance without a page load.
-    page.get_by_label("Anyone in immediate danger", exact=True).select_option("yes")
-    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'call_999'")
+    choose(page, ("Anyone in immediate danger", "yes"))
+    wait_for_recommendation(page, "call_999")
     assert "call 999" in page.locator("#call-check-live").inner_text().lower() or \
         "Emergency" in page.locator("#call-check-live").inner_text()
     assert "/call-check" in page.url
 
-    nojs = browser.new_context(base_url=base_url, java_script_enabled=False, viewport={"width": 1366, "height": 768})
+    nojs = browser.new_context(base_url=base_url, java_script_enabled=False, viewport=CALL_CHECK_SCREEN)
     p2 = nojs.new_page()
     p2.goto("/call-check")
-    p2.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
-    p2.get_by_label("What happened", exact=True).select_option("missing")
-    p2.get_by_label("We know where they are", exact=True).select_option("no")
+    choose(p2, ("Anyone in immediate danger", "no"), ("What happened", "missing"), ("We know where they are", "no"))
     p2.get_by_label("Hours away", exact=True).fill("3")
     p2.get_by_role("button", name="Update the check").click()
     assert p2.locator("#cc-panel").get_attribute("data-recommendation") == "call_101"
@@ -540,11 +552,10 @@ def test_call_check_updates_live_and_works_as_a_form(browser, base_url, page):
 def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
     """An answer out of range (age 30) marks the check as not updated; a later change of
     "immediate danger" must not leave the old, milder advice on screen."""
-    page.set_viewport_size({"width": 1366, "height": 768})
-    page.goto("/call-check")
+    open_call_check(page)
     result = page.locator("#call-check-result")
     low_value_damage_call(page)
-    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'no_police'")
+    wait_for_recommendation(page, "no_police")
     assert "Advice and signposting" in page.locator("#cc-panel").inner_text()
 
     before = updates(page)
@@ -558,14 +569,14 @@ def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
     assert "Not updated" in page.locator("#call-check-live").inner_text()
 
     before = updates(page)
-    page.get_by_label("Anyone in immediate danger", exact=True).select_option("yes")
+    choose(page, ("Anyone in immediate danger", "yes"))
     wait_for_update(page, before)  # the request for "danger = yes" has come back (and failed: age 30)
     assert panel.get_attribute("data-recommendation") is None
     assert panel.get_attribute("data-state") == "not-updated"
     assert "Advice and signposting" not in result.inner_text()
 
     page.get_by_label("Age", exact=True).fill("15")
-    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation === 'call_999'")
+    wait_for_recommendation(page, "call_999")
     assert "Emergency attendance" in panel.inner_text()
     assert panel.get_attribute("data-state") is None
     check_a11y(page)
@@ -631,12 +642,10 @@ def test_the_dark_scheme_is_low_glare_and_keeps_contrast(dark_page):
     check_a11y(page)
     page.goto("/no-such-page")
     check_a11y(page)
-    page.set_viewport_size({"width": 1366, "height": 768})
-    page.goto("/call-check")
+    open_call_check(page)
     check_a11y(page)
-    page.get_by_label("Anyone in immediate danger", exact=True).select_option("no")
-    page.get_by_label("What happened", exact=True).select_option("criminal_damage")
-    page.wait_for_function("document.querySelector('#cc-panel').dataset.recommendation !== undefined")
+    choose(page, ("Anyone in immediate danger", "no"), ("What happened", "criminal_damage"))
+    wait_for_recommendation(page)
     check_a11y(page)
     shot(page, "dark-call-check")
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from fastapi.testclient import TestClient
 
+from callguide.conditions import parse_when
 from callguide.service import create_app
 from callguide.web import flow, happened
 
@@ -147,6 +150,25 @@ def test_prune_follows_the_rules_not_a_copy_of_them(decider):
     assert "missing.hours_absent" in flow.prune({"incident.kind": "missing", "missing.hours_absent": 3.0}, decider)
 
 
+def test_prune_drops_an_answer_only_when_a_plain_test_rules_out_every_reader(book):
+    """Only ``is`` and ``in`` tests that must all hold rule a reader out; ``not`` and the tests
+    inside ``any`` might still hold another way."""
+    def pruned(*whens: dict) -> dict:
+        rules = [SimpleNamespace(conditions=parse_when(when, book.parameters)) for when in whens]
+        fake = SimpleNamespace(book=SimpleNamespace(version=f"prune-test-{id(rules)}", rules=rules))
+        return flow.prune({"incident.kind": "assault", "incident.weapon": "bladed", "incident.victim_wants_police": True},
+                          fake)
+
+    wants = {"incident.victim_wants_police": True}
+    assert "incident.victim_wants_police" not in pruned({"incident.kind": "theft", **wants},
+                                                        {"incident.kind": {"in": ["theft", "threats"]}, **wants})
+    assert "incident.victim_wants_police" not in pruned({"incident.weapon": "none", **wants})
+    assert "incident.victim_wants_police" in pruned({"incident.kind": "theft", **wants},
+                                                    {"incident.kind": {"in": ["assault"]}, **wants})
+    assert "incident.victim_wants_police" in pruned({"incident.kind": {"not": "assault"}, **wants})
+    assert "incident.victim_wants_police" in pruned({"any": [{"incident.kind": "theft"}, {"person.age": 15}], **wants})
+
+
 @pytest.mark.parametrize("choice", happened.CHOICES)
 def test_every_journey_ends_without_asking_a_question_twice(decider, choice):
     """Whatever the answers, the next question is never one already answered (prune never drops
@@ -156,7 +178,7 @@ def test_every_journey_ends_without_asking_a_question_twice(decider, choice):
         asked: list[str] = []
         step = flow.next_step(state, decider)
         while step not in ("check", "call-999"):
-            assert step not in asked, (kind, asked, step)
+            assert step not in asked, (choice, asked, step)
             asked.append(step)
             q = flow.question(step, decider)
             raw = str(int(flow.number_limits(step)[0]) + 5) if q.kind == "number" else q.options[pick][0]

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from .conditions import FactTest
 from .facts import InvalidFacts, allowed_values, parse_incident
-from .rulebook import Rulebook, iter_conditions
+from .rulebook import Rulebook
 
 CALM_HOME = {"setting.type": "childrens_home", "setting.location": "in_placement",
              "incident.in_progress": False, "incident.risk_to_life": False, "incident.injury": "none",
@@ -95,22 +96,32 @@ def fact_values(deciders: Iterable[Any]) -> dict[str, list[Any]]:
 
 
 def kinds_reading(books: Iterable[Rulebook], path: str) -> set[str]:
-    """The kinds of incident whose rules read ``path`` (every kind if a rule reading it names none)."""
+    """The kinds of incident whose rules read ``path`` (every kind if a rule reading it names none).
+
+    A rule's kinds are read from its last test on the kind, as written: ``is`` and ``in`` name
+    them, ``not_in`` names all but those, any other test names every kind."""
     every = set(allowed_values("incident.kind") or [])
     found: set[str] = set()
     for book in books:
         for rule in book.rules:
-            conditions = dict(iter_conditions(rule.when))
-            if path not in conditions:
+            tests = list(rule.conditions.tests())
+            if all(test.path != path for test in tests):
                 continue
-            kind = conditions.get("incident.kind")
-            if kind is None:
+            on_kind = [test for test in tests if test.path == "incident.kind"]
+            if not on_kind:
                 return every
-            if isinstance(kind, dict):
-                found.update(kind.get("in", []) or every - set(kind.get("not_in", [])))
-            else:
-                found.add(kind)
+            found |= _kinds(on_kind[-1], every)
     return found
+
+
+def _kinds(test: FactTest, every: set[str]) -> set[str]:
+    if test.op == "is":
+        return {test.value}
+    if test.op == "in":
+        return set(test.value)
+    if test.op == "not_in":
+        return every - set(test.value)
+    return every
 
 
 def _vary(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:

@@ -8,8 +8,9 @@ and, when a version was signed off before (``releases.yaml``), what changed sinc
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Callable, Iterable, Iterator, Sequence
 
+from .conditions import AnyOf, Conditions, FactTest, Item
 from .explanation import plain
 from .facts import Level
 from .releases import SignOff
@@ -30,11 +31,22 @@ STRENGTH_WORDS = {
 }
 
 
-def _value(path: str, value: Any, book: Rulebook) -> str:
-    if isinstance(value, str) and value.startswith("param."):
-        parameter = book.parameters[value[6:]]
-        return f"{plain(parameter.value)} {parameter.unit} (parameter {value[6:]})"
-    return plain(value)
+OP_WORDS = {
+    "is": "{}",
+    "not": "anything but {} (not knowing included)",
+    "in": "one of {}",
+    "not_in": "none of {} (not knowing included)",
+    "at_least": "at least {}",
+    "at_most": "at most {}",
+}
+
+
+def _value(test: FactTest, book: Rulebook) -> str:
+    if isinstance(test.value, list):
+        return ", ".join(plain(v) for v in test.value)
+    if test.parameter is not None:
+        return f"{plain(test.value)} {book.parameters[test.parameter].unit} (parameter {test.parameter})"
+    return plain(test.value)
 
 
 def _fact(path: str, book: Rulebook) -> str:
@@ -44,42 +56,47 @@ def _fact(path: str, book: Rulebook) -> str:
     return f"“{question.ask}”" if question else path.split(".", 1)[1].replace("_", " ")
 
 
-def condition_words(path: str, test: Any, book: Rulebook) -> str:
-    """One condition in plain words, e.g. "“Is it still happening now?”: not yes (no, or not known)"."""
-    fact = _fact(path, book)
-    if path == "incident.kind" and not isinstance(test, dict):
-        return f"the incident is {plain(test)}"
-    tests = test if isinstance(test, dict) else {"is": test}
-    parts: list[str] = []
-    for op, operand in tests.items():
-        if op == "is":
-            parts.append(_value(path, operand, book))
-        elif op == "not":
-            parts.append(f"anything but {_value(path, operand, book)} (not knowing included)")
-        elif op == "in":
-            parts.append("one of " + ", ".join(_value(path, v, book) for v in operand))
-        elif op == "not_in":
-            parts.append("none of " + ", ".join(_value(path, v, book) for v in operand) + " (not knowing included)")
-        elif op == "at_least":
-            parts.append(f"at least {_value(path, operand, book)}")
-        elif op == "at_most":
-            parts.append(f"at most {_value(path, operand, book)}")
-        elif op == "known":
-            parts.append("known" if operand else "not known")
-    return f"{fact}: {' and '.join(parts)}"
+def _test_words(test: FactTest, book: Rulebook) -> str:
+    if test.op == "known":
+        return "known" if test.value else "not known"
+    return OP_WORDS[test.op].format(_value(test, book))
 
 
-def when_words(when: dict[str, Any], book: Rulebook, derivers: dict[str, list[str]]) -> list[str]:
-    lines: list[str] = []
-    for key, test in when.items():
-        if key == "derived":
-            for name in test:
-                lines.append(f"another rule found “{plain(name)}” ({', '.join(derivers.get(name, []))})")
-        elif key == "any":
-            groups = ["; ".join(when_words(group, book, derivers)) for group in test]
+def condition_words(tests: Sequence[FactTest], book: Rulebook) -> str:
+    """The tests on one fact in plain words, e.g. "“Is it still happening now?”: anything but yes
+    (not knowing included)"."""
+    path = tests[0].path
+    if path == "incident.kind" and len(tests) == 1 and tests[0].op == "is":
+        return f"the incident is {plain(tests[0].value)}"
+    return f"{_fact(path, book)}: {' and '.join(_test_words(test, book) for test in tests)}"
+
+
+def _by_fact(items: Iterable[Item]) -> Iterator[AnyOf | list[FactTest]]:
+    """The items, each fact's tests together: a fact written once with two tests
+    (``{at_least: 1, at_most: 5}``) is one line."""
+    run: list[FactTest] = []
+    for item in items:
+        if run and not (isinstance(item, FactTest) and item.path == run[0].path):
+            yield run
+            run = []
+        if isinstance(item, AnyOf):
+            yield item
+        else:
+            run.append(item)
+    if run:
+        yield run
+
+
+def when_words(conditions: Conditions, book: Rulebook, derivers: dict[str, list[str]]) -> list[str]:
+    """One line per condition; the derived findings first (where every rule writes them)."""
+    lines = [f"another rule found “{plain(name)}” ({', '.join(derivers.get(name, []))})"
+             for name in conditions.derived]
+    for item in _by_fact(conditions.items):
+        if isinstance(item, AnyOf):
+            groups = ["; ".join(when_words(group, book, derivers)) for group in item.groups]
             lines.append("at least one of: " + " OR ".join(f"({g})" for g in groups))
         else:
-            lines.append(condition_words(key, test, book))
+            lines.append(condition_words(item, book))
     return lines
 
 
@@ -100,7 +117,7 @@ def _template(text: str, book: Rulebook) -> str:
 def rule_section(rule: Rule, book: Rulebook, scenarios: list[str], derivers: dict[str, list[str]]) -> list[str]:
     lines = [f"### {rule.title} (`{rule.id}`)", ""]
     lines.append("**When it applies** (all of these):")
-    lines += [f"- {line}" for line in when_words(rule.when, book, derivers)]
+    lines += [f"- {line}" for line in when_words(rule.conditions, book, derivers)]
     lines += ["", f"**What it recommends:** {recommends_words(rule)}"]
     if rule.then.derive and rule.then.recommend is not None:
         lines.append(f"It also finds {', '.join('“' + plain(d) + '”' for d in rule.then.derive)}.")

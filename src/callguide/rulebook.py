@@ -283,7 +283,8 @@ def reads_outcome(rule: Rule) -> bool:
 def iter_conditions(when: dict[str, Any]) -> list[tuple[str, Any]]:
     """Every (fact path, raw test) in a ``when`` block, including those inside ``any`` groups.
 
-    For display only (scenario and walkthrough texts); meaning comes from ``rule.conditions``.
+    Only bench/peers.py still calls this, to skip stage-2 rules (:func:`reads_outcome` tells the
+    same from ``rule.conditions``, where the meaning is; everything else reads that).
     """
     found: list[tuple[str, Any]] = []
     for key, test in when.items():

@@ -15,6 +15,7 @@ logs), and the new record's id comes back in ``Callguide-Record-Id`` and ``Locat
 
 from __future__ import annotations
 
-from .core import Recording, Records, install_records, recording_dependency
+from .api import install_records
+from .core import Recording, Records, recording_dependency
 
 __all__ = ["Recording", "Records", "install_records", "recording_dependency"]

@@ -8,25 +8,28 @@
 | ``GET /v1/reports/monitoring`` (JSON, or ``format=csv``), ``.../chart.svg`` | analyst, admin |
 | ``GET /reports/monitoring`` (web page with the chart; browsers log in with Basic auth) | analyst, admin |
 | ``GET /v1/audit`` | admin |
+
+:func:`install_records` wires them into an app with the :class:`~.core.Records` they serve. The
+dependency is one way: this module uses core, core never uses this module.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 from datetime import date, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from . import page
 from . import report as reports
 from .auth import Principal, permit, presented_key, unauthorised
+from .config import Settings
 from .core import Records
 from .guard import RecordsUnavailable
+from .logfilter import install_log_hygiene
 from .store import (RECORD_ID_PATTERN, REF_PATTERN, OutcomeOut, OutcomeUpdate, RecordOut, as_utc,
                     audit_entries)
 
@@ -201,56 +204,21 @@ def records_router(records: Records) -> APIRouter:
         # page's address (its query names a placement) is not sent on to other sites. The chart
         # is an <img> of chart.svg: matplotlib's SVG styles itself inline, which the page's
         # Content-Security-Policy would refuse if it were embedded.
-        return HTMLResponse(_page(report, request.url.query),
+        return HTMLResponse(page.render(report, request.url.query),
                             headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                                     "Content-Security-Policy": PAGE_CSP})
+                                     "Content-Security-Policy": page.PAGE_CSP})
 
     return router
 
 
-PAGE_STYLE = """body{font-family:system-ui,sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem}
-table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
-th[scope=row],td:first-child{text-align:left}img{max-width:100%;height:auto}"""
-PAGE_CSP = ("default-src 'self'; style-src 'sha256-"
-            + base64.b64encode(hashlib.sha256(PAGE_STYLE.encode()).digest()).decode()
-            + "'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
-
-
-def _n(value: Any) -> str:
-    return "&lt;min" if value is None else str(value)
-
-
-def _page(report: dict[str, Any], query: str) -> str:
-    esc = html.escape
-    period = report["period"]
-    rows = "".join(
-        f"<tr><th scope=row>{esc(m['label'])}</th><td>{esc(m['target'] or '')}</td>"
-        f"<td>{_n(report['total'][m['id']]['occurrences'])}</td><td>{_n(report['total'][m['id']]['people'])}</td>"
-        + "".join(f"<td>{_n(t[m['id']]['occurrences'])}</td>" for t in report["by_location"].values()) + "</tr>"
-        for m in report["measures"])
-    loc_heads = "".join(f"<th scope=col>{esc(loc.replace('_', ' '))}</th>" for loc in report["by_location"])
-    a = report["against_recommendation"]
-    drivers = "".join(f"<tr><td><code>{esc(r['rule'])}</code></td><td>{_n(r['recommended_police'])}</td>"
-                      f"<td>{_n(r['police_called'])}</td></tr>" for r in report["rules_driving_police"])
-    csv_link = "/v1/reports/monitoring?" + esc(query + ("&" if query else "") + "format=csv")
-    chart_link = "/v1/reports/monitoring/chart.svg" + esc("?" + query if query else "")
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>callguide: monitoring (Protocol §4)</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>{PAGE_STYLE}</style></head>
-<body><h1>Monitoring (Protocol §4)</h1>
-<p>From {esc(period['from'] or 'the first record')} to {esc(period['to'] or 'today')}{
-    ', placement ' + esc(period['placement']) if period['placement'] else ''}.
-<a href="{csv_link}">Download CSV (for Qlik)</a></p>
-<p>Figures built from fewer than {report['suppression']['min_records']} records are shown as &lt;min.</p>
-<figure><img src="{chart_link}" alt="Bar charts of the figures below: occurrences per month, and in the placement vs in the community." width="1000" height="700"><figcaption>Occurrences per month, and in the placement vs in the community.</figcaption></figure>
-<table><caption>Occurrences and people</caption><thead><tr><th scope=col>Measure</th><th scope=col>Target</th>
-<th scope=col>Occurrences</th><th scope=col>People</th>{loc_heads}</tr></thead><tbody>{rows}</tbody></table>
-<h2>Police called against the recommendation</h2>
-<p>Of {_n(a['police_called_known'])} records with a known answer: called when callguide said no police:
-{_n(a['called_when_no_police_recommended'])}; not called when it said call: {_n(a['not_called_when_police_recommended'])};
-called after "report later" (the manager's decision): {_n(a['called_after_report_later'])}.</p>
-<h2>Rules driving police involvement</h2>
-<table><thead><tr><th scope=col>Rule</th><th scope=col>Recommended police</th><th scope=col>Police called</th></tr></thead>
-<tbody>{drivers}</tbody></table>
-</body></html>"""
+def install_records(app: FastAPI, settings: Settings | None = None) -> Records:
+    """Add the records, reports and erasure routes; migrate and purge at start-up (or once the
+    database answers)."""
+    records = Records(settings)
+    app.state.records = records
+    app.include_router(records_router(records))
+    app.add_exception_handler(RecordsUnavailable, unavailable)
+    inner = app.router.lifespan_context
+    app.router.lifespan_context = lambda a: records.lifespan(a, inner)
+    install_log_hygiene()
+    return records

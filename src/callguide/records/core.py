@@ -252,21 +252,3 @@ def recording_dependency(records: Records | None, kind: str) -> Callable[..., Re
 
 async def _no_recording() -> None:
     return None
-
-
-def install_records(app: FastAPI, settings: Settings | None = None) -> Records:
-    """Add the records, reports and erasure routes; migrate and purge at start-up (or once the
-    database answers)."""
-    from .api import records_router
-    from .logfilter import install_log_hygiene
-
-    from .api import unavailable
-
-    records = Records(settings)
-    app.state.records = records
-    app.include_router(records_router(records))
-    app.add_exception_handler(RecordsUnavailable, unavailable)
-    inner = app.router.lifespan_context
-    app.router.lifespan_context = lambda a: records.lifespan(a, inner)
-    install_log_hygiene()
-    return records

@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
+from ..conditions import Conditions
 from ..decision import Decider, Decision
 from ..facts import Incident, Level, allowed_values, fact_paths, parse_incident
 from ..vocabulary import Vocabulary
@@ -211,47 +212,32 @@ def prune(state: State, decider: Decider) -> State:
     return {path: value for path, value in state.items()
             if (missing or not path.startswith("missing."))
             and (path in ALWAYS_KEPT or (missing and path in MISSING_ROUTE) or not readers.get(path)
-                 or any(_could_hold(when, path, state) for when in readers[path]))}
+                 or any(_could_hold(conditions, path, state) for conditions in readers[path]))}
 
 
-_READERS: dict[str, tuple[Any, dict[str, list[dict[str, Any]]]]] = {}
+_READERS: dict[str, tuple[Any, dict[str, list[Conditions]]]] = {}
 
 
-def _readers(book: Any) -> dict[str, list[dict[str, Any]]]:
-    """``{fact: [the when-conditions of every rule that reads it]}``, once per rulebook."""
+def _readers(book: Any) -> dict[str, list[Conditions]]:
+    """``{fact: [the conditions of every rule that reads it]}``, once per rulebook."""
     cached = _READERS.get(book.version)
     if cached is None or cached[0] is not book:
-        readers: dict[str, list[dict[str, Any]]] = {}
+        readers: dict[str, list[Conditions]] = {}
         for rule in book.rules:
-            for fact in _mentioned(rule.when):
-                readers.setdefault(fact, []).append(rule.when)
+            for fact in rule.conditions.reads():
+                readers.setdefault(fact, []).append(rule.conditions)
         _READERS[book.version] = cached = (book, readers)
     return cached[1]
 
 
-def _mentioned(when: Mapping[str, Any]) -> set[str]:
-    found: set[str] = set()
-    for key, test in when.items():
-        if key == "any":
-            for group in test:
-                found |= _mentioned(group)
-        elif key != "derived":
-            found.add(key)
-    return found
-
-
-def _could_hold(when: Mapping[str, Any], fact: str, state: Mapping[str, Any]) -> bool:
-    """False only when a plain ``is``/``in`` condition on another answered fact is not met."""
-    for path, test in when.items():
-        if path in ("any", "derived") or path == fact:
+def _could_hold(conditions: Conditions, fact: str, state: Mapping[str, Any]) -> bool:
+    """False only when a plain ``is``/``in`` test (not one inside ``any``) on another answered fact
+    is not met."""
+    for test in conditions.top_tests():
+        value = state.get(test.path, UNKNOWN)
+        if test.path == fact or value == UNKNOWN:
             continue
-        value = state.get(path, UNKNOWN)
-        if value == UNKNOWN:
-            continue
-        tests = test if isinstance(test, dict) else {"is": test}
-        if "is" in tests and value != tests["is"]:
-            return False
-        if "in" in tests and isinstance(tests["in"], list) and value not in tests["in"]:
+        if (test.op == "is" and value != test.value) or (test.op == "in" and value not in test.value):
             return False
     return True
 
