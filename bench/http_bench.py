@@ -40,9 +40,15 @@ for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
 local i = 0
 request = function()
   i = i %% #bodies + 1
-  return wrk.format("POST", "/v1/decisions", {["Content-Type"] = "application/json"}, bodies[i])
+  return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/json"%(headers)s}, bodies[i])
 end
 """
+
+
+def lua_script(bodies: Path, path: str = "/v1/decisions", headers: str = "") -> str:
+    """wrk's script: POST each line of ``bodies`` in turn to ``path``; ``headers``: more Lua table
+    entries (``, ["Name"] = "value" .. i``)."""
+    return LUA % {"bodies": bodies, "path": path, "headers": headers}
 
 
 def free_port() -> int:
@@ -115,13 +121,19 @@ def run_wrk(url: str, connections: int, threads: int, duration: int, script: str
     return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def load_arguments(description: str | None, duration: int) -> argparse.ArgumentParser:
+    """The options every HTTP benchmark here takes: the server's workers and the load."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--duration", type=int, default=duration, help="seconds per measured run")
     parser.add_argument("--variety", type=int, default=64, help="distinct incidents in the rotation")
+    return parser
+
+
+def main() -> int:
+    parser = load_arguments(__doc__, duration=10)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -138,7 +150,7 @@ def main() -> int:
         bodies = Path(work, "bodies.jsonl")
         bodies.write_text("".join(json.dumps(doc) + "\n" for doc in incidents(args.variety)))
         script = Path(work, "decisions.lua")
-        script.write_text(LUA % {"bodies": bodies})
+        script.write_text(lua_script(bodies))
         env = {**os.environ, "CALLGUIDE_DATABASE_URL": f"sqlite:///{work}/records.db"}
         log = open(Path(work, "server.log"), "wb")
         process = subprocess.Popen([serve, "serve", "--host", HOST, "--port", str(port), "--workers",

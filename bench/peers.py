@@ -21,9 +21,10 @@ asserts ``(fired id)`` and ``(derived name)``; derived facts chain through the a
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from callguide.conditions import Conditions, FactTest
+from callguide.corpus import nest
 from callguide.facts import ORDINALS, Level
 from callguide.policy import resolve
 from callguide.rulebook import Rulebook, reads_outcome
@@ -35,6 +36,22 @@ def stage_one(book: Rulebook) -> list[tuple[str, Conditions, tuple[str, ...], li
             for rule in book.rules if not reads_outcome(rule)]
 
 
+class _Peer:
+    """A peer engine over the stage-1 rules; callguide's policy turns what it fires into the level."""
+
+    name = ""
+
+    def __init__(self, book: Rulebook):
+        self.book = book
+        self.rules = stage_one(book)
+
+    def fired(self, known: dict[str, Any]) -> list[str]:
+        raise NotImplementedError
+
+    def level(self, known: dict[str, Any]) -> Level:
+        return resolve([self.book.rule(r) for r in self.fired(known)]).level
+
+
 def _operand(path: str, value: Any) -> Any:
     """A value as the peers hold it: a position on an ordered scale, else itself."""
     return ORDINALS[path].index(value) if path in ORDINALS else value
@@ -44,13 +61,25 @@ def _peer_facts(known: dict[str, Any]) -> dict[str, Any]:
     return {path: _operand(path, value) for path, value in known.items()}
 
 
-def _nested(flat: dict[str, Any]) -> dict[str, Any]:
-    """``{"incident.kind": x}`` -> ``{"incident": {"kind": x}}`` (zen-engine reads dotted paths)."""
-    nested: dict[str, Any] = {}
-    for path, value in flat.items():
-        section, name = path.split(".", 1)
-        nested.setdefault(section, {})[name] = value
-    return nested
+def _expression(conditions: Conditions, syntax: dict[str, Callable[..., str]]) -> str:
+    """The conditions in a peer's syntax: all items hold; an ``any`` group holds when one branch does;
+    unknown facts fail every test but "not", "not_in" and "not known"."""
+    return syntax["all"]([_test(item, syntax) if isinstance(item, FactTest)
+                          else syntax["any"]([_expression(group, syntax) for group in item.groups])
+                          for item in conditions.items])
+
+
+def _test(test: FactTest, syntax: dict[str, Callable[..., str]]) -> str:
+    path = test.path
+    if test.op == "known":
+        return syntax["known"](path, test.value)
+    if test.op in ("at_least", "at_most"):
+        return syntax["compare"](path, ">=" if test.op == "at_least" else "<=", _operand(path, test.value))
+    values = test.value if isinstance(test.value, list) else [test.value]
+    anyone = syntax["any"]([syntax["equal"](path, _operand(path, value)) for value in values])
+    if test.op in ("is", "in"):
+        return syntax["all"]([syntax["known"](path, True), anyone])
+    return syntax["any"]([syntax["known"](path, False), syntax["not"](anyone)])
 
 
 # -- zen-engine -------------------------------------------------------------------------------
@@ -62,35 +91,23 @@ def _zen_value(value: Any) -> str:
     return repr(value)
 
 
-def _zen_test(test: FactTest) -> str:
-    path = test.path
-    if test.op == "known":
-        return f"({path} {'!=' if test.value else '=='} null)"
-    values = test.value if isinstance(test.value, list) else [test.value]
-    equal = " or ".join(f"{path} == {_zen_value(_operand(path, v))}" for v in values)
-    if test.op in ("is", "in"):
-        return f"({path} != null and ({equal}))"
-    if test.op in ("not", "not_in"):
-        return f"({path} == null or not ({equal}))"
-    op = ">=" if test.op == "at_least" else "<="
-    return f"({path} != null and {path} {op} {_zen_value(_operand(path, test.value))})"
+_ZEN = {
+    "known": lambda path, said: f"({path} {'!=' if said else '=='} null)",
+    "equal": lambda path, value: f"{path} == {_zen_value(value)}",
+    "compare": lambda path, op, value: f"({path} != null and {path} {op} {_zen_value(value)})",
+    "not": lambda part: f"not ({part})",
+    "all": lambda parts: "(" + " and ".join(parts) + ")" if parts else "true",
+    "any": lambda parts: "(" + " or ".join(parts) + ")",
+}
 
 
-def _zen(conditions: Conditions) -> str:
-    """All items hold; an ``any`` group holds when one of its branches does."""
-    parts = [_zen_test(item) if isinstance(item, FactTest)
-             else "(" + " or ".join(_zen(group) for group in item.groups) + ")" for item in conditions.items]
-    return "(" + " and ".join(parts) + ")" if parts else "true"
-
-
-class ZenPeer:
+class ZenPeer(_Peer):
     name = "zen-engine"
 
     def __init__(self, book: Rulebook):
         import zen
 
-        self.book = book
-        self.rules = stage_one(book)
+        super().__init__(book)
         by_id = {rule_id: (term, needs) for rule_id, term, needs, _ in self.rules}
         derivers: dict[str, list[str]] = {}
         for rule_id, _, _, derives in self.rules:
@@ -103,7 +120,7 @@ class ZenPeer:
                 raise ValueError(f"derived facts form a cycle through {rule_id}")
             if rule_id not in memo:
                 term, needs = by_id[rule_id]
-                parts = [_zen(term)]
+                parts = [_expression(term, _ZEN)]
                 for name in needs:
                     parts.append("(" + " or ".join(fires(r, path + (rule_id,)) for r in derivers[name]) + ")")
                 memo[rule_id] = "(" + " and ".join(parts or ["true"]) + ")"
@@ -125,11 +142,8 @@ class ZenPeer:
         self.ids = [rule_id for rule_id, *_ in self.rules]
 
     def fired(self, known: dict[str, Any]) -> list[str]:
-        result = self.decision.evaluate(_nested(_peer_facts(known)))["result"]
+        result = self.decision.evaluate(nest(_peer_facts(known)))["result"]
         return [rule_id for i, rule_id in enumerate(self.ids) if result[f"r{i}"]]
-
-    def level(self, known: dict[str, Any]) -> Level:
-        return resolve([self.book.rule(r) for r in self.fired(known)]).level
 
 
 # -- CLIPS ------------------------------------------------------------------------------------
@@ -145,41 +159,29 @@ def _clips_value(value: Any) -> str:
     return repr(float(value)) if isinstance(value, float) else str(value)
 
 
-def _clips_test(test: FactTest) -> str:
-    v = f"?{_slot(test.path)}"
-    if test.op == "known":
-        return f"({'neq' if test.value else 'eq'} {v} nil)"
-    values = test.value if isinstance(test.value, list) else [test.value]
-
-    def equal(value: Any) -> str:
-        c = _clips_value(_operand(test.path, value))
-        number = isinstance(value, (int, float)) and not isinstance(value, bool) or test.path in ORDINALS
-        return f"(and (numberp {v}) (= {v} {c}))" if number else f"(eq {v} {c})"
-
-    anyone = equal(values[0]) if len(values) == 1 else "(or " + " ".join(map(equal, values)) + ")"
-    if test.op in ("is", "in"):
-        return anyone
-    if test.op in ("not", "not_in"):
-        return f"(or (eq {v} nil) (not {anyone}))"
-    op = ">=" if test.op == "at_least" else "<="
-    return f"(and (numberp {v}) ({op} {v} {_clips_value(_operand(test.path, test.value))}))"
+def _clips_equal(path: str, value: Any) -> str:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    v, c = f"?{_slot(path)}", _clips_value(value)
+    return f"(and (numberp {v}) (= {v} {c}))" if number else f"(eq {v} {c})"
 
 
-def _clips(conditions: Conditions) -> str:
-    """All items hold; an ``any`` group holds when one of its branches does."""
-    parts = [_clips_test(item) if isinstance(item, FactTest)
-             else "(or " + " ".join(_clips(group) for group in item.groups) + ")" for item in conditions.items]
-    return "(and " + " ".join(parts) + ")" if len(parts) > 1 else (parts[0] if parts else "TRUE")
+_CLIPS = {
+    "known": lambda path, said: f"({'neq' if said else 'eq'} ?{_slot(path)} nil)",
+    "equal": _clips_equal,
+    "compare": lambda path, op, value: f"(and (numberp ?{_slot(path)}) ({op} ?{_slot(path)} {_clips_value(value)}))",
+    "not": lambda part: f"(not {part})",
+    "all": lambda parts: "(and " + " ".join(parts) + ")" if len(parts) > 1 else (parts[0] if parts else "TRUE"),
+    "any": lambda parts: "(or " + " ".join(parts) + ")" if len(parts) > 1 else parts[0],
+}
 
 
-class ClipsPeer:
+class ClipsPeer(_Peer):
     name = "clipspy (CLIPS)"
 
     def __init__(self, book: Rulebook):
         import clips
 
-        self.book = book
-        self.rules = stage_one(book)
+        super().__init__(book)
         slots = sorted({path for _, conditions, _, _ in self.rules for path in conditions.reads()})
         self.slots = slots
         env = clips.Environment()
@@ -191,7 +193,7 @@ class ClipsPeer:
             lhs = "(incident " + " ".join(f"({_slot(p)} ?{_slot(p)})" for p in used) + ")"
             lhs += "".join(f' (derived (name "{name}"))' for name in needs)
             if term.items:
-                lhs += f" (test {_clips(term)})"
+                lhs += f" (test {_expression(term, _CLIPS)})"
             rhs = f'(assert (fired (id "{rule_id}")))' + "".join(
                 f' (assert (derived (name "{name}")))' for name in derives)
             env.build(f"(defrule {rule_id} {lhs} => {rhs})")
@@ -217,6 +219,3 @@ class ClipsPeer:
         self.template.assert_fact(**self._slots(known))
         env.run()
         return [f["id"] for f in env.facts() if f.template.name == "fired"]
-
-    def level(self, known: dict[str, Any]) -> Level:
-        return resolve([self.book.rule(r) for r in self.fired(known)]).level

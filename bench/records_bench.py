@@ -36,20 +36,12 @@ from typing import Iterator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT / "src")]
 
-from http_bench import HOST, free_port, incidents, run_wrk, stop, wait_ready  # noqa: E402
+from http_bench import HOST, free_port, incidents, load_arguments, lua_script, run_wrk, stop, wait_ready  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"
-LUA = r"""
-local bodies = {}
-for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
-local i = 0
-request = function()
-  i = i %% #bodies + 1
-  return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer %(key)s", ["Callguide-Placement-Ref"] = "BENCH-P" .. (i %% 7),
-    ["Callguide-Child-Ref"] = "BENCH-C" .. i}, bodies[i])
-end
-"""
+# Each request records under a key, for one of seven placements and a child of its own.
+HEADERS = ', ["Authorization"] = "Bearer %s", ["Callguide-Placement-Ref"] = "BENCH-P" .. (i %% 7), ' \
+          '["Callguide-Child-Ref"] = "BENCH-C" .. i'
 
 
 @contextmanager
@@ -98,7 +90,7 @@ def throughput(url: str, name: str, args: argparse.Namespace, work: Path) -> dic
         scripts = {}
         for label, path in (("unrecorded", "/v1/decisions"), ("recorded", "/v1/decisions?record=true")):
             scripts[label] = work / f"{label}.lua"
-            scripts[label].write_text(LUA % {"bodies": bodies, "path": path, "key": key})
+            scripts[label].write_text(lua_script(bodies, path, HEADERS % key))
         run_wrk(f"{base}/v1/decisions", args.connections, 2, 3, str(scripts["recorded"]))  # warm-up both paths
         run_wrk(f"{base}/v1/decisions", args.connections, 2, 2, str(scripts["unrecorded"]))
         # interleaved rounds, the median of each: the two paths see the same machine (others' load included)
@@ -173,12 +165,8 @@ def one_outage(base: str, key: str, proxy, fault: str, outage: float, httpx) -> 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--duration", type=int, default=5, help="seconds per run")
+    parser = load_arguments(__doc__, duration=5)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs of each path (medians reported)")
-    parser.add_argument("--variety", type=int, default=64)
     parser.add_argument("--database", choices=["both", "sqlite", "postgresql"], default="both")
     parser.add_argument("--faults", action="store_true", help="also measure advice and records through outages")
     parser.add_argument("--outage", type=float, default=3.0, help="seconds each fault lasts")

@@ -216,6 +216,10 @@ def test_callguide_serve_starts_and_advises_with_no_database_there(tmp_path, dec
             assert r.status_code == 200 and r.json() == expected(decider, CALL_999)
             assert r.headers["Callguide-Record-Reason"] == "database-not-ready"
             assert client.get("/readyz").json()["records"]["reason"] == "database-not-ready"
+        # The second worker may still be starting when the first has answered: wait for its line.
+        deadline = time.monotonic() + 60
+        while served.log_path.read_text().count("unavailable at start-up") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
     text = served.log_path.read_text()
     lines = [line for line in text.splitlines() if "unavailable at start-up" in line]
     assert len(lines) == 2, text  # one line per worker, saying where and what

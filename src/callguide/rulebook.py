@@ -280,22 +280,6 @@ def reads_outcome(rule: Rule) -> bool:
     return rule.conditions is not None and rule.conditions.reads_outcome()
 
 
-def iter_conditions(when: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Every (fact path, raw test) in a ``when`` block, including those inside ``any`` groups.
-
-    Only bench/peers.py still calls this, to skip stage-2 rules (:func:`reads_outcome` tells the
-    same from ``rule.conditions``, where the meaning is; everything else reads that).
-    """
-    found: list[tuple[str, Any]] = []
-    for key, test in when.items():
-        if key == "any":
-            for group in test:
-                found.extend(iter_conditions(group))
-        elif key != "derived":
-            found.append((key, test))
-    return found
-
-
 def _check_references(book: Rulebook) -> None:
     seen: set[str] = set()
     derivable = {name for rule in book.rules for name in rule.then.derive}
