@@ -82,6 +82,16 @@ class Conditions:
     def reads_outcome(self) -> bool:
         return any(path in OUTCOME_FACTS for path in self.reads())
 
+    def kinds(self) -> frozenset[str] | None:
+        """The kinds of incident these conditions can match, from top-level ``incident.kind``
+        ``is``/``in`` tests (None: any kind)."""
+        kinds: frozenset[str] | None = None
+        for test in self.top_tests():
+            if test.path == "incident.kind" and test.op in ("is", "in"):
+                these = frozenset([test.value] if test.op == "is" else test.value)
+                kinds = these if kinds is None else kinds & these
+        return kinds
+
 
 def parse_when(when: Mapping[str, Any], parameters: Mapping[str, HasValue], top: bool = True) -> Conditions:
     """Parse and check one ``when:`` block (or one ``any`` group, with ``top=False``)."""

@@ -31,7 +31,7 @@ class WhatIf:
         self.preds: list[Any] = []
         self.needs: list[tuple[str, ...]] = []
         self.readers: dict[str, list[int]] = {}
-        self.kinds: list[set[str] | None] = []  # the kinds of incident a rule can match (None: any)
+        self.kinds: list[frozenset[str] | None] = []  # the kinds of incident a rule can match (None: any)
         for rule in book.rules:
             if reads_outcome(rule):
                 continue  # stage 2: adds actions, never changes the level
@@ -40,7 +40,7 @@ class WhatIf:
             pred = predicate(rule.conditions)
             if len(set(needs)) != len(needs):  # the engine joins each finding to a different fact
                 pred = lambda f: False  # noqa: E731
-            self.kinds.append(_kinds(rule))
+            self.kinds.append(rule.conditions.kinds())
             self.rules.append(rule)
             self.preds.append(pred)
             self.needs.append(tuple(needs))
@@ -88,11 +88,14 @@ class WhatIf:
         return found
 
     def readers_for(self, path: str, kind: Any) -> list[int]:
+        """The rules that read ``path``, can match this kind of incident and can move the level: a rule
+        that neither recommends nor derives (it only adds actions) never changes a what-if's answer."""
         key = (path, kind)
         found = self._readers.get(key)
         if found is None:
             admitting = set(self._admitting(kind))
-            found = self._readers[key] = [i for i in self.readers.get(path, []) if i in admitting]
+            found = self._readers[key] = [i for i in self.readers.get(path, [])
+                                          if i in admitting and (self.rules[i].then.recommend or self.derives[i])]
         return found
 
     def fired(self, mask: int) -> int:
@@ -257,13 +260,3 @@ class Base:
                 else:
                     flat[target] = before
         return flips
-
-
-def _kinds(rule: Rule) -> set[str] | None:
-    """The kinds of incident a rule can match, from a top-level ``incident.kind`` is/in test (None: any)."""
-    kinds: set[str] | None = None
-    for test in rule.conditions.top_tests():
-        if test.path == "incident.kind" and test.op in ("is", "in"):
-            these = {test.value} if test.op == "is" else set(test.value)
-            kinds = these if kinds is None else kinds & these
-    return kinds
