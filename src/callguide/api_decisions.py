@@ -5,13 +5,14 @@ and rulebook (CONTRACT.md), so a repeated incident skips the engine."""
 from __future__ import annotations
 
 import logging
+import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from .callcheck import CallCheck, CallCheckRequest, check_call
 from .decision import Decider, Decision
@@ -53,6 +54,13 @@ class _Answers:
 def decisions_router(decider: Decider, records: Records | None = None) -> APIRouter:
     router = APIRouter(tags=["decisions"])
     answers = _Answers()  # decisions are deterministic for the same facts and rulebook (CONTRACT.md)
+    # Decisions and call checks run off the event loop, so it keeps answering health checks and
+    # other requests while one is made (milliseconds with a large rulebook). One thread: the engine
+    # takes one decision at a time anyway, and more threads only queue for its lock and the GIL.
+    deciding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callguide-decide")
+
+    async def off_the_loop(function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(deciding, function, *args)
 
     @router.post("/v1/decisions", response_model=Decision, response_model_exclude_none=True, responses=ERRORS)
     async def decide(incident: Incident, explain: bool = False,
@@ -61,9 +69,7 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
         key = (incident.model_dump_json(), explain)
         cached = answers.get(key)
         if cached is None:
-            # In the threadpool, so the event loop keeps answering health checks and other requests
-            # while a decision (milliseconds with a large rulebook) runs; a repeat is answered here.
-            cached = await run_in_threadpool(_decide, decider, incident, explain, answers, key)
+            cached = await off_the_loop(_decide, decider, incident, explain, answers, key)  # a repeat: here
         decision, body = cached
         log.info("decision %s rules=%s", decision.recommendation.value,
                  ",".join(reason.rule for reason in decision.rationale))
@@ -77,7 +83,7 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
                          recording: Recording | None = Depends(recording_dependency(records, "call_check"))) -> Response:
         """For Force Control Room call handlers: is involving the police consistent with the guidance,
         which police response it points to, a THRIVE summary, the questions to ask and words to say."""
-        check = await run_in_threadpool(check_call, request, decider)  # off the loop, as decisions
+        check = await off_the_loop(check_call, request, decider)
         log.info("call-check %s response=%s rules=%s", check.state, check.police_response.kind,
                  ",".join(reason.rule for reason in check.rationale))
         response = json_response(check, exclude_none=False)  # null says "not said", which matters here
