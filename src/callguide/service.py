@@ -7,9 +7,10 @@
 - ``GET /healthz`` (cheap: the rulebook is loaded) and ``GET /readyz`` (a probe decision was made).
 
 One :class:`Decider` per process, built at start-up; its engine serialises access to
-durable_rules with a lock, and the sync endpoints run in FastAPI's threadpool, so parallelism
-comes from worker processes (``callguide serve --workers N``). Logs carry rule ids and the
-recommendation, never the facts or any free text.
+durable_rules with a lock. Decisions and call checks run off the event loop on one thread of their
+own (the HTML pages' sync routes in FastAPI's threadpool), so parallelism comes from worker
+processes (``callguide serve --workers N``). Logs carry rule ids and the recommendation, never the
+facts or any free text.
 
 Each job has its own router module: ``api_decisions`` (decisions, call checks, the answer cache),
 ``api_rules`` (rules, contacts), ``api_scenarios``, ``api_health``; ``problems`` is the one error
