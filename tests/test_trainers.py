@@ -294,3 +294,14 @@ def test_the_web_takes_the_call_handlers_view_when_asked(decider):
         assert 'href="/walkthrough/knife-threat-kitchen?audience=call_handlers"' in listing.text
         facts = client.get("/walkthrough/knife-threat-kitchen?step=1")
         assert 'id="answer"' not in facts.text and "Show the answer" in facts.text
+
+
+def test_why_a_rule_did_not_apply_names_only_the_conditions_that_failed(decider):
+    """Only what stopped the rule: a condition that holds is not listed (it was, while each condition
+    was 'checked alone' on a copy that kept the whole rule's conditions)."""
+    from callguide.why_not import why_not
+
+    known = {"incident.kind": "drugs", "incident.in_progress": True}
+    decision = decider.decide({"incident": {"kind": "drugs", "in_progress": True}}, explain=True)
+    stopped = why_not(decider.book.rule("assault-in-progress"), known, decision.recommendation, set())
+    assert stopped == ["incident.kind is drugs (the rule needs one of assault, threats, disorder)"]

@@ -56,7 +56,9 @@ def why_not(rule: Rule, known: dict[str, Any], level: Level, derived: set[str]) 
     """Each condition of ``rule`` that stopped it, in the rule's order
     ('incident.weapon is none (the rule needs at least bladed)')."""
     facts = {**known, OUTCOME: level.value} if reads_outcome(rule) else known
-    stopped: list[str] = []
+    # The findings it needs first: the rulebook writes ``derived`` before a rule's other conditions.
+    stopped = [f"needs the finding '{name}', which no rule made"
+               for name in rule.conditions.derived if name not in derived]
     # The tests on one fact sit side by side in the parsed conditions, as in the YAML.
     for _, group in groupby(rule.conditions.items, key=lambda item: getattr(item, "path", id(item))):
         items = list(group)
@@ -67,8 +69,6 @@ def why_not(rule: Rule, known: dict[str, Any], level: Level, derived: set[str]) 
         else:
             path = items[0].path
             stopped.append(f"{path} is {_value(path, facts)} (the rule needs {_test_words(items)})")
-    stopped += [f"needs the finding '{name}', which no rule made"
-                for name in rule.conditions.derived if name not in derived]
     return stopped or ["its conditions hold, but it joins facts the engine did not assert together"]
 
 
