@@ -339,3 +339,13 @@ def test_a_number_nobody_knows_is_not_asked_again(decider):
     state = flow.read_state([("incident.kind", "criminal_damage"), ("incident.damage_value_gbp", flow.UNKNOWN)], decider)
     assert state["incident.damage_value_gbp"] == flow.UNKNOWN
     assert flow.next_step({**state, flow.DANGER: False}, decider) != "incident.damage_value_gbp"
+
+
+def test_the_answer_page_says_which_questions_matter_together(client, decider):
+    """A question that changes the answer only with others says which (issue 11's together_with)."""
+    decision = decider.decide({"incident": {"kind": "theft", "risk_to_life": False}})
+    together = next(q for q in decision.questions if q.together_with)
+    page = client.get("/should-i-call/result?incident.risk_to_life=no&incident.kind=theft").text
+    item = page[page.index(together.ask):page.index("</li>", page.index(together.ask))]
+    labels = "; ".join(decider.book.vocabulary.label(path).lower() for path in together.together_with)
+    assert f"together with: {labels})" in item
