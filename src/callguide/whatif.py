@@ -63,7 +63,14 @@ class WhatIf:
         self.depth = _depths(self.needs, derivers)
         # Rules whose change of match can change other rules' firing: those that need a finding and
         # those that derive one. A what-if that flips none of them flips exactly what fires.
-        self.chaining = self.chained | sum(1 << i for i, names in enumerate(self.derives) if names)
+        self.deriving = sum(1 << i for i, names in enumerate(self.derives) if names)
+        self.chaining = self.chained | self.deriving
+        needers: dict[str, int] = {}
+        for i, needs in enumerate(self.needs):
+            for name in needs:
+                needers[name] = needers.get(name, 0) | 1 << i
+        # For each rule: the rules that need a finding it derives (a mask), to follow a new firing.
+        self.derived_needers = [sum((needers.get(name, 0) for name in names), 0) for names in self.derives]
         self._levels: dict[int, Level] = {}
         self._by_kind: dict[Any, list[int]] = {}
         self._readers: dict[tuple[str, Any], list[int]] = {}
@@ -115,6 +122,25 @@ class WhatIf:
                 if all(fired & derivers for derivers in self.need_masks[i]):
                     waiting.remove(i)
                     fired |= 1 << i
+                    progress = True
+        return fired
+
+    def grown(self, fired: int, added: int, mask: int) -> int:
+        """What fires when the rules in ``added`` start to match, given that ``fired`` fired before and
+        ``mask`` is now the rules that match: only the new matches, and the rules waiting on a
+        finding one of them derives, are looked at (no rule stops firing, so the rest stands)."""
+        fired |= added & self.plain
+        todo = added & self.chained
+        for i in _bits(added & self.plain & self.deriving):
+            todo |= self.derived_needers[i]
+        todo &= mask & ~fired
+        progress = True
+        while todo and progress:
+            progress = False
+            for i in _bits(todo):
+                if all(fired & derivers for derivers in self.need_masks[i]):
+                    fired |= 1 << i
+                    todo = (todo | self.derived_needers[i]) & mask & ~fired
                     progress = True
         return fired
 
@@ -186,9 +212,14 @@ class Base:
 
     def _level_after(self, flips: int) -> Level:
         """The level when the rules in ``flips`` change whether they match."""
-        if flips & self.what_if.chaining:
-            return self.what_if.level_of(self.mask ^ flips)
-        return self.what_if.level_of_fired(self.fired ^ flips)  # no finding changes: they alone change
+        what_if = self.what_if
+        if not flips & what_if.chaining:
+            return what_if.level_of_fired(self.fired ^ flips)  # no finding changes: they alone change
+        stopped = flips & self.mask
+        if stopped & what_if.deriving:  # a finding may be lost: work the chain out again
+            return what_if.level_of(self.mask ^ flips)
+        # Rules that derive nothing stop matching (and so firing); the new matches can only add.
+        return what_if.level_of_fired(what_if.grown(self.fired & ~stopped, flips & ~self.mask, self.mask ^ flips))
 
     def fired_ids(self) -> set[str]:
         return {self.what_if.rules[i].id for i in _bits(self.fired)}
