@@ -4,11 +4,11 @@ and rulebook (CONTRACT.md), so a repeated incident skips the engine."""
 
 from __future__ import annotations
 
-import logging
 import asyncio
+import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -68,8 +68,8 @@ def decisions_router(decider: Decider, records: Records | None = None) -> APIRou
         """The contract's decision for the incident facts (for care staff, carers and providers' apps)."""
         key = (incident.model_dump_json(), explain)
         cached = answers.get(key)
-        if cached is None:
-            cached = await off_the_loop(_decide, decider, incident, explain, answers, key)  # a repeat: here
+        if cached is None:  # a repeated incident is answered from the cache, here on the loop
+            cached = await off_the_loop(_decide, decider, incident, explain, answers, key)
         decision, body = cached
         log.info("decision %s rules=%s", decision.recommendation.value,
                  ",".join(reason.rule for reason in decision.rationale))
