@@ -38,7 +38,7 @@ import sys
 import threading
 from decimal import Decimal
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import durable_rules_engine as _c
 
@@ -139,19 +139,19 @@ class Engine:
         """Stage 1: the rules that fire for the known facts, in firing order, and what they derived."""
         fact = engine_fact(known)
         fact["sid"] = _SID
-        return self._run(self._chunks, [_json(fact, known.values())], [])
+        return self._run(self._chunks, _json(fact, known.values()), ())
 
-    def fire_after(self, known: dict[str, Any], level: str, derived: list[str] = ()) -> list[str]:
+    def fire_after(self, known: dict[str, Any], level: str, derived: Sequence[str] = ()) -> list[str]:
         """Stage 2: the after-incident rules that fire once the policy has chosen ``level``."""
         if not self._after:
             return []
         read = {path: value for path, value in known.items() if path in self._after_reads}
         fact = engine_fact(read)
         fact.update(t=OUTCOME, sid=_SID, outcome={"recommendation": level})
-        return self._run(self._after, [_json(fact, read.values())], list(derived)).rules
+        return self._run(self._after, _json(fact, read.values()), derived).rules
 
-    def _run(self, chunks: list[_Chunk], payloads: list[str], given: list[str]) -> Firing:
-        """Assert ``payloads`` (and the derived findings ``given``) into every chunk; empty them after."""
+    def _run(self, chunks: list[_Chunk], payload: str, given: Sequence[str]) -> Firing:
+        """Assert ``payload`` (and the derived findings ``given``) into every chunk; empty them after."""
         with self._lock:
             firing = Firing([], [])
             self._open += 1
@@ -160,8 +160,7 @@ class Engine:
             try:
                 seen = [set() for _ in chunks]  # derived names each ruleset has been given
                 for index, chunk in enumerate(chunks):
-                    for payload in payloads:
-                        self._assert(chunk, payload, firing, seen[index], asserted[index])
+                    self._assert(chunk, payload, firing, seen[index], asserted[index])
                     for name in given:
                         if name in chunk.needs and name not in seen[index]:
                             seen[index].add(name)
