@@ -60,7 +60,6 @@ class WhatIf:
                 derivers[name] = derivers.get(name, 0) | 1 << i
         # For a rule that needs findings: for each finding, the rules that derive it (a mask).
         self.need_masks = [tuple(derivers.get(name, 0) for name in needs) for needs in self.needs]
-        self.depth = _depths(self.needs, derivers)
         # Rules whose change of match can change other rules' firing: those that need a finding and
         # those that derive one. A what-if that flips none of them flips exactly what fires.
         self.deriving = sum(1 << i for i, names in enumerate(self.derives) if names)
@@ -108,22 +107,7 @@ class WhatIf:
     def fired(self, mask: int) -> int:
         """The rules that fire (a bit mask) when the rules in ``mask`` match the incident: those that
         need no finding, then, until nothing changes, those whose every finding a fired rule derived."""
-        fired = mask & self.plain
-        waiting = _bits(mask & self.chained)
-        if self.depth is not None:  # no derivation cycle: one pass, each rule after those it needs
-            for i in sorted(waiting, key=self.depth.__getitem__):
-                if all(fired & derivers for derivers in self.need_masks[i]):
-                    fired |= 1 << i
-            return fired
-        progress = True
-        while progress and waiting:
-            progress = False
-            for i in list(waiting):
-                if all(fired & derivers for derivers in self.need_masks[i]):
-                    waiting.remove(i)
-                    fired |= 1 << i
-                    progress = True
-        return fired
+        return self.grown(0, mask, mask)
 
     def grown(self, fired: int, added: int, mask: int) -> int:
         """What fires when the rules in ``added`` start to match, given that ``fired`` fired before and
@@ -165,27 +149,6 @@ class WhatIf:
         return next((level for level, rules in order if fired & rules), None)
 
 
-def _depths(needs: list[tuple[str, ...]], derivers: dict[str, int]) -> list[int] | None:
-    """Each rule's place in the derivation chain (0: needs no finding; else one more than the deepest
-    rule deriving what it needs), or None when findings derive each other in a cycle."""
-    depth: list[int | None] = [None] * len(needs)
-    visiting: set[int] = set()
-
-    def of(i: int) -> int:
-        if depth[i] is None:
-            if i in visiting:
-                raise RecursionError  # a cycle: no order exists
-            visiting.add(i)
-            depth[i] = 1 + max((of(j) for name in needs[i] for j in _bits(derivers.get(name, 0))), default=-1)
-            visiting.discard(i)
-        return depth[i]  # type: ignore[return-value]
-
-    try:
-        return [of(i) for i in range(len(needs))]
-    except RecursionError:
-        return None
-
-
 def _by_level(rules: list[Rule], strengths: tuple[str, ...]) -> list[tuple[Level, int]]:
     """``[(level, mask of the rules of these strengths recommending it)]``, highest level first."""
     return [(level, sum(1 << i for i, rule in enumerate(rules)
@@ -224,36 +187,14 @@ class Base:
     def fired_ids(self) -> set[str]:
         return {self.what_if.rules[i].id for i in _bits(self.fired)}
 
-    def level(self, path: str, value: Any) -> Level | None:
-        """The level with ``path`` known as ``value``; None when no rule's match changes."""
-        what_if = self.what_if
-        if path == "incident.kind":
-            raise ValueError("what-ifs never change the kind of incident")
-        readers = what_if.readers_for(path, self.kind)
-        if not readers:
-            return None
-        flips = self._flips(readers, {path: value})
-        return self._level_after(flips) if flips else None
-
     def levels(self, path: str, values: list[Any]) -> list[Level | None]:
-        """:meth:`level` for each of ``values`` of one unknown fact (the questions' inner loop)."""
-        what_if = self.what_if
-        readers = what_if.readers_for(path, self.kind) if path != "incident.kind" else None
-        if not readers or path in self.flat:
-            return [self.level(path, value) for value in values] if readers else [None] * len(values)
-        flat, matches, preds = self.flat, self.matches, what_if.preds
-        found: list[Level | None] = []
-        try:
-            for value in values:
-                flat[path] = value
-                flips = 0
-                for i in readers:
-                    if preds[i](flat) != matches[i]:
-                        flips |= 1 << i
-                found.append(self._level_after(flips) if flips else None)
-        finally:
-            flat.pop(path, None)  # it was unknown
-        return found
+        """The level with ``path`` known as each of ``values``; None where no rule's match changes.
+        The kind of incident is never a what-if (the rules that can match depend on it)."""
+        readers = self.what_if.readers_for(path, self.kind) if path != "incident.kind" else None
+        if not readers:
+            return [None] * len(values)
+        return [self._level_after(flips) if (flips := self._flips(readers, {path: value})) else None
+                for value in values]
 
     def admitted(self) -> list[int]:
         """The indices of the rules that can match an incident of this kind."""
