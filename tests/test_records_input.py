@@ -148,6 +148,9 @@ def test_a_flood_of_invalid_keys_is_refused_and_logged_by_key_id_only(decider, t
             statuses = [client.get("/v1/audit", headers=auth(f"cgk_{i:012x}_secret{i}")).status_code
                         for i in range(40)]
             assert statuses[:30] == [401] * 30 and set(statuses[30:]) == {429}
+            # A body that fails validation is no way round the limit: who is asking comes first.
+            patched = client.patch(f"/v1/records/{uuid.uuid4()}", json={"outcome": 7}, headers=auth("cgk_000000000000_x"))
+            assert patched.status_code == 429, patched.text
             refused = client.post("/v1/decisions", params={"record": "true"}, json=CALL_999,
                                   headers=auth(srv.key("staff")) | refs("P1"))
             assert refused.status_code == 200 and refused.json()["recommendation"] == "call_999"

@@ -46,7 +46,8 @@ from .decision import Decider
 from .headers import inline_script_hashes, page_policy
 from .problems import MAX_PROBLEMS, bounded, noun, problem
 from .records import install_records  # decision records (issue 6)
-from .records.auth import BASIC_CHALLENGE, basic_allowed, presented_key, unauthorised
+from .records.api import authenticated
+from .records.auth import BASIC_CHALLENGE, basic_allowed
 from .records.guard import RecordsUnavailable
 from .requestguard import RequestGuard
 
@@ -82,11 +83,12 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
         refusal = await _unauthenticated(request)
         if refusal is not None:  # a keyed route: who is asking comes before what is wrong with it
             return await http_problem(request, refusal)
-        errors = bounded([problem(err, request.url.path) for err in exc.errors()])
+        found = exc.errors()
+        errors = bounded([problem(err, request.url.path) for err in found])
         # the count and the kinds of problem, never the field names: an unknown field's name is the
         # client's text (a child's name, a forged log line), and so is any value (issue 12)
-        log.info("invalid input %s: %d problems (%s)", request.url.path, len(errors),
-                 ",".join(sorted({str(err.get("type", "?")) for err in exc.errors()})))
+        log.info("invalid input %s: %d problems (%s)", request.url.path, len(found),
+                 ",".join(sorted({str(err.get("type", "?")) for err in found})))
         return JSONResponse(status_code=422, content=jsonable_encoder({"detail": errors}))
 
     @app.exception_handler(StarletteHTTPException)
@@ -201,15 +203,13 @@ async def _unauthenticated(request: Request) -> StarletteHTTPException | None:
     route = request.scope.get("route")
     if records is None or "records" not in getattr(route, "tags", ()):
         return None
-    key = presented_key(request)
-    if key is None:
-        return unauthorised("an API key is needed")
-    client = request.client.host if request.client else "-"
     try:
-        principal = await records.run(records.keys.authenticate, key, client)
-    except RecordsUnavailable:  # the key cannot be checked now: the route's own 503 says so
-        return None
-    return unauthorised("the API key is not valid") if principal is None else None
+        await authenticated(records, request)  # the records routes' own check: 401, or 429 when blocked
+    except StarletteHTTPException as refusal:
+        return refusal
+    except RecordsUnavailable:  # the key cannot be checked now: validation's own answer stands
+        pass
+    return None
 
 
 def openapi_document(app: FastAPI | None = None) -> dict[str, Any]:

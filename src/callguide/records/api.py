@@ -65,8 +65,8 @@ def unavailable(request: Request, exc: RecordsUnavailable) -> JSONResponse:
                                           f"unaffected; try again in a few seconds"}]})
 
 
-async def authorise(records: Records, request: Request, *roles: str) -> Principal:
-    """The caller, if their key is valid and has one of ``roles``: 401, 403, 429 or 503 otherwise."""
+async def authenticated(records: Records, request: Request) -> Principal:
+    """The caller, if their key is valid: 401, 429 (too many invalid keys) or 503 otherwise."""
     key = presented_key(request)
     if key is None:
         raise unauthorised("an API key is needed")
@@ -78,7 +78,12 @@ async def authorise(records: Records, request: Request, *roles: str) -> Principa
     principal = await records.run(records.keys.authenticate, key, client)
     if principal is None:
         raise unauthorised("the API key is not valid")
-    return permit(principal, *roles)
+    return principal
+
+
+async def authorise(records: Records, request: Request, *roles: str) -> Principal:
+    """The caller, if their key is valid and has one of ``roles``: 401, 403, 429 or 503 otherwise."""
+    return permit(await authenticated(records, request), *roles)
 
 
 def _period(start: date | None, end: date | None) -> None:
