@@ -184,6 +184,9 @@ def test_a_numbers_cross_sweep_is_limited_to_the_kinds_whose_rules_read_it(book)
                          "incident.damage_value_gbp") == every - {"theft"}
     assert kinds_reading([rulebook({"incident.kind": "theft", **damage}), rulebook(damage)],
                          "incident.damage_value_gbp") == every
+    # An ``any`` whose other branch names no kind does not narrow the rule's kinds.
+    assert kinds_reading([rulebook({"any": [{"incident.kind": "theft"}, {"incident.injury": "minor"}], **damage})],
+                         "incident.damage_value_gbp") == every
     assert kinds_reading([book], "incident.damage_value_gbp") == {"criminal_damage", "fire_setting"}
 
 

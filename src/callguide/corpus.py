@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .conditions import FactTest
+from .conditions import AnyOf, Conditions, FactTest
 from .facts import InvalidFacts, allowed_values, parse_incident
 from .rulebook import Rulebook
 
@@ -98,20 +98,25 @@ def fact_values(deciders: Iterable[Any]) -> dict[str, list[Any]]:
 def kinds_reading(books: Iterable[Rulebook], path: str) -> set[str]:
     """The kinds of incident whose rules read ``path`` (every kind if a rule reading it names none).
 
-    A rule's kinds are read from its last test on the kind, as written: ``is`` and ``in`` name
-    them, ``not_in`` names all but those, any other test names every kind."""
+    A rule's kinds come from its tests on the kind (``is`` and ``in`` name them, ``not_in`` names
+    all but those); an ``any`` group allows the kinds any one of its branches allows."""
     every = set(allowed_values("incident.kind") or [])
     found: set[str] = set()
     for book in books:
         for rule in book.rules:
-            tests = list(rule.conditions.tests())
-            if all(test.path != path for test in tests):
-                continue
-            on_kind = [test for test in tests if test.path == "incident.kind"]
-            if not on_kind:
-                return every
-            found |= _kinds(on_kind[-1], every)
+            if path in rule.conditions.reads():
+                found |= _allowed_kinds(rule.conditions, every)
     return found
+
+
+def _allowed_kinds(conditions: Conditions, every: set[str]) -> set[str]:
+    kinds = set(every)
+    for item in conditions.items:
+        if isinstance(item, AnyOf):
+            kinds &= set().union(*(_allowed_kinds(group, every) for group in item.groups))
+        elif item.path == "incident.kind":
+            kinds &= _kinds(item, every)
+    return kinds
 
 
 def _kinds(test: FactTest, every: set[str]) -> set[str]:

@@ -156,12 +156,13 @@ class Guard:
         """``fn(*args)`` on the guard's threads, within ``deadline`` seconds, or RecordsUnavailable."""
         probe = self._admit()
         future = self._pool.submit(fn, *args)
+        limit = deadline or self.deadline
         try:
-            result = await asyncio.wait_for(asyncio.wrap_future(future), deadline or self.deadline)
+            result = await asyncio.wait_for(asyncio.wrap_future(future), limit)
         except asyncio.TimeoutError:
             self._failed("database-timeout", probe, None)
             aborted = self.db.abort_connections()
-            log.warning("records: a database call took over %.1f s; %d connections closed", self.deadline, aborted)
+            log.warning("records: a database call took over %.1f s; %d connections closed", limit, aborted)
             raise RecordsUnavailable("database-timeout") from None
         except RecordsUnavailable:
             self._failed("database-unavailable", probe, None)
