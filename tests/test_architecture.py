@@ -122,12 +122,6 @@ def test_the_pipeline_runs_one_way(lower, later):
     assert f"callguide.{later}" not in imports(MODULES[f"callguide.{lower}"])
 
 
-def test_the_records_package_has_no_import_loop():
-    graph = {name: imports(path, runtime=True) for name, path in MODULES.items()
-             if name == "callguide.records" or name.startswith("callguide.records.")}
-    assert cycle(graph) is None
-
-
 # -- one model of a rule: the raw ``when:`` is read where it is parsed, and nowhere else ----------------
 WHEN_READERS = {
     "rulebook.py", "conditions.py", "tables.py",  # the loaders: they parse it into rule.conditions

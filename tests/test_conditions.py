@@ -81,7 +81,8 @@ def test_rules_check_names_file_line_and_rule(rules_copy, condition, message):
         load_rulebook(rules_copy)
     result = CliRunner().invoke(main, ["rules", "check", str(rules_copy)])
     assert result.exit_code != 0
-    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "zz-bad.yaml:4: rule bad-rule" in result.output
 
 

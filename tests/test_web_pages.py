@@ -186,17 +186,6 @@ def test_every_journey_ends_without_asking_a_question_twice(decider, choice):
             step = flow.next_step(state, decider)
 
 
-def test_call_check_and_question_pages_offer_the_same_answers(decider):
-    from callguide.web import callcheck_form
-
-    for _, fields in callcheck_form.groups(flow.vocabulary(decider)):
-        for field in fields:
-            if field.path in callcheck_form.CALL_CHECK_ONLY or field.path == flow.KIND:
-                continue  # the question page groups "what happened"; the call check lists the kinds
-            asked = [option for option in flow.question(field.path, decider).options if option[0] != flow.UNKNOWN]
-            assert [o for o in field.options if o[0] != flow.UNKNOWN] == asked, field.path
-
-
 def test_a_missing_child_in_immediate_danger_goes_to_call_999(client):
     # Immediate danger as the rules see it: they answer call 999 for a missing child with an immediate concern.
     response = client.get("/should-i-call/check?incident.risk_to_life=no&incident.kind=missing"

@@ -299,19 +299,11 @@ def _check_references(book: Rulebook) -> None:
         for action in rule.then.actions:
             if action_ids.setdefault(action.id, action.what) != action.what:
                 raise RulebookError(f"{where}: action id '{action.id}' is used for two different actions")
-        for path in rule.conditions.reads():
-            # Any fact a rule reads may be asked for, so it needs words a person understands.
-            if path in fact_paths() and path != "incident.kind" and path not in book.questions:
-                raise RulebookError(f"{where}: reads {path}, which has no question in vocabulary.yaml")
     for table in book.tables.values():
         for row in table.rows:
             if row.id in seen:
                 raise RulebookError(f"{row.file}:{row.line}: row {row.id}: the id is used twice")
             seen.add(row.id)
-            for path in row.conditions.reads():
-                if path in fact_paths() and path != "incident.kind" and path not in book.questions:
-                    raise RulebookError(f"{row.file}:{row.line}: row {row.id}: reads {path}, "
-                                        "which has no question in vocabulary.yaml")
 
 
 def _placeholder_words(name: str, vocabulary: Vocabulary) -> int:

@@ -79,17 +79,6 @@ class Table(_Data):
     file: str = ""
     line: int = 0
 
-    def texts(self, row: Row) -> list[str]:
-        """Every sentence a row's outputs say (for placeholder checks and word counts)."""
-        found: list[str] = []
-        for name, kind in self.outputs.items():
-            value = row.then.get(name)
-            if kind == "text" and isinstance(value, str):
-                found.append(value)
-            elif kind == "lines" and isinstance(value, list):
-                found.extend(str(v) for v in value)
-        return found
-
 
 @dataclass(frozen=True)
 class TableContext:

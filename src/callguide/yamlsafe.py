@@ -3,14 +3,12 @@
 A YAML alias (``*name``) repeats a node by reference, so a few hundred bytes of nested aliases
 describe billions of values: harmless while shared, but anything that walks the value (an error
 message's ``repr()``, a validator, a copy) expands it. A 464-byte incident made ``callguide
-decide`` use 783 MB (issue 16). callguide's rulebook and scenarios use no aliases, so
-:class:`NoAliasLoader` (PyYAML's SafeLoader) refuses every alias at composition, before any value
-is built.
+decide`` use 783 MB (issue 16). callguide's rulebook and scenarios use no aliases, so every alias
+is refused before any value is built.
 
-With libyaml (PyYAML's C extension, in the pinned wheels) the text is scanned, parsed and composed in
-C (:class:`Loader`), about ten times faster on a large rulebook. The C composer gives an alias the
-very node its anchor named, so the node graph is checked before anything is built: a node reached
-twice is an alias and is refused, after a walk that is linear in the size of the text.
+PyYAML's composer (libyaml's in C, about ten times faster on a large rulebook, in the pinned wheels;
+else its Python one) gives an alias the very node its anchor named, so :func:`load` checks the node
+graph: a node reached twice is an alias and is refused, after a walk linear in the size of the text.
 """
 
 from __future__ import annotations
@@ -23,23 +21,8 @@ from yaml.composer import ComposerError
 ALIAS_MESSAGE = "YAML aliases (*name) are not accepted; write each value out in full"
 
 
-class NoAliasLoader(yaml.SafeLoader):
-    """PyYAML's SafeLoader, refusing aliases (and so merge keys ``<<: *name``)."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise ComposerError(None, None, ALIAS_MESSAGE, self.peek_event().start_mark)
-        return super().compose_node(parent, index)
-
-
-_CSafeLoader = getattr(yaml, "CSafeLoader", None)
-
-
-if _CSafeLoader is not None:
-    class Loader(_CSafeLoader):  # type: ignore[valid-type,misc]
-        """libyaml's safe loader; :func:`load` refuses aliases in its node graph."""
-else:  # no libyaml: the pure-Python loader, which refuses aliases as it composes
-    Loader = NoAliasLoader  # type: ignore[misc]
+# libyaml's safe loader when PyYAML was built with it, else the Python one; the same checks follow.
+Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load(text: str, loader: type = Loader) -> Any:

@@ -41,18 +41,9 @@ RECORD_HELP = ("Keep a record of this answer for monitoring (needs a staff key).
 REF_HELP = (f" A short code without spaces (no names; {REF_PATTERN}); with one that is not, the answer is "
             "given and not recorded.")
 
-# Callguide-Record-Reason: short codes, never personal data.
-REASONS = {
-    "key-missing": "recording was asked for without an API key",
-    "key-invalid": "the API key is unknown, revoked or malformed",
-    "role-not-allowed": "only a staff key may record",
-    "bad-reference": "a Callguide-Placement-Ref or Callguide-Child-Ref is not a short code",
-    "bad-record-flag": "record= must be true or false",
-    "too-many-failed-keys": "too many invalid keys from this client; wait a minute",
-    "database-unavailable": "the records database is not answering",
-    "database-timeout": "the records database did not answer in time",
-    "database-not-ready": "the records database has not been reached since start-up",
-}
+# Callguide-Record-Reason: short codes, never personal data (README lists what each means):
+# key-missing, key-invalid, role-not-allowed, bad-reference, bad-record-flag, too-many-failed-keys,
+# database-unavailable, database-timeout, database-not-ready.
 _REF = re.compile(REF_PATTERN)
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 START_RETRY_SECONDS = (1, 2, 5, 10, 30)  # between attempts to reach the database after start-up
@@ -91,7 +82,7 @@ class Records:
         self.db.ready()
         self.store.purge()
 
-    async def bring_up(self, attempts: int | None = None) -> bool:
+    async def bring_up(self) -> bool:
         """Reach the database: migrate and purge; on failure say what is wrong in one log line and
         keep trying in the background, so the service gives advice meanwhile and keeps records
         from the moment the database answers."""
@@ -111,7 +102,6 @@ class Records:
             if first:
                 log.error("records database unavailable at start-up (%s, %s): advice is given, records are "
                           "not kept until it answers; retrying", self.db.describe(), _error_name(exc))
-                self.guard.mark_not_ready("database-not-ready")
             return False
         self.guard.mark_ready(quiet=first)
         return True

@@ -161,10 +161,6 @@ class Database:
         self._ready = False
         self._lock = threading.Lock()
 
-    @property
-    def is_ready(self) -> bool:
-        return self._ready
-
     def describe(self) -> str:
         """Where the database is, for a log line: no user name or password."""
         url = self.engine.url

@@ -87,22 +87,11 @@ class Guard:
         with self._lock:
             return self._state
 
-    @property
-    def available(self) -> bool:
-        return self.status().status == "ok"
-
     def mark_ready(self, quiet: bool = False) -> None:
         """Migrations are applied: records can be kept from now on (``quiet``: at a normal start)."""
         with self._lock:
             self._ready = True
         self._succeeded(quiet)
-
-    def mark_not_ready(self, reason: str) -> None:
-        with self._lock:
-            self._ready = False
-            if self._state.status == "ok":
-                self._state = Status("unavailable", _now(), reason, 0)
-                self._opened_at = time.monotonic()
 
     def count_not_saved(self) -> None:
         with self._lock:

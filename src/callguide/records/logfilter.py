@@ -63,6 +63,3 @@ def install_log_hygiene() -> None:
     if not _installed:
         logging.setLogRecordFactory(_factory)
         _installed = True
-
-
-install_access_log_filter = install_log_hygiene  # the name issue 6 used

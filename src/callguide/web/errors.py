@@ -9,7 +9,6 @@ route runs, so an outer middleware here swaps its JSON for the page when a brows
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Awaitable, Callable, MutableMapping
 
 from fastapi import FastAPI, Request
@@ -20,7 +19,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..decision import Decider
 
-log = logging.getLogger("callguide.web")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -6,7 +6,6 @@ Server-rendered with Jinja2 and styled with govuk-frontend (vendored by
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from . import answer, callcheck_form, errors, flow, happened, walkthrough_routes
 from .pages import STATIC_DIR, decider_of, page, templates
 from .words import Words
 
-log = logging.getLogger("callguide.web")
 router = APIRouter(include_in_schema=False)
 
 
