@@ -398,3 +398,16 @@ def _verdict_kind(decider, check: CallCheck) -> str:
         return check.police_response.kind
     rows = {row.id: row for row in decider.book.tables["call-police-response"].rows}
     return rows[check.rationale[1].rule].then["kind"]
+
+
+def test_every_response_and_role_the_tables_can_give_has_its_words(book):
+    """The call check's tables name the responses and roles; the code that words them must know each
+    one, or a row added to rules/call-check.yaml would pass loading and fail on a live call."""
+    from typing import get_args
+
+    from callguide.callcheck import LABELS, ResponseKind, Role
+    from callguide.callcheck_parts import KIND_WORDS
+
+    kinds = set(book.tables["call-police-response"].outputs["kind"])
+    assert kinds <= set(KIND_WORDS) and kinds <= set(LABELS) and kinds <= set(get_args(ResponseKind))
+    assert set(book.tables["call-role"].outputs["role"]) <= set(get_args(Role))

@@ -26,8 +26,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, StrictBool
 
 from .callcheck_parts import (
-    CallTables, FactSeen, HandlerQuestion, HomeStep, Thrive, ThriveItem, handler_questions, home_steps,
-    tables_for, thrive,
+    POLICE_INVOLVED, CallTables, FactSeen, HandlerQuestion, HomeStep, Thrive, ThriveItem, handler_questions,
+    home_steps, tables_for, thrive,
 )
 from .decision import Decider
 from .explanation import Reason, render
@@ -82,7 +82,6 @@ LABELS: dict[str, str] = {
     "ask_first": "Not enough known yet",
 }
 ATTEND = {"emergency_attendance", "non_emergency_attendance", "missing_person_process"}
-POLICE_INVOLVED = ATTEND | {"crime_report"}
 
 
 class PoliceResponse(BaseModel):
