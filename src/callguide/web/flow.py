@@ -274,17 +274,18 @@ def incident(state: Mapping[str, Any]) -> Incident:
     return parse_incident(data)
 
 
-def needs_999(state: Mapping[str, Any], decider: Decider) -> bool:
+def needs_999(state: Mapping[str, Any], decision: Decision) -> bool:
     """Someone may be in immediate danger: "not sure" to the first question, or the rules answer
-    call 999 for what is known so far (a yes to the first question, a life-threatening injury...)."""
-    return state.get(DANGER) == UNKNOWN or decider.decide(incident(state)).recommendation is Level.call_999
+    call 999 for what is known so far (``decision``: a yes to the first question, a life-threatening injury...)."""
+    return state.get(DANGER) == UNKNOWN or decision.recommendation is Level.call_999
 
 
 def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     """``"call-999"``, ``"check"`` or the fact to ask next."""
     if DANGER not in state:
         return DANGER
-    if needs_999(state, decider):
+    decision = decider.decide(incident(state))  # one decision for the 999 check and the questions
+    if needs_999(state, decision):
         return "call-999"
     for fact in (*WHO_AND_WHERE, KIND):
         if fact not in state:
@@ -293,7 +294,6 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
         for fact in MISSING_ROUTE:
             if fact not in state:
                 return fact
-    decision = decider.decide(incident(state))
     for q in decision.questions:
         if q.fact not in state:
             return q.fact

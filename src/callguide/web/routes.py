@@ -136,9 +136,9 @@ def _answer_context(request: Request) -> dict[str, Any] | Response:
     state = flow.read_state(request.query_params.multi_items(), decider)
     if flow.DANGER not in state or flow.KIND not in state:
         return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
-    if flow.needs_999(state, decider):
-        return RedirectResponse(_step_url("call-999", state), status_code=303)
     decision = decider.decide(flow.incident(state))
+    if flow.needs_999(state, decision):
+        return RedirectResponse(_step_url("call-999", state), status_code=303)
     words = Words(flow.vocabulary(decider), state)
     return {"state": state, "decision": decision, "words": words,
             "title": answer.title(state, decision, words), "body": answer.body(state, decision, words),
