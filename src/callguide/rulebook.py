@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from .conditions import Conditions, parse_when
 from .datafiles import data_dir
 from .packs import apply_pack, default_pack_dir
-from .rulefiles import DEFAULT, SPECIAL_FILES, Parameter, RulebookError, _Data
+from .rulefiles import DEFAULT, RULE_ID, SPECIAL_FILES, Parameter, RulebookError, _Data, placeholders
 from .rulefiles import pydantic_message as _pydantic_message
 from .rulefiles import read_yaml as _read_yaml
 from .rulefiles import strip_lines as _strip_lines
@@ -43,7 +42,6 @@ FIRST_ORDER: list[str | None] = ["call", "ambulance", "medical", "check", None]
 # A headline that says to call now ("Call ... now", "call 101 now") must not lead a check-first answer.
 CALL_NOW = re.compile(r"\bcall\b[^.:;]*\bnow\b", re.IGNORECASE)
 
-RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # Sign-offs name the sha of what they signed off, so they are not part of it.
 NOT_VERSIONED = {"releases.yaml"}
 
@@ -293,7 +291,7 @@ def _check_references(book: Rulebook) -> None:
             if name not in derivable:
                 raise RulebookError(f"{where}: no rule derives '{name}'")
         texts = [rule.because] + [action.what for action in rule.then.actions] + [rule.then.headline or ""]
-        for name in (n for text in texts for n in _placeholders(text)):
+        for name in (n for text in texts for n in placeholders(text)):
             if not _placeholder_ok(name, book.parameters, book.vocabulary):
                 raise RulebookError(f"{where}: its text refers to unknown {{{name}}}")
         for action in rule.then.actions:
@@ -316,7 +314,3 @@ def _placeholder_words(name: str, vocabulary: Vocabulary) -> int:
 def _placeholder_ok(name: str, parameters: dict[str, Parameter], vocabulary: Vocabulary | None) -> bool:
     return (name in fact_paths() or (name.startswith("param.") and name[6:] in parameters)
             or (vocabulary is not None and placeholder_ok(name, vocabulary)))
-
-
-def _placeholders(text: str) -> list[str]:
-    return [name for _, name, _, _ in string.Formatter().parse(text) if name]

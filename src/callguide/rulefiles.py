@@ -6,15 +6,17 @@ refused (``yamlsafe``); a pydantic error becomes one line naming the field.
 
 from __future__ import annotations
 
+import re
+import string
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .tables import strip_lines  # noqa: F401 - one copy, in tables.py (decision tables use it too)
 from . import yamlsafe
 
+RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml", "releases.yaml", "contacts.yaml"}
 DEFAULT: Any = object()  # load_rulebook's pack argument when not given
 
@@ -54,6 +56,21 @@ def read_yaml(path: Path) -> Any:
         raise RulebookError(f"{path.name}: not valid YAML: {exc}") from None
 
 
-def pydantic_message(exc: ValidationError) -> str:
+def pydantic_message(exc: ValidationError, whole: str = "(rule)") -> str:
+    """One line for a validation error, naming each field (``whole``: the thing itself)."""
     return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '(rule)'}: {err['msg']}" for err in exc.errors())
+        f"{'.'.join(str(p) for p in err['loc']) or whole}: {err['msg']}" for err in exc.errors())
+
+
+def strip_lines(value: Any) -> Any:
+    """The YAML as written: without the ``__line__`` numbers the loader keeps for its errors."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{fields}`` a rule's or a row's text fills in."""
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name]

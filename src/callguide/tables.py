@@ -32,24 +32,19 @@ Everything is validated at load; an error names the file, the line and the row.
 from __future__ import annotations
 
 import re
-import string
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from .conditions import Conditions
+from .rulefiles import RULE_ID, _Data, placeholders, pydantic_message, strip_lines
 
-RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TEXT_KINDS = ("text", "lines")
 
 
 class TableError(ValueError):
     """A table that must not be used; the message says where and why."""
-
-
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
 class Row(_Data):
@@ -89,14 +84,6 @@ class TableContext:
     placeholder_words: Callable[[str], int] = lambda name: 1  # the most words a {name} can stand for
 
 
-def strip_lines(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: strip_lines(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [strip_lines(v) for v in value]
-    return value
-
-
 def load_tables(file: str, raw: dict[str, Any], context: TableContext) -> list[Table]:
     """The tables of one file (``raw`` read with line numbers as ``__line__``), validated."""
     if set(raw) - {"tables", "title", "__line__"} or not isinstance(raw.get("tables"), list):
@@ -112,7 +99,7 @@ def load_tables(file: str, raw: dict[str, Any], context: TableContext) -> list[T
             table = Table.model_validate({**strip_lines({k: v for k, v in body.items() if k != "rows"}),
                                           "rows": rows, "file": file, "line": line})
         except ValidationError as exc:
-            raise TableError(f"{where}: {_message(exc)}") from None
+            raise TableError(f"{where}: {pydantic_message(exc, '(table)')}") from None
         for row in table.rows:
             _check_outputs(table, row, context)
         tables.append(table)
@@ -127,7 +114,7 @@ def _row(file: str, table_id: str, body: Any, context: TableContext) -> Row:
     try:
         row = Row.model_validate({**strip_lines(body), "table": table_id, "file": file, "line": line})
     except ValidationError as exc:
-        raise TableError(f"{where}: {_message(exc)}") from None
+        raise TableError(f"{where}: {pydantic_message(exc, '(table)')}") from None
     try:
         row = row.model_copy(update={"conditions": context.parse(row.when) if row.when else Conditions(())})
         if row.conditions.derived:
@@ -208,12 +195,3 @@ def check_given(tables: dict[str, Table]) -> None:
                     bad = [v for v in wanted if v not in ids]
                 if bad:
                     raise TableError(f"{where}: {bad} not found in table {name}")
-
-
-
-def placeholders(text: str) -> list[str]:
-    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
-
-
-def _message(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(table)'}: {err['msg']}" for err in exc.errors())
