@@ -38,15 +38,18 @@ def script_hashes(templates: Path, render: Callable[[str], str]) -> list[str]:
             except Exception:  # noqa: BLE001 - a script that needs the page's context cannot be pinned
                 log.warning("an inline script in %s depends on the page; the policy will refuse it", path.name)
                 continue
-            found.add("'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'")
+            found.add(csp_hash(text))
     return sorted(found)
 
 
 def inline_script_hashes(html: str) -> list[str]:
     """The CSP hashes of the inline scripts of one rendered page."""
-    return sorted({"'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-                   for text in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)
-                   if text.strip()})
+    return sorted({csp_hash(text) for text in _INLINE_SCRIPT.findall(html) if text.strip()})
+
+
+def csp_hash(text: str) -> str:
+    """A Content-Security-Policy source that allows exactly this inline script or style."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
 def page_policy(script_hashes: Iterable[str] = ()) -> str:
