@@ -115,23 +115,13 @@ class RecordStore:
         self._purge_lock = threading.Lock()
 
     # --- writing ---------------------------------------------------------------------------
-    def _add(self, s, *, kind: str, facts: dict[str, Any], recommendation: str, rules: list[str],
-             decisive_rules: list[str], rulebook: str, refs: References, key_id: str | None,
-             provider: str | None) -> str:
-        record_id = str(uuid.uuid4())
-        location = (facts.get("setting") or {}).get("location")
-        s.add(Record(id=record_id, kind=kind, created_at=utcnow(), rulebook=rulebook, facts=facts,
-                     recommendation=recommendation, rules=rules, decisive_rules=decisive_rules,
-                     location=location, placement_ref=refs.placement_ref, child_ref=refs.child_ref,
-                     recorded_by=key_id, provider=provider))
-        return record_id
-
     def save(self, *, key_id: str | None = None, provider: str | None = None, **fields: Any) -> str:
-        with self.db.session() as s:
-            record_id = self._add(s, key_id=key_id, provider=provider, **fields)
-        log.info("recorded %s %s by key %s", fields["kind"], record_id, key_id)
-        self.purge_if_due()
-        return record_id
+        """One record, outside the batched path requests take (the command line and tests)."""
+        row = _row(fields, key_id, provider)
+        with self.db.engine.begin() as conn:
+            conn.execute(Record.__table__.insert(), [row])
+        log.info("recorded %s %s by key %s", row["kind"], row["id"], key_id)
+        return row["id"]
 
     def save_batch(self, keys: "KeyStore", items: list[tuple[str | None, str, bool, dict[str, Any]]]) -> list[str | None]:
         """Check the keys and store the records of several requests in one transaction (one
@@ -152,17 +142,8 @@ class RecordStore:
                 elif who.role != "staff":
                     out.append("fail:role-not-allowed" if explicit else None)
                 else:
-                    record_id = str(uuid.uuid4())
-                    refs: References = fields["refs"]
-                    facts = fields["facts"]
-                    rows.append(dict(
-                        id=record_id, kind=fields["kind"], created_at=utcnow(), rulebook=fields["rulebook"],
-                        facts=facts, recommendation=fields["recommendation"], rules=fields["rules"],
-                        decisive_rules=fields["decisive_rules"], location=(facts.get("setting") or {}).get("location"),
-                        placement_ref=refs.placement_ref, child_ref=refs.child_ref, recorded_by=who.key_id,
-                        provider=who.provider, police_called=None, suspect=None, arrested=None, outcome=None,
-                        outcome_updated_at=None))
-                    out.append(record_id)
+                    rows.append(_row(fields, who.key_id, who.provider))
+                    out.append(rows[-1]["id"])
             if rows:
                 conn.execute(Record.__table__.insert(), rows)
         if rows:  # one line per transaction: under load a line per record costs a write each
@@ -268,9 +249,16 @@ class RecordStore:
             self._last_purge = now
             return True
 
-    def purge_if_due(self) -> None:
-        if self.purge_due():
-            self.purge()
+def _row(fields: dict[str, Any], key_id: str | None, provider: str | None) -> dict[str, Any]:
+    """A new record's columns from a request's fields (kind, facts, recommendation, rules,
+    decisive_rules, rulebook, refs) and the key that recorded it."""
+    refs: References = fields["refs"]
+    facts = fields["facts"]
+    return dict(id=str(uuid.uuid4()), kind=fields["kind"], created_at=utcnow(), rulebook=fields["rulebook"],
+                facts=facts, recommendation=fields["recommendation"], rules=fields["rules"],
+                decisive_rules=fields["decisive_rules"], location=(facts.get("setting") or {}).get("location"),
+                placement_ref=refs.placement_ref, child_ref=refs.child_ref, recorded_by=key_id, provider=provider,
+                police_called=None, suspect=None, arrested=None, outcome=None, outcome_updated_at=None)
 
 
 def _outcome_fields(row: Record) -> dict[str, Any]:
