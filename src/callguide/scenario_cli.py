@@ -139,7 +139,7 @@ def scenarios_run(ids: tuple[str, ...], scenarios_dir: str | None, own_only: boo
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def scenarios_check(files: tuple[str, ...]) -> None:
     """Check a trainer's scenario FILE: its fields, its facts, the ids it names, and its answers."""
-    from .scenarios import check_against_rulebook, load_scenario_file, run_scenario
+    from .scenarios import load_scenario_file, scenario_problems
 
     decider = _decider()
     bad = 0
@@ -152,7 +152,7 @@ def scenarios_check(files: tuple[str, ...]) -> None:
             for problem in exc.problems:
                 click.echo(f"{file}: {problem[len(prefix):] if problem.startswith(prefix) else problem}")
             continue
-        problems = check_against_rulebook(scenario, decider.book) or run_scenario(decider, scenario).failures
+        problems = scenario_problems(decider, scenario)
         if problems:
             bad += 1
             click.echo("\n".join(f"{file}: {p}" for p in problems))
@@ -209,9 +209,9 @@ def _write(target: str, text: str, what: str) -> None:
 
 def passing_or_refused(decider: Any, scenario: Scenario) -> None:
     """A scenario whose expected answers are wrong is not walked through or printed."""
-    from .scenarios import check_against_rulebook, run_scenario
+    from .scenarios import scenario_problems
 
-    problems = check_against_rulebook(scenario, decider.book) or run_scenario(decider, scenario).failures
+    problems = scenario_problems(decider, scenario)
     if problems:
         _fail(f"scenario {scenario.id} ({scenario.file}) does not pass `callguide scenarios check`, so it "
               "is not shown to a group: " + "; ".join(problems), code=1)

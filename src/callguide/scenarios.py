@@ -352,6 +352,11 @@ def run_scenario(decider: Any, scenario: Scenario) -> ScenarioResult:
                           problems=unknown_ids)
 
 
+def scenario_problems(decider: Any, scenario: Scenario, result: ScenarioResult | None = None) -> list[str]:
+    """Why a scenario does not pass (ids the rulebook lacks, then answers not as expected); empty when it does."""
+    return check_against_rulebook(scenario, decider.book) or (result or run_scenario(decider, scenario)).failures
+
+
 def coverage(results: list[ScenarioResult], book: Rulebook) -> dict[str, list[str]]:
     """For every rule in the rulebook, the scenarios in which it applies at some step."""
     covered: dict[str, list[str]] = {rule.id: [] for rule in book.rules}

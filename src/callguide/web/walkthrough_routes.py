@@ -78,12 +78,12 @@ class ScenarioLibrary:
         return self._scenarios or []
 
     def entry(self, decider: Decider, scenario: Scenario) -> Entry:
-        from ..scenarios import check_against_rulebook, run_scenario, topics
+        from ..scenarios import run_scenario, scenario_problems, topics
 
         with self._lock:
             if scenario.id not in self._entries:
                 result = run_scenario(decider, scenario)
-                problems = check_against_rulebook(scenario, decider.book) or result.failures
+                problems = scenario_problems(decider, scenario, result)
                 self._entries[scenario.id] = Entry(scenario, problems, topics(scenario, result, decider.book))
             return self._entries[scenario.id]
 
