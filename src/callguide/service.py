@@ -145,22 +145,15 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
 
 
 def _document_problems(app: FastAPI) -> None:
-    """Make the OpenAPI document's 422s say what :func:`_problem` really sends: ``{detail: [{field, message}]}``."""
+    """Make the OpenAPI document's 422s say what ``invalid_input`` really sends: ``{detail: [{field, message}]}``."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = build()
             schemas = document.get("components", {}).get("schemas", {})
-            if "HTTPValidationError" in schemas:
-                schemas["HTTPValidationError"] = {
-                    "title": "Problems", "type": "object", "required": ["detail"],
-                    "properties": {"detail": {"type": "array", "title": "Detail",
-                                              "items": {"$ref": "#/components/schemas/Problem"}}}}
-                schemas.setdefault("Problem", {
-                    "title": "Problem", "type": "object", "required": ["field", "message"],
-                    "properties": {"field": {"type": "string", "title": "Field"},
-                                   "message": {"type": "string", "title": "Message"}}})
+            if "HTTPValidationError" in schemas:  # the Problems shape, as problems.Problems documents it
+                schemas["HTTPValidationError"] = dict(schemas["Problems"])
                 schemas.pop("ValidationError", None)
             _document_edges(document)
             app.openapi_schema = document
@@ -179,14 +172,7 @@ CROSS_ORIGIN = "A browser page of another origin tried to make a change (Sec-Fet
 
 def _document_edges(document: dict[str, Any]) -> None:
     """Every operation can get the guard's 400 and 414, and every change its 403 (issue 16)."""
-    problems = {"application/json": {"schema": {"$ref": "#/components/schemas/Problems"}}}
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault("Problems", {
-        "title": "Problems", "type": "object", "required": ["detail"],
-        "properties": {"detail": {"type": "array", "title": "Detail", "items": {"$ref": "#/components/schemas/Problem"}}}})
-    schemas.setdefault("Problem", {
-        "title": "Problem", "type": "object", "required": ["field", "message"],
-        "properties": {"field": {"type": "string", "title": "Field"}, "message": {"type": "string", "title": "Message"}}})
+    problems = {"application/json": {"schema": {"$ref": "#/components/schemas/Problems"}}}  # problems.ERRORS's model
     for methods in document.get("paths", {}).values():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
