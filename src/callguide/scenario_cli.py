@@ -36,9 +36,9 @@ def library_options(function: Any) -> Any:
 
 
 def load_library(scenarios_dir: str | None, own_only: bool = False) -> list[Scenario]:
-    from .scenarios import load_scenarios
+    from .scenarios import load_scenarios, trainer_dirs
 
-    if own_only and not scenarios_dir and not _env_dirs():
+    if own_only and not scenarios_dir and not trainer_dirs():
         _fail(f"--own-only needs --dir FOLDER or ${ENV_VAR}")
     try:
         return load_scenarios(extra=[Path(scenarios_dir)] if scenarios_dir else [], builtin=not own_only)
@@ -46,12 +46,6 @@ def load_library(scenarios_dir: str | None, own_only: bool = False) -> list[Scen
         for problem in exc.problems:
             click.echo(f"callguide: {problem}", err=True)
         sys.exit(EXIT_INVALID)
-
-
-def _env_dirs() -> list[Path]:
-    from .scenarios import trainer_dirs
-
-    return trainer_dirs()
 
 
 def _decider() -> Any:

@@ -101,11 +101,6 @@ class Scenario(_Data):
     steps: list[Step] = Field(min_length=1)
     file: str = Field("", description="The file it was loaded from (set by the loader).")
 
-    @property
-    def for_call_handlers(self) -> bool:
-        """Walked through as the call handler's check (audience ``call_handlers`` first)."""
-        return self.audience[0] == CALL_HANDLERS
-
     @model_validator(mode="after")
     def _facts_fit_the_contract(self) -> "Scenario":
         problems: list[str] = []

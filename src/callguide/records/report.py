@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Iterable
 
+from .config import DEFAULT_REPORT_MIN_RECORDS
 from .store import as_utc
 
-DEFAULT_MIN_RECORDS = 5
 
 POLICE_LEVELS = {"call_999", "call_101"}
 OFFENDER_OUTCOMES = {"charge", "caution", "community_resolution"}
@@ -94,7 +94,7 @@ def _grouped(rows: list, key: Callable[[Any], str], min_records: int) -> dict[st
 
 def monitoring(rows: Iterable, *, start: date | None = None, end: date | None = None,
                placement: str | None = None, top_rules: int = 20,
-               min_records: int = DEFAULT_MIN_RECORDS) -> dict[str, Any]:
+               min_records: int = DEFAULT_REPORT_MIN_RECORDS) -> dict[str, Any]:
     rows = list(rows)
     hidden = _small(rows, min_records)
     against = Counter()

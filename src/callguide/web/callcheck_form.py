@@ -50,7 +50,6 @@ LAYOUT: list[tuple[str, list[str]]] = [
                             "response_so_far.manager_consulted", "response_so_far.restraint_used"]),
     ("The call", ["call.caller", "call.caller_wants"]),
 ]
-FIELD_PATHS = [path for _, paths in LAYOUT for path in paths]
 
 # THRIVE's six headings (College of Policing APP: the National Decision Model).
 THRIVE_ROWS = [("threat", "Threat"), ("harm", "Harm"), ("risk", "Risk"), ("investigation", "Investigation"),
