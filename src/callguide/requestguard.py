@@ -50,15 +50,16 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = self.refusal(scope)
+        headers = _headers(scope)  # read once for the checks and the redirects
+        refusal = self.refusal(scope, headers)
         if refusal is not None:
             await _refuse(send, *refusal)
             return
-        await self.app(scope, receive, _relative_redirects(scope, send))
+        await self.app(scope, receive, _relative_redirects(headers, send))
 
-    def refusal(self, scope: Scope) -> tuple[int, str, str] | None:
+    def refusal(self, scope: Scope, headers: dict[bytes, bytes] | None = None) -> tuple[int, str, str] | None:
         """(status, field, message) when the request is refused before the app sees it."""
-        headers = _headers(scope)
+        headers = _headers(scope) if headers is None else headers
         if self.allowed_hosts is not None and not host_allowed(headers.get(b"host", b""), self.allowed_hosts):
             return 400, "(request)", "this service does not answer to that host name"
         if b"content-length" in headers and b"transfer-encoding" in headers:
@@ -111,8 +112,8 @@ def cross_origin(headers: dict[bytes, bytes]) -> bool:
     return urlsplit(origin.decode("latin-1")).netloc.lower() != host  # "null" has no netloc
 
 
-def _relative_redirects(scope: Scope, send: Any) -> Any:
-    host = _headers(scope).get(b"host", b"").decode("latin-1").lower()
+def _relative_redirects(headers: dict[bytes, bytes], send: Any) -> Any:
+    host = headers.get(b"host", b"").decode("latin-1").lower()
 
     async def relative(message: Message) -> None:
         if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
