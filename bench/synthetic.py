@@ -34,7 +34,9 @@ def _condition(rng: random.Random, path: str):
     return {op: rng.choice(ORDINALS[path] if path in ORDINALS else values)}
 
 
-def write_rulebook(directory: Path, count: int, seed: int = 11) -> Path:
+def write_rulebook(directory: Path, count: int, seed: int = 11, any_groups: float = 0.0) -> Path:
+    """``any_groups``: the share of rules that also get an ``any`` group, half of them over one
+    fact and half over two (the what-ifs treat the two differently; the bench keeps none)."""
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
     source = default_rules_dir()
@@ -52,6 +54,9 @@ def write_rulebook(directory: Path, count: int, seed: int = 11) -> Path:
         for path in rng.sample(paths, k=rng.randint(1, 3)):
             when[path] = _condition(rng, path)
         then: dict = {}
+        if rng.random() < any_groups:
+            picked = rng.sample(paths, k=rng.choice([1, 2]))
+            when["any"] = [{path: _condition(rng, path)} for path in (picked * 2)[:2]]
         if derived and rng.random() < 0.2:
             when["derived"] = [rng.choice(derived)]
         if rng.random() < 0.15:

@@ -68,7 +68,8 @@ def test_what_if_evaluation_matches_the_engine(book, decider):
 def test_what_ifs_give_the_engines_level_on_a_chaining_rulebook(tmp_path):
     """Every one-fact what-if (``Base.levels``) and several-fact what-if (``Base.level_with``) gives the
     level the engine and policy give, on a synthetic rulebook where one rule in five chains on a
-    finding: the what-ifs' shortcuts (derivation order, flips that change only what fires) hold."""
+    finding and some have ``any`` groups over one fact or two: the what-ifs' shortcuts (per-fact
+    masks, derivation order, flips that change only what fires) hold."""
     import random
 
     from incidents import incidents
@@ -78,7 +79,10 @@ def test_what_ifs_give_the_engines_level_on_a_chaining_rulebook(tmp_path):
     from callguide.facts import parse_incident
     from callguide.rulebook import load_rulebook
 
-    decider = Decider(load_rulebook(write_rulebook(tmp_path / "rules", 300, seed=4), pack=None))
+    directory = write_rulebook(tmp_path / "rules", 300, seed=4, any_groups=0.3)
+    decider = Decider(load_rulebook(directory, pack=None))
+    simple = decider._what_if.simple
+    assert 0 < bin(simple).count("1") < len(decider._what_if.rules)  # both kinds of rule are exercised
     what_if, rng = decider._what_if, random.Random(2)
     for doc in incidents(40, seed=6, known_share=0.4):
         known = parse_incident(doc).known()

@@ -32,16 +32,19 @@ class Resolution:
 
 def combine(firm: Level | None, soft: Level | None, ceiling: Level | None) -> Level:
     """The policy itself: ``max(firm, min(soft, ceiling))`` over the extremes of what fired."""
-    if soft is None or ceiling is None:
-        lowered = soft
-    else:
-        lowered = min(soft, ceiling, key=_rank)
-    candidates = [level for level in (firm, lowered) if level is not None]
-    if not candidates:
+    rank = combine_ranks(_rank(firm), _rank(soft), _rank(ceiling) if ceiling is not None else None)
+    return LEVEL_ORDER[rank]
+
+
+def combine_ranks(firm: int, soft: int, ceiling: int | None) -> int:
+    """``combine`` on positions in ``LEVEL_ORDER`` (-1, or None for the ceiling: nothing of that
+    strength fired), for the what-ifs, which ask it tens of times a decision."""
+    lowered = soft if soft < 0 or ceiling is None else min(soft, ceiling)
+    if firm < 0 and lowered < 0:
         # Only ceilings fired; the rulebook's baseline makes this unreachable, but a ceiling
         # alone still answers at its own level rather than inventing one.
-        candidates = [ceiling] if ceiling else [Level.report_later]
-    return max(candidates, key=_rank)
+        return ceiling if ceiling is not None else _REPORT_LATER
+    return max(firm, lowered)
 
 
 def resolve(fired: list[Rule]) -> Resolution:
@@ -63,6 +66,9 @@ def resolve(fired: list[Rule]) -> Resolution:
         decisive = _at(by_strength["soft"], level) or _at(by_strength["ceiling"], level)
         outweighed = []
     return Resolution(level=level, decisive=decisive, outweighed=outweighed)
+
+
+_REPORT_LATER = LEVEL_ORDER.index(Level.report_later)
 
 
 def _rank(level: Level | None) -> int:

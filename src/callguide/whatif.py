@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .facts import LEVEL_ORDER, Level
-from .policy import combine
-from .predicates import predicate
+from .policy import combine_ranks
+from .conditions import AnyOf, Conditions, FactTest
+from .predicates import Predicate, predicate, tests_predicate
 from .rulebook import Rule, Rulebook, reads_outcome
 
 CACHE_SIZE = 50_000
@@ -24,6 +25,13 @@ class WhatIf:
     A what-if changes one unknown fact, so only the rules whose conditions read that fact can
     change whether they match; everything downstream is the derived-fact closure and the
     conflict policy, both recomputed only when a match changed.
+
+    Most rules are a conjunction of tests that each read one fact ("atoms"). For those, whether
+    the atoms on one fact hold for a value is the same for every incident, so it is worked out
+    once per (fact, value) as a bit mask over the rules; an incident's matches, and which rules
+    one fact's value could flip, are then a few operations on big integers rather than a
+    predicate call per rule. Rules with an ``any`` group spanning several facts are evaluated
+    by their whole predicate, as before.
     """
 
     def __init__(self, book: Rulebook):
@@ -70,20 +78,73 @@ class WhatIf:
                 needers[name] = needers.get(name, 0) | 1 << i
         # For each rule: the rules that need a finding it derives (a mask), to follow a new firing.
         self.derived_needers = [sum((needers.get(name, 0) for name in names), 0) for names in self.derives]
+        self.movers = sum(1 << i for i, rule in enumerate(self.rules) if rule.then.recommend or self.derives[i])
+        self.simple = 0
+        self.atoms: dict[str, list[tuple[int, Predicate]]] = {}
+        self.atom_readers: dict[str, int] = {}
+        for i, rule in enumerate(self.rules):
+            by_path = _atoms(rule.conditions)
+            if by_path is None or len(set(self.needs[i])) != len(self.needs[i]):
+                continue
+            self.simple |= 1 << i
+            for path, items in by_path.items():
+                self.atoms.setdefault(path, []).append((i, tests_predicate(items)))
+                self.atom_readers[path] = self.atom_readers.get(path, 0) | 1 << i
         self._levels: dict[int, Level] = {}
         self._by_kind: dict[Any, list[int]] = {}
+        self._kind_masks: dict[Any, int] = {}
+        self._complex_by_kind: dict[Any, list[int]] = {}
         self._readers: dict[tuple[str, Any], list[int]] = {}
+        self._complex_readers: dict[tuple[str, Any], list[int]] = {}
+        self._holds: dict[tuple[str, type, Any], int] = {}
 
     def start(self, known: dict[str, Any]) -> "Base":
         flat = dict(known)
         kind = known.get("incident.kind")
-        matches = [False] * len(self.preds)
-        mask = 0
-        for i in self._admitting(kind):
+        admitted = self._kind_mask(kind)
+        # Per fact, the simple rules whose atoms on it fail; ``ones`` has a rule with at least one
+        # failing fact, ``twos`` with at least two (a one-fact what-if can only fix a rule in ``ones``
+        # but not in ``twos``, and only by that fact).
+        ones = twos = 0
+        fails: dict[str, int] = {}
+        for path, readers in self.atom_readers.items():
+            fail = readers & ~self.holds(path, flat.get(path))
+            if fail:
+                fails[path] = fail
+                twos |= ones & fail
+                ones |= fail
+        mask = admitted & self.simple & ~ones
+        for i in self._complex_admitting(kind):
             if self.preds[i](flat):
-                matches[i] = True
                 mask |= 1 << i
-        return Base(self, flat, mask, matches, kind)
+        return Base(self, flat, mask, kind, fails, ones & ~twos)
+
+    def holds(self, path: str, value: Any) -> int:
+        """The simple rules whose atoms on ``path`` hold when it is ``value`` (None: not known), a mask."""
+        try:
+            key = (path, value.__class__, value)
+            found = self._holds.get(key)
+        except TypeError:  # an unhashable value: work it out, do not keep it
+            key, found = None, None
+        if found is None:
+            probe = {} if value is None else {path: value}
+            found = sum(1 << i for i, pred in self.atoms.get(path, ()) if pred(probe))
+            if key is not None and len(self._holds) < CACHE_SIZE:
+                self._holds[key] = found
+        return found
+
+    def _kind_mask(self, kind: Any) -> int:
+        found = self._kind_masks.get(kind)
+        if found is None:
+            found = self._kind_masks[kind] = sum(1 << i for i in self._admitting(kind))
+        return found
+
+    def _complex_admitting(self, kind: Any) -> list[int]:
+        """The rules that can match this kind of incident and are not simple (see the class's doc)."""
+        found = self._complex_by_kind.get(kind)
+        if found is None:
+            found = self._complex_by_kind[kind] = [i for i in self._admitting(kind) if not self.simple >> i & 1]
+        return found
 
     def _admitting(self, kind: Any) -> list[int]:
         """The rules that can match an incident of this kind (the others never match it)."""
@@ -102,6 +163,14 @@ class WhatIf:
             admitting = set(self._admitting(kind))
             found = self._readers[key] = [i for i in self.readers.get(path, [])
                                           if i in admitting and (self.rules[i].then.recommend or self.derives[i])]
+        return found
+
+    def complex_readers_for(self, path: str, kind: Any) -> list[int]:
+        """``readers_for``, only the rules that are not simple."""
+        key = (path, kind)
+        found = self._complex_readers.get(key)
+        if found is None:
+            found = self._complex_readers[key] = [i for i in self.readers_for(path, kind) if not self.simple >> i & 1]
         return found
 
     def fired(self, mask: int) -> int:
@@ -139,21 +208,42 @@ class WhatIf:
 
     def level_of_fired(self, fired: int) -> Level:
         """The policy's level when the rules in ``fired`` fire."""
-        return combine(self._extreme(fired, self.firm, max), self._extreme(fired, self.soft, max),
-                       self._extreme(fired, self.ceiling, min))
+        firm = soft = -1
+        ceiling = None
+        for rank, rules in self.firm:
+            if fired & rules:
+                firm = rank
+                break
+        for rank, rules in self.soft:
+            if fired & rules:
+                soft = rank
+                break
+        for rank, rules in reversed(self.ceiling):
+            if fired & rules:
+                ceiling = rank
+                break
+        return LEVEL_ORDER[combine_ranks(firm, soft, ceiling)]
 
-    @staticmethod
-    def _extreme(fired: int, by_level: list[tuple[Level, int]], pick: Any) -> Level | None:
-        """The highest (``max``) or lowest (``min``) level recommended by a fired rule of ``by_level``."""
-        order = by_level if pick is max else reversed(by_level)
-        return next((level for level, rules in order if fired & rules), None)
+
+def _by_level(rules: list[Rule], strengths: tuple[str, ...]) -> list[tuple[int, int]]:
+    """``[(level's rank, mask of the rules of these strengths recommending it)]``, highest level first."""
+    return [(rank, sum(1 << i for i, rule in enumerate(rules)
+                       if rule.then.strength in strengths and rule.then.recommend == level))
+            for rank, level in reversed(list(enumerate(LEVEL_ORDER)))]
 
 
-def _by_level(rules: list[Rule], strengths: tuple[str, ...]) -> list[tuple[Level, int]]:
-    """``[(level, mask of the rules of these strengths recommending it)]``, highest level first."""
-    return [(level, sum(1 << i for i, rule in enumerate(rules)
-                        if rule.then.strength in strengths and rule.then.recommend == level))
-            for level in reversed(LEVEL_ORDER)]
+def _atoms(conditions: Conditions) -> dict[str, list[FactTest | AnyOf]] | None:
+    """The conditions' items by the one fact each reads (None: an ``any`` group reads several or none)."""
+    by_path: dict[str, list[FactTest | AnyOf]] = {}
+    for item in conditions.items:
+        if isinstance(item, FactTest):
+            by_path.setdefault(item.path, []).append(item)
+            continue
+        paths = {test.path for group in item.groups for test in group.tests()}
+        if len(paths) != 1:
+            return None
+        by_path.setdefault(paths.pop(), []).append(item)
+    return by_path
 
 
 def _bits(mask: int) -> list[int]:
@@ -169,12 +259,21 @@ def _bits(mask: int) -> list[int]:
 class Base:
     """One decision's known facts, ready for what-ifs."""
 
-    def __init__(self, what_if: WhatIf, flat: dict[str, Any], mask: int, matches: list[bool], kind: Any):
-        self.what_if, self.flat, self.mask, self.matches, self.kind = what_if, flat, mask, matches, kind
+    def __init__(self, what_if: WhatIf, flat: dict[str, Any], mask: int, kind: Any,
+                 fails: dict[str, int], single: int):
+        self.what_if, self.flat, self.mask, self.kind = what_if, flat, mask, kind
+        self.fails, self.single = fails, single  # see ``WhatIf.start``
         self.fired = what_if.fired(mask)
+        self._after: dict[int, Level] = {}  # many values of a fact flip the same rules
 
     def _level_after(self, flips: int) -> Level:
         """The level when the rules in ``flips`` change whether they match."""
+        level = self._after.get(flips)
+        if level is None:
+            level = self._after[flips] = self._work_out_after(flips)
+        return level
+
+    def _work_out_after(self, flips: int) -> Level:
         what_if = self.what_if
         if not flips & what_if.chaining:
             return what_if.level_of_fired(self.fired ^ flips)  # no finding changes: they alone change
@@ -190,11 +289,20 @@ class Base:
     def levels(self, path: str, values: list[Any]) -> list[Level | None]:
         """The level with ``path`` known as each of ``values``; None where no rule's match changes.
         The kind of incident is never a what-if (the rules that can match depend on it)."""
-        readers = self.what_if.readers_for(path, self.kind) if path != "incident.kind" else None
-        if not readers:
+        what_if = self.what_if
+        if path == "incident.kind" or not what_if.readers_for(path, self.kind):
             return [None] * len(values)
-        return [self._level_after(flips) if (flips := self._flips(readers, {path: value})) else None
-                for value in values]
+        # The simple rules this fact alone can flip: those matching now, and those failing on it alone.
+        candidates = (what_if.atom_readers.get(path, 0) & what_if.movers & self.mask
+                      | self.fails.get(path, 0) & self.single & what_if.movers & what_if._kind_mask(self.kind))
+        others = what_if.complex_readers_for(path, self.kind)
+        found: list[Level | None] = []
+        for value in values:
+            flips = candidates & (what_if.holds(path, value) ^ self.mask)
+            if others:
+                flips |= self._flips(others, {path: value})
+            found.append(self._level_after(flips) if flips else None)
+        return found
 
     def admitted(self) -> list[int]:
         """The indices of the rules that can match an incident of this kind."""
@@ -206,24 +314,34 @@ class Base:
 
     def level_with(self, changes: dict[str, Any]) -> Level:
         """The level with every fact in ``changes`` known as given, all at once (issue 11's routes)."""
-        readers: set[int] = set()
-        values: dict[str, Any] = {}
+        what_if = self.what_if
+        touched = failing = 0
+        others: set[int] = set()
         for path, value in changes.items():
-            readers.update(self.what_if.readers_for(path, self.kind))
-            values[path] = value
-        return self._level_after(self._flips(readers, values))
+            readers = what_if.atom_readers.get(path, 0)
+            touched |= readers
+            failing |= readers & ~what_if.holds(path, value)
+            others.update(what_if.complex_readers_for(path, self.kind))
+        for path, fail in self.fails.items():
+            if path not in changes:
+                failing |= fail
+        matching = what_if._kind_mask(self.kind) & what_if.simple & ~failing
+        flips = (matching ^ self.mask) & touched & what_if.movers
+        if others:
+            flips |= self._flips(others, changes)
+        return self._level_after(flips)
 
     def _flips(self, readers: Iterable[int], values: dict[str, Any]) -> int:
         """The rules among ``readers`` whose match changes with ``values`` set in the known facts
         (a bit mask); the facts are restored afterwards."""
-        flat, matches, preds = self.flat, self.matches, self.what_if.preds
+        flat, mask, preds = self.flat, self.mask, self.what_if.preds
         missing = object()
         saved = {target: flat.get(target, missing) for target in values}
         flat.update(values)
         flips = 0
         try:
             for i in readers:
-                if preds[i](flat) != matches[i]:
+                if preds[i](flat) != bool(mask >> i & 1):
                     flips |= 1 << i
         finally:
             for target, before in saved.items():
