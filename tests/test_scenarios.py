@@ -111,7 +111,7 @@ def test_run_scenario_reports_each_wrong_expectation(decider):
     data = _scenario()
     data["steps"][1]["expect"] = {"recommendation": "no_police", "rules": ["low-value-damage-in-home"],
                                   "not_rules": ["weapon-in-use-now"], "actions": ["restorative-repair"],
-                                  "decisive": ["verbal-abuse"]}
+                                  "not_actions": ["call-999"], "decisive": ["verbal-abuse"]}
     result = run_scenario(decider, parse_scenario(data))
     assert not result.passed and result.steps[0].passed
     failures = "\n".join(result.failures)
@@ -120,6 +120,7 @@ def test_run_scenario_reports_each_wrong_expectation(decider):
     assert "expected rule weapon-in-use-now not to apply" in failures
     assert "expected rule verbal-abuse to be decisive" in failures
     assert "expected action restorative-repair" in failures
+    assert "expected action call-999 not to be listed" in failures
 
 
 def test_run_command_prints_a_line_each_and_the_totals(tmp_path):

@@ -75,6 +75,7 @@ class Expect(_Data):
     not_rules: list[str] = Field(default_factory=list, description="Rules that must not apply at this step.")
     decisive: list[str] = Field(default_factory=list, description="Rules that must be among those that decided.")
     actions: list[str] = Field(default_factory=list, description="Action ids that must be among the actions.")
+    not_actions: list[str] = Field(default_factory=list, description="Action ids that must not be among the actions.")
     police_response: PoliceResponseKind | None = Field(
         None, description="For call handlers: the police response the call check should give.")
 
@@ -268,10 +269,11 @@ def check_against_rulebook(scenario: Scenario, book: Rulebook) -> list[str]:
                 if rule_id not in book.by_id:
                     problems.append(f"{step_name(index)}: expect.{field}: no rule '{rule_id}' "
                                     "in the rulebook (see `callguide rules list`)")
-        for action_id in step.expect.actions:
-            if action_id not in action_ids:
-                problems.append(f"{step_name(index)}: expect.actions: no action '{action_id}' "
-                                "in the rulebook")
+        for field in ("actions", "not_actions"):
+            for action_id in getattr(step.expect, field):
+                if action_id not in action_ids:
+                    problems.append(f"{step_name(index)}: expect.{field}: no action '{action_id}' "
+                                    "in the rulebook")
     return problems
 
 
@@ -334,6 +336,7 @@ def run_scenario(decider: Any, scenario: Scenario) -> ScenarioResult:
         problems += [f"expected rule {r} to be decisive; decisive: {', '.join(decisive)}"
                      for r in expect.decisive if r not in decisive]
         problems += [f"expected action {a}; it was not listed" for a in expect.actions if a not in actions]
+        problems += [f"expected action {a} not to be listed; it was" for a in expect.not_actions if a in actions]
         check, call_rows = check_call_rows(facts, decider)  # every step is also a call a handler could take
         if expect.police_response and check.police_response.kind != expect.police_response:
             problems.append(f"expected the call check's {expect.police_response}, got {check.police_response.kind} "
