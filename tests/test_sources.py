@@ -39,7 +39,7 @@ def test_an_altered_quote_fails(tmp_path, texts):
     text = path.read_text(encoding="utf-8")
     original = "where a reasonable parent would not call the police"
     assert original in text
-    path.write_text(text.replace(original, "where a reasonable parent would call the police"), encoding="utf-8")
+    path.write_text(text.replace(original, "where a reasonable parent would call the police", 1), encoding="utf-8")
     problems = check_directory(copy, texts)
     assert len(problems) == 1
     assert problems[0].startswith("reasonable-parent.yaml: ") and "is not in Protocol §8.1" in problems[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 HOME = {"type": "childrens_home", "location": "in_placement"}
@@ -172,13 +174,38 @@ def test_no_police_does_not_bring_police_only_duties(decider):
     assert "call-999-if-it-changes" in ids
 
 
-def test_reasons_quote_the_facts(decider):
+def test_reasons_quote_the_facts(decider, book):
     decision = decider.decide({"setting": HOME, "incident": {"kind": "criminal_damage", "damage_value_gbp": 40, **CALM}})
     text = " ".join(reason.because for reason in decision.rationale)
-    assert "£40" in text and "£100" in text
+    line = book.parameters["low_value_damage_gbp"].value
+    assert "£40" in text and f"£{line:,.0f}" in text and "local" in text  # a local default, not the guidance's figure
 
 
 def test_words_are_about_a_child_not_an_offender(book):
     for rule in book.rules:
         for text in [rule.because, rule.title] + [a.what for a in rule.then.actions]:
             assert "offender" not in text.lower() and "perpetrator" not in text.lower(), rule.id
+
+
+CARE_LEAVER_KINDS = ["assault", "criminal_damage", "drugs", "theft", "verbal_abuse", "other", "sexual", "exploitation"]
+
+
+@pytest.mark.parametrize("setting", ["foster_care", "supported_accommodation", "childrens_home", "other"])
+def test_a_care_leaver_gets_an_adults_words_wherever_they_live(decider, setting):
+    """A care leaver staying put or in their own home is an adult: a personal adviser and a pathway
+    plan, never "the young person's social worker", a care plan or a child's forms, and no word
+    twice over ("their personal adviser and their personal adviser")."""
+    for kind in CARE_LEAVER_KINDS:
+        for victim in ("self", "carer", "none"):
+            decision = decider.decide({
+                "person": {"age": 19, "status": "care_leaver"}, "setting": {"type": setting, "location": "in_placement"},
+                "incident": {"kind": kind, "victim": victim, "injury": "minor", "in_progress": False,
+                             "risk_to_life": False, "child_calm_now": True}})
+            text = " ".join([decision.headline] + [a.what for a in decision.actions]
+                            + [r.because for r in decision.rationale])
+            where = (setting, kind, victim)
+            assert "young person's social worker" not in text, where
+            assert "care plan" not in text, where
+            assert "Child Information Form" not in text and "appropriate adult" not in text, where
+            assert "against a child" not in text and "Designated Officer" not in text, where
+            assert not re.search(r"\b(their personal adviser) and \1\b", text), where

@@ -307,7 +307,7 @@ def _check_references(book: Rulebook) -> None:
 def _placeholder_words(name: str, vocabulary: Vocabulary) -> int:
     """The most words a placeholder can stand for: the longest setting's words, else a few."""
     if name.startswith(("words.", "Words.")):
-        return max(len(words[name[6:]].split()) for words in vocabulary.settings.values())
+        return max(len(words[name[6:]].split()) for words in vocabulary.word_sets())
     return 3  # a fact's or parameter's value ("life threatening", "£1,000")
 
 

@@ -54,7 +54,9 @@ def setting_key(known: Mapping[str, Any]) -> str:
     """Whose words apply: the setting where the young person lives, or a care leaver's own home.
 
     A care leaver living in a children's home, supported accommodation or foster care ("staying
-    put") keeps that setting's words; elsewhere (``other`` or not said) a care leaver's own.
+    put") keeps that setting's words for the people around them (``Vocabulary.words_for`` puts
+    a care leaver's own words over them: a personal adviser and a pathway plan); elsewhere
+    (``other`` or not said) a care leaver's own.
     """
     kind = known.get("setting.type")
     if kind in ("childrens_home", "supported_accommodation", "foster_care"):
@@ -70,6 +72,8 @@ class Vocabulary:
     levels: Mapping[Level, LevelWords]
     deadlines: Mapping[str, str]
     settings: Mapping[str, Mapping[str, str]]
+    # A care leaver staying in a setting: that setting's words with these over them (whole word sets).
+    staying: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def fact(self, path: str) -> FactWords:
         return self.facts[path]
@@ -95,7 +99,14 @@ class Vocabulary:
         return self.levels[Level(level)]
 
     def words_for(self, known: Mapping[str, Any]) -> Mapping[str, str]:
-        return self.settings[setting_key(known)]
+        key = setting_key(known)
+        if known.get("person.status") == "care_leaver" and key in self.staying:
+            return self.staying[key]
+        return self.settings[key]
+
+    def word_sets(self) -> list[Mapping[str, str]]:
+        """Every set of words an answer can use (the settings, and a care leaver staying in each)."""
+        return [*self.settings.values(), *self.staying.values()]
 
     def fill(self, text: str, known: Mapping[str, Any]) -> str:
         """Put the setting's words into ``{words.x}`` / ``{Words.x}``; other fields are left alone."""
@@ -132,12 +143,14 @@ def load_vocabulary(path: Path) -> Vocabulary:
     except yaml.YAMLError as exc:
         raise VocabularyError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings' and 'facts'")
+        raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings' and 'facts' "
+                              "(and optionally 'care_leaver_staying')")
     return Vocabulary(
         facts=_facts(path.name, raw.get("facts") or {}),
         levels=_levels(path.name, raw.get("levels") or {}),
         deadlines=_deadlines(path.name, raw.get("deadlines") or {}),
-        settings=_settings(path.name, raw.get("settings") or {}),
+        settings=(settings := _settings(path.name, raw.get("settings") or {})),
+        staying=_staying(path.name, raw.get("care_leaver_staying") or {}, settings),
     )
 
 
@@ -199,3 +212,18 @@ def _settings(name: str, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
                 if "registered manager" in str(text).lower():
                     raise VocabularyError(f"{name}: settings.{key}.{word}: no registered manager in this setting")
     return {key: {w: str(t) for w, t in raw[key].items()} for key in SETTING_KEYS}
+
+
+def _staying(name: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """``care_leaver_staying``: for a setting a care leaver can stay in, the words that are theirs."""
+    staying: dict[str, dict[str, str]] = {}
+    for key, words in raw.items():
+        where = f"{name}: care_leaver_staying.{key}"
+        if key not in ("childrens_home", "supported_accommodation", "foster_care"):
+            raise VocabularyError(f"{where}: a care leaver can only stay in a children's home, "
+                                  "supported accommodation or foster care")
+        if not isinstance(words, dict) or not set(words) <= set(settings[key]):
+            extra = sorted(set(words) - set(settings[key])) if isinstance(words, dict) else words
+            raise VocabularyError(f"{where}: only words every setting defines ({extra} are not)")
+        staying[key] = {**settings[key], **{w: str(t) for w, t in words.items()}}
+    return staying
