@@ -199,6 +199,36 @@ def test_the_review_pack_shows_the_vocabulary(book):
     assert "#### Children's home (`childrens_home`)" in words and "(`unknown`)" in words
 
 
+def test_the_changes_since_the_last_sign_off_name_table_rows_and_words(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    rules = _copy(repo)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git[:3] + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "rules"], check=True)
+    subprocess.run(git + ["commit", "-qm", "signed off"], check=True)
+    signed = load_rulebook(rules, pack=None).version
+    path = rules / "call-check.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    row = next(r for table in data["tables"] for r in table["rows"] if r["id"] == "follow-up-repeat-pattern")
+    row["then"]["follow_up"] = "Pass to the neighbourhood team: a pattern that has not changed."
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    vocabulary = rules / "vocabulary.yaml"
+    vocabulary.write_text(vocabulary.read_text(encoding="utf-8").replace('label: "Weapon"', 'label: "A weapon"'),
+                          encoding="utf-8")
+    _sign_off(rules, signed, commit="HEAD")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("CALLGUIDE_RULES", str(rules))
+    monkeypatch.setenv("CALLGUIDE_PACK", "none")
+    text = _run("rules", "review", "--markdown", "-").output
+    changes = text.split("## Changes since the last sign-off")[1].split("\n## ")[0]
+    assert "No change" not in changes
+    assert "- table row changed: call-follow-up/follow-up-repeat-pattern: A pattern the carers' work has not " \
+           "changed (then.follow_up)" in changes
+    assert "- vocabulary changed: fact incident.weapon (label)" in changes
+    assert "- **A weapon** (`incident.weapon`)" in text  # and the pack shows the new words
+
+
 # -- area packs --------------------------------------------------------------------------------------
 def _pack(tmp_path: Path, parameters: str) -> Path:
     pack = tmp_path / "pack"

@@ -62,8 +62,9 @@ def rules_diff(base: str, head: str | None, pack: str | None, base_pack: str | N
                markdown_file: str | None, fail_on_lowered_safety: bool, database_url: str | None,
                scenarios_dir: str | None) -> None:
     """What changing the rulebook from BASE to HEAD would do (directories or git revisions;
-    HEAD defaults to the working tree's rulebook): rules added, removed and changed, and each
-    incident whose answer changes, safety first."""
+    HEAD defaults to the working tree's rulebook): rules added, removed and changed, parameters,
+    contacts, call-check table rows and vocabulary entries changed, and each incident whose answer
+    changes, safety first."""
     import contextlib
     import subprocess
 
