@@ -154,6 +154,81 @@ def test_the_review_pack_shows_the_changes_since_the_last_sign_off(tmp_path, mon
     assert "no_police -> report_later" in changes
 
 
+def test_the_review_pack_shows_each_decision_table_row_in_plain_words(book):
+    """The call check's tables are part of the signed-off sha: each row is in the pack, its
+    conditions in the same words as the rules' (review.when_words), its outcome, why and source."""
+    result = _run("rules", "review", "--markdown", "-")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    tables = text.split("## The call check's decision tables")[1].split("\n## ")[0]
+    for table in book.tables.values():
+        assert f"### {table.title} (`{table.id}`)" in tables
+        assert all(f"`{row.id}`" in tables for row in table.rows)
+    headings = [line for line in tables.splitlines() if line.startswith("#### ")]
+    assert len(headings) == sum(len(table.rows) for table in book.tables.values()) > 100  # one per row
+    fire = tables.split("(`attend-fire`)")[1].split("\n#### ")[0]
+    ask = {path: f"“{question.ask}”" for path, question in book.questions.items()}
+    assert "#### 1. A fire that needs the fire service (`attend-fire`)" in tables
+    assert f"at least one of: ({ask['call.fire_service_needed']}: yes) OR (the incident is fire setting; " \
+           f"{ask['incident.in_progress']}: yes)" in fire
+    assert "- police response: emergency attendance\n- level: call 999\n" in fire
+    assert "- headline: “Emergency: a fire. Fire service now, and officers attend.”" in fire
+    assert "**Source:** Police.uk 'When to call 999' (someone is in danger)" in fire
+    say = tables.split("(`say-fire`)")[1].split("\n#### ")[0]
+    assert "- the table “The police response the guidance points to” chose police response: emergency attendance" in say
+    assert "- say to the caller: “Get everyone out now, and do not go back in for anything.” “The fire service" in say
+    assert "**When it holds:** always, when no row above holds (the table's default)." in \
+        tables.split("`threat-none-now`")[1].split("\n#### ")[0]
+    # Text a setting changes is shown in the words used when the setting is not known, in italics.
+    assert "{words." not in text and "{Words." not in text
+    manager = book.vocabulary.settings["unknown"]["manager_on_call"]
+    assert f"*{manager}*" in tables
+
+
+def test_the_review_pack_shows_the_vocabulary(book):
+    text = _run("rules", "review", "--markdown", "-").output
+    words = text.split("## The words callguide uses (`vocabulary.yaml`)")[1].split("\n## ")[0]
+    weapon = book.vocabulary.facts["incident.weapon"]
+    assert (f"- **{weapon.label}** (`incident.weapon`): asked “{weapon.ask}”; answers: none “{weapon.values['none']}”; "
+            f"improvised “{weapon.values['improvised']}”; bladed “{weapon.values['bladed']}”") in words
+    assert all(f"(`{path}`)" in words for path in book.vocabulary.facts)
+    assert "- **call 999** (`call_999`): page title “Call 999 now”; banner “CALL 999 NOW”" in words
+    assert "- `next working day`: “Next working day”" in words
+    foster = words.split("#### Foster care (`foster_care`)")[1].split("\n#### ")[0]
+    assert f"- manager: “{book.vocabulary.settings['foster_care']['manager']}”" in foster
+    assert "#### Children's home (`childrens_home`)" in words and "(`unknown`)" in words
+
+
+def test_the_changes_since_the_last_sign_off_name_table_rows_and_words(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    rules = _copy(repo)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git[:3] + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "rules"], check=True)
+    subprocess.run(git + ["commit", "-qm", "signed off"], check=True)
+    signed = load_rulebook(rules, pack=None).version
+    path = rules / "call-check.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    row = next(r for table in data["tables"] for r in table["rows"] if r["id"] == "follow-up-repeat-pattern")
+    row["then"]["follow_up"] = "Pass to the neighbourhood team: a pattern that has not changed."
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    vocabulary = rules / "vocabulary.yaml"
+    vocabulary.write_text(vocabulary.read_text(encoding="utf-8").replace('label: "Weapon"', 'label: "A weapon"'),
+                          encoding="utf-8")
+    _sign_off(rules, signed, commit="HEAD")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("CALLGUIDE_RULES", str(rules))
+    monkeypatch.setenv("CALLGUIDE_PACK", "none")
+    text = _run("rules", "review", "--markdown", "-").output
+    changes = text.split("## Changes since the last sign-off")[1].split("\n## ")[0]
+    assert "No change" not in changes
+    assert "- table row changed: call-follow-up/follow-up-repeat-pattern: A pattern the carers' work has not " \
+           "changed (then.follow_up)" in changes
+    assert "- vocabulary changed: fact incident.weapon (label)" in changes
+    assert "- **A weapon** (`incident.weapon`)" in text  # and the pack shows the new words
+
+
 # -- area packs --------------------------------------------------------------------------------------
 def _pack(tmp_path: Path, parameters: str) -> Path:
     pack = tmp_path / "pack"

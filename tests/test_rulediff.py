@@ -205,3 +205,78 @@ def test_a_pack_can_be_compared_with_the_base(tmp_path, flag):
     result = _diff(str(ROOT / "rules"), str(ROOT / "rules"), flag, str(pack))
     assert "parameter low_value_damage_gbp" in result.output
     assert ("report_later -> no_police" if flag == "--base-pack" else "no_police -> report_later") in result.output
+
+
+# -- the call check's decision tables and the vocabulary: part of the sha, so never "no change" ------
+def _edit_row(rules: Path, file: str, row_id: str, **then: object) -> None:
+    path = rules / file
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    row = next(r for table in data["tables"] for r in table["rows"] if r["id"] == row_id)
+    row["then"].update(then)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_change_only_to_a_table_row_is_named_and_is_not_no_change(tmp_path):
+    head = _copy(tmp_path)
+    _edit_row(head, "call-check.yaml", "role-missing", role="not_known")
+    markdown = tmp_path / "change.md"
+    result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety", "--markdown", str(markdown))
+    assert result.exit_code == 0, result.output  # no row that said call_999 says less
+    assert "No change" not in result.output
+    line = "table row changed: call-role/role-missing: The young person is missing or away (then.role)"
+    assert f"  {line}" in result.output and f"- {line}" in markdown.read_text(encoding="utf-8")
+    assert "[!]" not in result.output
+    assert "the call check's tables and the words changed above are not run over it" in result.output
+    assert load_rulebook(head).version != load_rulebook(ROOT / "rules").version  # the sha saw it too
+
+
+def test_a_table_row_that_no_longer_says_999_is_flagged_and_fails(tmp_path):
+    head = _copy(tmp_path)
+    _edit_row(head, "call-check.yaml", "attend-medical-emergency", kind="non_emergency_attendance", level="call_101")
+    result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety")
+    assert result.exit_code == 1, result.output
+    assert ("  [!] LOWERS A 999 ANSWER: table row changed: call-police-response/attend-medical-emergency: "
+            "Someone needs an ambulance now (then.kind, then.level)") in result.output
+    assert "a call_999 answer would go down" in result.output
+
+
+def test_a_change_only_to_the_vocabulary_is_named_and_is_not_no_change(tmp_path):
+    head = _copy(tmp_path)
+    path = head / "vocabulary.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["facts"]["incident.weapon"]["label"] = "Weapon or object"
+    data["facts"]["incident.weapon"]["values"]["bladed"] = "A knife"
+    data["levels"]["call_101"]["title"] = "Ring 101"
+    before = data["settings"]["foster_care"]["manager"]
+    data["settings"]["foster_care"]["manager"] = "your fostering social worker"
+    data["deadlines"]["24h"] = "Within a day"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety")
+    assert result.exit_code == 0, result.output
+    assert "No change" not in result.output
+    for line in ("vocabulary changed: fact incident.weapon (label, values.bladed)",
+                 "vocabulary changed: level call_101 (title)",
+                 "vocabulary changed: deadline 24h: “Within 24 hours” -> “Within a day”",
+                 f"vocabulary changed: setting foster_care manager: “{before}” -> “your fostering social worker”"):
+        assert f"  {line}\n" in result.output
+    assert "setting childrens_home" not in result.output  # only what changed
+
+
+def test_table_rows_added_removed_moved_and_a_table_retitled_are_each_named(book):
+    """By table id and row id; a row's position matters (the first row that holds decides), so a
+    row moved among the rows on both sides is named, but not the rows merely pushed down by it."""
+    from callguide.tablediff import compare_tables
+
+    table = book.tables["thrive-threat"]
+    first, second, *rest = table.rows
+    new_row = first.model_copy(update={"id": "threat-new", "title": "A new row"})
+    moved = table.model_copy(update={"title": "Threat now", "rows": (new_row, *rest[:3], first, *rest[3:])})
+    lines = [change.line() for change in compare_tables(book.tables, {**book.tables, "thrive-threat": moved})]
+    assert lines == ["table changed: thrive-threat: Threat now (title)",
+                     f"table row added: thrive-threat/threat-new: A new row (row 1 of {len(table.rows)})",
+                     f"table row removed: thrive-threat/{second.id} (was row 2)",
+                     f"table row moved: thrive-threat/{first.id} (row 1 -> 5)"]
+    gone = {key: value for key, value in book.tables.items() if key != "call-follow-up"}
+    assert [change.line() for change in compare_tables(book.tables, gone)] == [
+        f"table removed: call-follow-up: {book.tables['call-follow-up'].title} ({len(book.tables['call-follow-up'].rows)} rows)"]
+    assert compare_tables(book.tables, dict(book.tables)) == []

@@ -62,8 +62,9 @@ def rules_diff(base: str, head: str | None, pack: str | None, base_pack: str | N
                markdown_file: str | None, fail_on_lowered_safety: bool, database_url: str | None,
                scenarios_dir: str | None) -> None:
     """What changing the rulebook from BASE to HEAD would do (directories or git revisions;
-    HEAD defaults to the working tree's rulebook): rules added, removed and changed, and each
-    incident whose answer changes, safety first."""
+    HEAD defaults to the working tree's rulebook): rules added, removed and changed, parameters,
+    contacts, call-check table rows and vocabulary entries changed, and each incident whose answer
+    changes, safety first."""
     import contextlib
     import subprocess
 
@@ -101,7 +102,8 @@ def rules_diff(base: str, head: str | None, pack: str | None, base_pack: str | N
 @_scenario_dir_option
 def rules_review(markdown_file: str, pack: str | None, scenarios_dir: str | None) -> None:
     """Write the review pack: every theme and rule in plain words, its source and quote, the
-    scenarios that show it, and the changes since the last signed-off version."""
+    scenarios that show it, the call check's decision tables row by row, the vocabulary, and the
+    changes since the last signed-off version."""
     import contextlib
     import subprocess
 
@@ -139,7 +141,9 @@ def rules_review(markdown_file: str, pack: str | None, scenarios_dir: str | None
         click.echo(text, nl=False)
         return
     Path(markdown_file).write_text(text, encoding="utf-8")
-    click.echo(f"wrote {markdown_file}: {len(book.rules)} rules in {len(book.themes)} themes; "
+    rows = sum(len(table.rows) for table in book.tables.values())
+    click.echo(f"wrote {markdown_file}: {len(book.rules)} rules in {len(book.themes)} themes, "
+               f"{len(book.tables)} decision tables ({rows} rows) and the vocabulary; "
                + ("reviewed" if book.release.reviewed else "this rulebook has not been reviewed"))
 
 

@@ -2,7 +2,10 @@
 
 ``callguide rules review --markdown FILE`` writes, for each theme and rule: when it applies, what it
 recommends and how strongly, why, its source with the words it quotes, the scenarios that show it,
-and, when a version was signed off before (``releases.yaml``), what changed since then.
+and, when a version was signed off before (``releases.yaml``), what changed since then. Then the call
+check's decision tables, row by row (when it holds, what it decides, why, its source), and the
+vocabulary (each answer's, deadline's and fact's words, and the words that differ per setting): they
+are part of the signed-off sha too, so the reviewers see them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from .explanation import plain
 from .facts import Level
 from .releases import SignOff
 from .rulebook import Rule, Rulebook
+from .tables import Row, Table
 from .sources import quotes
 
 LEVEL_WORDS = {
@@ -110,8 +114,28 @@ def recommends_words(rule: Rule) -> str:
 
 
 def _template(text: str, book: Rulebook) -> str:
-    """``{param.x}`` filled in; fact placeholders such as ``{incident.damage_value_gbp}`` kept for the reader."""
-    return re.sub(r"\{param\.(\w+)\}", lambda m: plain(book.parameters[m.group(1)].value), text)
+    """``{param.x}`` filled in; a setting's word (``{words.x}``) as the words used when the setting is
+    not known, in italics (the pack lists every setting's); fact placeholders such as
+    ``{incident.damage_value_gbp}`` kept for the reader."""
+    text = re.sub(r"\{param\.(\w+)\}", lambda m: plain(book.parameters[m.group(1)].value), text)
+    if book.vocabulary is None:
+        return text
+    unknown = book.vocabulary.settings["unknown"]
+
+    def word(match: re.Match[str]) -> str:
+        value = unknown.get(match.group(2), match.group(0))
+        return f"*{value[:1].upper() + value[1:] if match.group(1) == 'W' else value}*"
+    return re.sub(r"\{([wW])ords\.(\w+)\}", word, text)
+
+
+def quote_lines(sources: Iterable[str]) -> list[str]:
+    """The words each source quotes from the protocol or leaflet, one line each."""
+    lines = []
+    for quote in (q for source in sources for q in quotes(source)):
+        where = f"Protocol §{quote.section}" if quote.document == "protocol" else (
+            f"leaflet, {quote.section}" if quote.section else "leaflet")
+        lines.append(f"> “{quote.text}” ({where})")
+    return list(dict.fromkeys(lines))  # a rule and its action may quote the same words
 
 
 def rule_section(rule: Rule, book: Rulebook, scenarios: list[str], derivers: dict[str, list[str]]) -> list[str]:
@@ -125,13 +149,121 @@ def rule_section(rule: Rule, book: Rulebook, scenarios: list[str], derivers: dic
         lines += ["", "**What to do:**"]
         lines += [f"- {_template(a.what, book)} (by: {a.by}; source: {a.source})" for a in rule.then.actions]
     lines += ["", f"**Why:** {_template(rule.because, book)}", "", f"**Source:** {rule.source}"]
-    for quote in quotes(rule.source) + [q for a in rule.then.actions for q in quotes(a.source)]:
-        where = f"Protocol §{quote.section}" if quote.document == "protocol" else (
-            f"leaflet, {quote.section}" if quote.section else "leaflet")
-        lines.append(f"> “{quote.text}” ({where})")
+    lines += quote_lines([rule.source] + [a.source for a in rule.then.actions])
     shown = ", ".join(f"`{s}`" for s in scenarios) if scenarios else "**none**: no scenario shows this rule yet"
     lines += ["", f"**Scenarios that show it:** {shown}", "", "Reviewer's notes: ______________________", ""]
     return lines
+
+
+# -- the call check's decision tables and the vocabulary --------------------------------------------
+OUTPUT_WORDS = {"kind": "police response", "ask": "ask first", "say": "say to the caller",
+                "says": "THRIVE says", "what_happens": "what happens", "follow_up": "neighbourhood follow-up"}
+SETTING_TITLES = {"childrens_home": "Children's home", "supported_accommodation": "Supported accommodation",
+                  "foster_care": "Foster care", "care_leaver": "A care leaver in their own home",
+                  "unknown": "Not said where the young person lives"}
+LEVEL_FIELD_WORDS = {"title": "page title", "shout": "banner", "short": "short form", "lead": "headline starts",
+                     "body": "what the answer page says"}
+
+
+def _output_value(value: object, book: Rulebook) -> str:
+    if isinstance(value, str) and value in book.questions:
+        return _fact(value, book)
+    return plain(value)
+
+
+def outcome_words(table: Table, row: Row, book: Rulebook) -> list[str]:
+    """A row's outputs in plain words, one line each, in the table's order."""
+    lines = []
+    for name, kind in table.outputs.items():
+        if name not in row.then:
+            continue
+        value = row.then[name]
+        if kind == "text":
+            words = f"“{_template(value, book)}”"
+        elif kind == "lines":
+            words = " ".join(f"“{_template(line, book)}”" for line in value)
+        else:
+            words = ", ".join(_output_value(v, book) for v in (value if isinstance(value, list) else [value]))
+        lines.append(f"{OUTPUT_WORDS.get(name, plain(name))}: {words}")
+    return lines
+
+
+def _given_words(key: str, wanted: list[object], book: Rulebook) -> str:
+    name, _, output = key.partition(".")
+    other = book.tables[name]
+    if output:
+        chosen = f"{OUTPUT_WORDS.get(output, plain(output))}: {', '.join(plain(v) for v in wanted)}"
+    else:
+        titles = {row.id: row.title or plain(row.id) for row in other.rows}
+        chosen = " or ".join(f"“{titles[v]}” (`{v}`)" for v in wanted)
+    return f"the table “{other.title}” chose {chosen}"
+
+
+def _decides_words(table: Table, book: Rulebook) -> str:
+    """What a table's rows decide, e.g. "level (one of high, medium, low, not known); THRIVE says (words)"."""
+    outputs = []
+    for name, kind in table.outputs.items():
+        allowed = (f"one of {', '.join(_output_value(v, book) for v in kind)}" if isinstance(kind, list)
+                   else "words" if kind == "text" else "sentences")
+        optional = ", may be left out" if name in table.optional else ""
+        outputs.append(f"{OUTPUT_WORDS.get(name, plain(name))} ({allowed}{optional})")
+    return "; ".join(outputs)
+
+
+def table_section(table: Table, book: Rulebook) -> list[str]:
+    """A decision table: what it decides and the sources its rows cite, then each row in order."""
+    sources = list(dict.fromkeys(part.strip() for row in table.rows for part in row.source.split(";")))
+    aloud = f" Its words are read aloud: at most {table.max_words} words a row." if table.max_words else ""
+    lines = [f"### {table.title} (`{table.id}`)", "",
+             f"In `{table.file}`. It decides: {_decides_words(table, book)}.{aloud}",
+             f"Read top to bottom; the first row that holds decides. Sources its rows cite: {'; '.join(sources)}.", ""]
+    for number, row in enumerate(table.rows, 1):
+        lines += [f"#### {number}. {row.title} (`{row.id}`)" if row.title else f"#### {number}. `{row.id}`", ""]
+        conditions = [_given_words(key, wanted, book) for key, wanted in row.given.items()]
+        conditions += when_words(row.conditions, book, {}) if row.conditions else []
+        if conditions:
+            lines.append("**When it holds** (all of these):")
+            lines += [f"- {line}" for line in conditions]
+        else:
+            lines.append("**When it holds:** always, when no row above holds (the table's default).")
+        lines += ["", "**Outcome:**"] + [f"- {line}" for line in outcome_words(table, row, book)]
+        lines += ["", f"**Why:** {_template(row.because, book)}", "", f"**Source:** {row.source}"]
+        lines += quote_lines([row.source]) + ["", "Reviewer's notes: ______________________", ""]
+    return lines
+
+
+def vocabulary_section(book: Rulebook) -> list[str]:
+    """Per answer level its words; each deadline; per fact its question, label and answer words;
+    per setting the words that differ between settings."""
+    words = book.vocabulary
+    if words is None:
+        return []
+    lines = ["## The words callguide uses (`vocabulary.yaml`)", "",
+             "How each answer, deadline and question is worded, and the words that change with the setting.",
+             "", "### The four answers", ""]
+    for level, texts in reversed(list(words.levels.items())):  # call 999 first
+        parts = [f"{LEVEL_FIELD_WORDS[name]} “{_template(getattr(texts, name), book)}”" for name in LEVEL_FIELD_WORDS]
+        lines.append(f"- **{LEVEL_WORDS[level]}** (`{level.value}`): " + "; ".join(parts))
+    lines += ["", "### Deadlines", ""] + [f"- `{key}`: “{text}”" for key, text in words.deadlines.items()]
+    lines += ["", "### Each fact: its label, its question and the words for its answers", ""]
+    for path, fact in words.facts.items():
+        parts = [f"asked “{fact.ask}”"] + ([f"hint “{fact.hint}”"] if fact.hint else [])
+        parts += [f"unit {fact.unit}"] if fact.unit else []
+        if fact.values:
+            parts.append("answers: " + "; ".join(f"{plain(value)} “{text}”" for value, text in fact.values.items()))
+        lines.append(f"- **{fact.label}** (`{path}`): " + "; ".join(parts))
+    settings = words.settings
+    names = list(settings["unknown"])
+    same = [name for name in names if len({settings[key][name] for key in settings}) == 1]
+    lines += ["", "### Words per setting", "",
+              "Who “the manager” is, what the plan is called and so on, in each setting (only the words that "
+              "differ between settings)."]
+    if same:
+        lines.append("The same in every setting: " + "; ".join(f"{name} “{settings['unknown'][name]}”" for name in same))
+    for key, texts in settings.items():
+        lines += ["", f"#### {SETTING_TITLES.get(key, plain(key))} (`{key}`)", ""]
+        lines += [f"- {plain(name)}: “{texts[name]}”" for name in names if name not in same]
+    return lines + [""]
 
 
 def review_pack(book: Rulebook, coverage: dict[str, list[str]], last: SignOff | None,
@@ -143,16 +275,22 @@ def review_pack(book: Rulebook, coverage: dict[str, list[str]], last: SignOff | 
     lines = ["# callguide rulebook: review pack", "",
              f"- Rulebook: `{book.version}`" + (f" (area pack: {book.pack})" if book.pack else " (national base alone)"),
              f"- Status: {status}",
-             f"- {len(book.rules)} rules in {len(book.themes)} themes; {len(book.parameters)} parameters",
+             f"- {len(book.rules)} rules in {len(book.themes)} themes; {len(book.parameters)} parameters; "
+             f"{len(book.tables)} call-check decision tables with {sum(len(t.rows) for t in book.tables.values())} rows",
              "", "How to read it: each rule says when it applies, what it recommends and how strongly, why, "
              "where the guidance says so (with the words it quotes), and which training scenarios show it. "
              "The conflict policy: safety rules always give call 999; otherwise the answer is the highest "
-             "firm floor, or else the highest 'how serious it looks' level capped by the lowest ceiling.",
+             "firm floor, or else the highest 'how serious it looks' level capped by the lowest ceiling. "
+             "After the rules come the decision tables of the call handler's check (each row: when it holds, "
+             "what it decides, why and its source) and the words callguide uses for every answer, question "
+             "and setting: all of them are part of the rulebook you sign off. Words in *italics* change with "
+             "the setting (they are shown as they read when the setting is not known; see 'Words per setting').",
              "", "To sign off: record the version name, the rulebook sha above, the date, the reviewers' "
              "roles and any notes in `rules/releases.yaml` (see its comments). A sign-off covers this exact "
              "sha only; any later change needs a new review.", "", "## Changes since the last sign-off", ""]
     if last is None:
-        lines.append("No version has been signed off yet: this is the first review, so every rule below is to be reviewed.")
+        lines.append("No version has been signed off yet: this is the first review, so every rule, table row "
+                     "and word below is to be reviewed.")
     elif last.rulebook == book.version:
         lines.append(f"None: this is the signed-off version {last.version} ({last.date}).")
     elif changes_since is None or last.commit is None:
@@ -173,6 +311,13 @@ def review_pack(book: Rulebook, coverage: dict[str, list[str]], last: SignOff | 
         lines += ["", f"## {title} (`{theme}`)", ""]
         for rule in (r for r in book.rules if r.theme == theme):
             lines += rule_section(rule, book, coverage.get(rule.id, []), derivers)
+    if book.tables:
+        lines += ["## The call check's decision tables", "",
+                  "The Force Control Room call check (`POST /v1/call-checks`, the call-check page) is worked out "
+                  "from these tables, not from the rules above. Rows may read the answer the rules above reached.", ""]
+        for table in book.tables.values():
+            lines += table_section(table, book)
+    lines += vocabulary_section(book)
     if book.contacts:
         lines += ["## Local contacts", ""]
         lines += [f"- **{c.name}**: {c.phone or 'number not yet confirmed'}. {c.note or ''} (source: {c.source})"

@@ -1,6 +1,7 @@
 """What a change to the rules would do: ``callguide rules diff BASE [HEAD]``.
 
-Two rulebooks (directories or git revisions, each with its area pack) are compared rule by rule,
+Two rulebooks (directories or git revisions, each with its area pack) are compared rule by rule
+(and, by :mod:`callguide.tablediff`, the call check's table rows and the vocabulary entry by entry),
 then over an incident corpus (:mod:`callguide.corpus`). Each incident whose answer changes is
 reported with the rules that made the difference, grouped and counted. Changes that lower a
 ``call_999``, or go below a firm floor that the base rulebook set, come first and are flagged:
@@ -22,6 +23,7 @@ from .decision import Decider
 from .facts import Level
 from .policy import resolve
 from .rulebook import Rule, Rulebook
+from .tablediff import EntryChange, compare_tables, compare_vocabulary
 
 EXAMPLES_SHOWN = 5
 RULE_FIELDS = ("title", "when", "then", "because", "source", "theme")
@@ -96,10 +98,13 @@ class RuleChanges:
     changed: list[tuple[Rule, Rule, list[str]]]
     parameters: list[tuple[str, Any, Any]]  # name, before, after (None: absent)
     contacts: list[str]  # the area pack's contacts that were added, removed or changed
+    tables: list[EntryChange] = field(default_factory=list)  # the call check's decision tables and rows
+    vocabulary: list[EntryChange] = field(default_factory=list)  # rules/vocabulary.yaml, entry by entry
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.parameters or self.contacts)
+        return not (self.added or self.removed or self.changed or self.parameters or self.contacts
+                    or self.tables or self.vocabulary)
 
 
 @dataclass
@@ -119,7 +124,8 @@ class DiffReport:
 
     @property
     def lowers_safety(self) -> bool:
-        return any(group.lowers_999 for group in self.groups)
+        """A 999 answer would go down: for incidents in the corpus, or in a call-check table row."""
+        return any(group.lowers_999 for group in self.groups) or any(c.lowers_999 for c in self.rules.tables)
 
     @property
     def no_change(self) -> bool:
@@ -143,7 +149,8 @@ def compare_rules(base: Rulebook, head: Rulebook) -> RuleChanges:
             parameters.append((name, before.value if before else None, after.value if after else None))
     contacts = sorted(key for key in set(base.contacts) | set(head.contacts)
                       if base.contacts.get(key) != head.contacts.get(key))
-    return RuleChanges(added, removed, changed, parameters, contacts)
+    return RuleChanges(added, removed, changed, parameters, contacts,
+                       compare_tables(base.tables, head.tables), compare_vocabulary(base.vocabulary, head.vocabulary))
 
 
 def answer(decider: Decider, known: dict[str, Any]) -> Answer:
@@ -231,6 +238,8 @@ def render(report: DiffReport, markdown: bool = False) -> str:
     lines += [f"{item}changed: {_rule_line(new)} ({', '.join(fields)})" for _, new, fields in rules.changed]
     lines += [f"{item}parameter {name}: {before} -> {after}" for name, before, after in rules.parameters]
     lines += [f"{item}contact changed: {key}" for key in rules.contacts]
+    flagged_first = sorted(rules.tables, key=lambda change: not change.lowers_999)
+    lines += [f"{item}{change.line()}" for change in flagged_first + rules.vocabulary]
     if rules.empty:
         lines.append(f"{item}none")
     lines += ["", h(2, f"Answers that change: {report.changed_incidents} of {sum(report.corpus.values())} incidents")]
@@ -241,6 +250,9 @@ def render(report: DiffReport, markdown: bool = False) -> str:
                      + ("**" if markdown else ""))
     if not report.groups:
         lines.append("No answer changes in the corpus.")
+    if rules.tables or rules.vocabulary:
+        lines.append("The corpus compares the rules' answers only: the call check's tables and the words "
+                     "changed above are not run over it, so review those changes line by line.")
     for group in report.groups:
         flag = group.flag
         mark = f"[!] {flag}: " if flag not in ("lower", "higher") else f"{flag}: "
