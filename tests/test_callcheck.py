@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import re
+import weakref
 from pathlib import Path
 
 import pytest
@@ -308,6 +310,20 @@ def test_the_call_check_tables_are_part_of_the_rulebook_version(tmp_path):
     target.write_text(target.read_text(encoding="utf-8").replace("Tell me what they look like",
                                                                  "Tell me how they look"), encoding="utf-8")
     assert load_rulebook(tmp_path).version != before
+
+
+def test_the_compiled_tables_live_and_die_with_their_rulebook():
+    """A long-lived process that loads rulebooks again and again keeps the compiled call-check
+    tables of the books it still holds, and no others (a module cache kept one per version, for ever)."""
+    book, again = load_rulebook(), load_rulebook()  # the same rules loaded twice: two books, one version
+    tables = tables_for(book)
+    assert tables_for(book) is tables  # compiled once per book
+    assert tables_for(again) is not tables  # each book its own
+    gone = weakref.ref(tables)
+    del book, tables
+    gc.collect()
+    assert gone() is None  # dropped with the book
+    assert tables_for(again)["call-police-response"].table.rows
 
 
 def test_every_kind_gives_a_complete_check(decider):

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from servers import server_env
@@ -57,6 +58,32 @@ def test_an_analyst_logs_in_to_the_report_page(browser, served):
         assert page.evaluate("getComputedStyle(document.querySelector('table')).borderCollapse") == "collapse"
     finally:
         context.close()
+
+
+def _report_reads(base: str, keys: dict[str, str]) -> int:
+    analyst_id = keys["analyst"].split("_")[1]
+    audit = httpx.get(f"{base}/v1/audit", params={"limit": 10000},
+                      headers={"Authorization": f"Bearer {keys['admin']}"}, timeout=15).json()
+    return sum(1 for e in audit if e["action"] == "read_report" and e["key_id"] == analyst_id)
+
+
+def test_one_view_of_the_report_page_is_one_audited_read(browser, served):
+    """Chromium opens the page and loads all it asks for: one build of the figures, one audit entry
+    (an <img> of chart.svg built and audited them a second time); the embedded chart is shown."""
+    base, keys = served
+    before = _report_reads(base, keys)
+    context = _context(browser, base, keys["analyst"])
+    refused: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+        assert page.goto("/reports/monitoring", wait_until="load").status == 200
+        assert page.evaluate("document.querySelector('figure img').complete")
+        assert page.evaluate("document.querySelector('figure img').naturalWidth") > 0  # the chart is drawn
+    finally:
+        context.close()
+    assert refused == []
+    assert _report_reads(base, keys) - before == 1
 
 
 def test_without_a_key_the_report_page_asks_and_stays_closed(browser, served):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import html
 import io
 import logging
 import os
+import re
 import socket
 import threading
 import uuid
@@ -440,12 +442,41 @@ def test_report_page_has_a_matplotlib_chart_and_browsers_can_log_in(http, keys):
     basic = base64.b64encode(f"analyst:{keys['analyst']}".encode()).decode()
     r = http.get("/reports/monitoring", headers={"Authorization": f"Basic {basic}"})
     assert r.status_code == 200
-    assert '<img src="/v1/reports/monitoring/chart.svg"' in r.text and "format=csv" in r.text
+    chart = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', r.text)  # embedded: no second read
+    assert chart and "format=csv" in r.text
+    svg = base64.b64decode(chart.group(1)).decode()
+    assert "<svg" in svg and "Matplotlib" in svg  # drawn by matplotlib, not by hand
     assert r.headers["Cache-Control"] == "no-store" and r.headers["Referrer-Policy"] == "no-referrer"
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
+    assert "img-src 'self' data:;" in r.headers["Content-Security-Policy"]
     chart = http.get("/v1/reports/monitoring/chart.svg", headers={"Authorization": f"Basic {basic}"})
-    assert chart.headers["content-type"].startswith("image/svg+xml")
-    assert "<svg" in chart.text and "Matplotlib" in chart.text  # drawn by matplotlib, not by hand
+    assert chart.headers["content-type"].startswith("image/svg+xml")  # still there for API users
+    assert "<svg" in chart.text and "Matplotlib" in chart.text
+
+
+def test_one_view_of_the_report_page_is_one_audited_read(http, keys):
+    """The page and everything it loads from this service, as a browser would fetch them: the
+    figures are built, and their read audited, once (the chart was an <img> of chart.svg, which
+    built and audited the report a second time)."""
+    analyst_id = keys["analyst"].split("_")[1]
+    basic = {"Authorization": "Basic " + base64.b64encode(f"analyst:{keys['analyst']}".encode()).decode()}
+
+    def report_reads() -> list[int]:
+        audit = http.get("/v1/audit", params={"limit": 10000}, headers=auth(keys["admin"])).json()
+        return [e["id"] for e in audit if e["action"] == "read_report" and e["key_id"] == analyst_id]
+
+    before = set(report_reads())
+    page = http.get("/reports/monitoring", params={"placement": fresh("P")}, headers=basic)
+    assert page.status_code == 200
+    loads = re.findall(r'\bsrc="([^"]+)"', page.text)
+    assert loads  # the chart
+    for src in loads:
+        if not src.startswith("data:"):
+            assert http.get(html.unescape(src), headers=basic).status_code == 200
+    assert len(set(report_reads()) - before) == 1
+    # and a read of the chart on its own is a read of its own
+    assert http.get("/v1/reports/monitoring/chart.svg", headers=basic).status_code == 200
+    assert len(set(report_reads()) - before) == 2
 
 
 # -- audit, deletion, erasure, retention ------------------------------------------------------------

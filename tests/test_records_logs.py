@@ -8,6 +8,10 @@ should be (decisions, record ids, failed logins by key id, the access log) are.
 
 from __future__ import annotations
 
+import copy
+import logging
+import pickle
+
 import httpx
 import pytest
 
@@ -99,3 +103,58 @@ def test_every_log_line_has_its_control_characters_escaped_and_exceptions_lose_t
     assert "value \\x1b[31mred\\nINFO forged line\\r\\x00" in text
     assert "Traceback (most recent call last)" in text and "ValueError (message withheld" in text
     assert CHILD not in text
+
+
+class LibraryRecord(logging.LogRecord):
+    """What another library's record factory might make: its own class, its own attribute."""
+
+    def getMessage(self) -> str:  # noqa: N802
+        return "[lib] " + super().getMessage()
+
+
+@pytest.fixture
+def library_factory():
+    """Another library's record factory in place (as it would be had it installed itself first);
+    whatever was there before the test is put back after it."""
+    saved = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs):
+        record = LibraryRecord(*args, **kwargs)
+        record.library_tag = "from-the-library"
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        yield factory
+    finally:
+        logging.setLogRecordFactory(saved)
+
+
+def _one_record(**extra) -> logging.LogRecord:
+    return logging.getLogRecordFactory()("callguide.test-hygiene", logging.WARNING, __file__, 1,
+                                         "value %s", (f"{ESC}[31mred\nforged",), None, **extra)
+
+
+def test_log_hygiene_wraps_another_librarys_record_factory(library_factory):
+    from callguide.records.logfilter import install_log_hygiene
+
+    install_log_hygiene()
+    assert logging.getLogRecordFactory() is not library_factory
+    record = _one_record()
+    assert isinstance(record, LibraryRecord) and record.library_tag == "from-the-library"  # the library's still works
+    assert record.getMessage() == "[lib] value \\x1b[31mred\\nforged"  # ... and ours too
+    for copied in (copy.copy(record), pickle.loads(pickle.dumps(record))):  # QueueHandler copies and pickles
+        assert isinstance(copied, LibraryRecord) and copied.library_tag == "from-the-library"
+        assert copied.getMessage() == "[lib] value \\x1b[31mred\\nforged"
+
+
+def test_installing_log_hygiene_twice_wraps_once(library_factory):
+    from callguide.records.logfilter import DropQueryString, install_log_hygiene
+
+    install_log_hygiene()
+    installed = logging.getLogRecordFactory()
+    install_log_hygiene()
+    assert logging.getLogRecordFactory() is installed
+    assert installed.callguide_wraps is library_factory  # one layer, round the library's factory
+    assert sum(isinstance(f, DropQueryString) for f in logging.getLogger("uvicorn.access").filters) == 1
+    assert _one_record().getMessage() == "[lib] value \\x1b[31mred\\nforged"

@@ -140,7 +140,7 @@ def test_the_page_escapes_every_value_it_shows():
     assert "<code>rule-&lt;script&gt;alert(1)&lt;/script&gt;</code>" in page
     assert "<th scope=col>odd &lt;script&gt;" in page
     assert 'href="/v1/reports/monitoring?placement=P1&amp;x=&#34;&gt;&lt;img src=x onerror=alert(2)&gt;&amp;format=csv"' in page
-    assert '<img src="/v1/reports/monitoring/chart.svg?placement=P1&amp;x=&#34;&gt;' in page
+    assert '<img src="data:image/svg+xml;base64,' in page  # the chart, drawn from the report, embedded
 
 
 def test_the_page_shows_the_figures_with_suppressed_ones_as_min():
@@ -151,7 +151,10 @@ def test_the_page_shows_the_figures_with_suppressed_ones_as_min():
     assert arrests == "<td>decrease</td><td>5</td><td>5</td><td>&lt;min</td><td>5</td>"  # total, community, placement
     assert "<th scope=col>in community</th><th scope=col>in placement</th>" in page
     assert "From the first record to today." in page and "fewer than 5 records" in page
-    assert 'href="/v1/reports/monitoring?format=csv"' in page and 'src="/v1/reports/monitoring/chart.svg"' in page
+    assert 'href="/v1/reports/monitoring?format=csv"' in page
+    chart = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)"', page)  # drawn from this report
+    assert chart and "<svg" in base64.b64decode(chart.group(1)).decode()
+    assert "chart.svg" not in page  # no second request, so no second build and audited read
 
 
 def test_the_pages_inline_style_is_the_one_its_policy_allows():

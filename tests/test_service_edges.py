@@ -98,6 +98,25 @@ def test_the_fact_table_is_built_once():
     assert fact_paths() is fact_paths()
 
 
+def test_the_api_docs_page_and_its_script_hash_are_made_once(decider, monkeypatch):
+    """/docs never changes, so its inline script is hashed for its policy when the app is built,
+    not on every request."""
+    from callguide import service
+
+    hashed = []
+    real = service.inline_script_hashes
+    monkeypatch.setattr(service, "inline_script_hashes", lambda html: hashed.append(html) or real(html))
+    client = TestClient(create_app(decider))
+    made = len(hashed)
+    pages = [client.get("/docs") for _ in range(3)]
+    assert len(hashed) == made <= 1
+    for page in pages:
+        assert page.status_code == 200 and page.text == pages[0].text
+        policy = page.headers["Content-Security-Policy"]
+        assert real(page.text) and all(digest in policy for digest in real(page.text))  # the page's own script
+        assert "style-src 'self' 'unsafe-inline'" in policy
+
+
 # -- writes: same origin, Bearer only --------------------------------------------------------------
 @pytest.mark.parametrize("headers", [{"Origin": "https://evil.example"}, {"Origin": "null"},
                                      {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Awaitable, Callable, MutableMapping
+
+from .problems import CLOSE, send_problem
 
 MAX_BODY_BYTES = 64 * 1024  # an incident is a few hundred bytes; 64 KiB is generous
 DRAIN_FACTOR = 16  # bodies up to 16x the limit are read and dropped before the 413; larger ones are cut off
@@ -81,9 +82,5 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": [{"field": "(document)", "message":
-                                   f"is too large: the limit is {limit:,} bytes; an incident needs far less"}]}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, 413, "(document)", f"is too large: the limit is {limit:,} bytes; an incident needs far less",
+                       CLOSE)

@@ -144,14 +144,12 @@ def _around(value: Any) -> list[float]:
     return out
 
 
-_CACHE: dict[str, CallTables] = {}
-
-
 def tables_for(book: Rulebook) -> CallTables:
-    """The call-check tables of a rulebook, compiled once per rulebook version."""
-    tables = _CACHE.get(book.version)
+    """The call-check tables of a rulebook, compiled once and kept on the book (they go with it,
+    however many rulebooks a long-lived process loads)."""
+    tables = book.derived.get("call-tables")
     if tables is None:
-        tables = _CACHE.setdefault(book.version, CallTables(book))
+        tables = book.derived.setdefault("call-tables", CallTables(book))
     return tables
 
 

@@ -13,7 +13,6 @@ rather than answer from a different rulebook than its siblings.
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import os
 import shutil
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, MutableMapping
 
 from .packs import PACK_ENV, default_pack_dir
+from .problems import send_problem
 from .rulebook import default_rules_dir, load_rulebook
 
 log = logging.getLogger("callguide.service")
@@ -69,13 +69,8 @@ class RefuseOtherRulebook:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = json.dumps({"status": "refused", "rulebook": self.loaded,
-                           "service_rulebook": os.environ.get(ENV_VERSION),
-                           "detail": [{"field": "(rulebook)", "message": self.reason}]}).encode()
-        await send({"type": "http.response.start", "status": 503,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"retry-after", b"5")]})
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(send, 503, "(rulebook)", self.reason, (b"retry-after", b"5"), before={
+            "status": "refused", "rulebook": self.loaded, "service_rulebook": os.environ.get(ENV_VERSION)})
 
 
 def guard_app(app: Any, loaded: str) -> None:

@@ -2,11 +2,14 @@
 
 Bounded whatever was sent (issue 16): at most ``MAX_PROBLEMS`` problems, each field and message
 cut short, so a 64 KiB body cannot make a 504 KB error, and a long id is never echoed in full.
+The middleware that answer before FastAPI (413, the request guard's refusals, 503s) send theirs
+with :func:`send_problem`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Awaitable, Callable
 
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
@@ -40,6 +43,20 @@ def json_response(model: BaseModel, exclude_none: bool = True) -> Response:
 def not_found(what: str, ident: str) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": [
         {"field": f"{what}_id", "message": f"there is no {what} with the id {shown(ident)}"}]})
+
+
+CLOSE = (b"connection", b"close")
+
+
+async def send_problem(send: Callable[[dict[str, Any]], Awaitable[None]], status: int, field: str, message: str,
+                       *headers: tuple[bytes, bytes], before: dict[str, Any] | None = None) -> None:
+    """Answer with one problem straight through ASGI ``send``, for the middleware that refuses a
+    request before FastAPI sees it (413, 400, 503, ...): JSON ``{**before, "detail": [{field,
+    message}]}`` (``before``: members ahead of ``detail``), its length, then ``headers``."""
+    body = json.dumps({**(before or {}), "detail": [{"field": field, "message": message}]}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def bounded(problems: list[dict[str, str]]) -> list[dict[str, str]]:

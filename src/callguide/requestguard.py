@@ -25,11 +25,11 @@ One pure ASGI middleware, in front of the app:
 
 from __future__ import annotations
 
-import json
 from typing import Any, Awaitable, Callable, MutableMapping, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from .echo import shown
+from .problems import CLOSE, send_problem
 
 MAX_QUERY_BYTES = 4096
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -53,7 +53,7 @@ class RequestGuard:
         headers = _headers(scope)  # read once for the checks and the redirects
         refusal = self.refusal(scope, headers)
         if refusal is not None:
-            await _refuse(send, *refusal)
+            await send_problem(send, *refusal, CLOSE)
             return
         await self.app(scope, receive, _relative_redirects(headers, send))
 
@@ -133,10 +133,3 @@ def _relative(location: bytes, host: str) -> bytes:
     return (path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
             ).encode("latin-1")
 
-
-async def _refuse(send: Any, status: int, field: str, message: str) -> None:
-    body = json.dumps({"detail": [{"field": field, "message": message}]}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})

@@ -108,6 +108,9 @@ class Rulebook:
     contacts: dict[str, Any] = field(default_factory=dict)  # the pack's local contacts (packs.Contact)
     release: RulebookRelease = field(default_factory=lambda: release_for("", []))
     tables: dict[str, Table] = field(default_factory=dict)  # decision tables (tables.py), e.g. the call check
+    # What the layers above compute once from this book (the call check's compiled tables): kept
+    # with the book and dropped with it, never shared with another book (not copied, not compared).
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def rule(self, rule_id: str) -> Rule:
         return self.by_id[rule_id]

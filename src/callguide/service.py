@@ -34,7 +34,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api_decisions import decisions_router
@@ -111,18 +111,19 @@ def create_app(decider: Decider | None = None, *, routers: Iterable[APIRouter] =
             response.headers.append("WWW-Authenticate", BASIC_CHALLENGE)
         return response
 
+    docs_page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="callguide API",
+                                    swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+                                    swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+                                    swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+                                    swagger_ui_parameters={"validatorUrl": None})  # no call to a validator site
+    # Its own policy, made once here (the page never changes): the pages' one, with Swagger UI's
+    # inline start-up script allowed by its hash and the inline styles Swagger UI sets on its elements.
+    docs_policy = page_policy(inline_script_hashes(bytes(docs_page.body).decode())).replace(
+        "style-src 'self'", "style-src 'self' 'unsafe-inline'")
+
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> Response:
-        page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="callguide API",
-                                   swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
-                                   swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
-                                   swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
-                                   swagger_ui_parameters={"validatorUrl": None})  # no call to a validator site
-        # Its own policy: the pages' one, with Swagger UI's inline start-up script allowed by its hash
-        # and the inline styles Swagger UI sets on its elements.
-        policy = page_policy(inline_script_hashes(bytes(page.body).decode()))
-        page.headers["Content-Security-Policy"] = policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
-        return page
+        return HTMLResponse(docs_page.body, headers={"Content-Security-Policy": docs_policy})
 
     app.include_router(health_router(decider))
     records = install_records(app)  # decision records, reports, API keys (issue 6)

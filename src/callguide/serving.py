@@ -37,7 +37,6 @@ from __future__ import annotations
 import copy
 import functools
 import gc
-import json
 import logging
 import os
 import resource
@@ -51,6 +50,8 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
+
+from .problems import CLOSE, send_problem
 
 APP = "callguide.asgi:app"
 ALLOWED_HOSTS_ENV = "CALLGUIDE_ALLOWED_HOSTS"  # read by callguide.asgi in every worker
@@ -122,8 +123,6 @@ class ServeConfig(uvicorn.Config):
 
 
 _408 = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-_503_BODY = json.dumps({"detail": [{"field": "(request)", "message":
-                                    "the service is busy; try again in a moment"}]}).encode()
 
 
 class _Tally:
@@ -150,10 +149,8 @@ def _request_limit(app: Callable[..., Awaitable[None]], tasks: set[Any], limit: 
     async def limited(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and len(tasks) > limit:  # this request's own task is counted
             tally.note("answered 503: too many requests in flight")
-            await send({"type": "http.response.start", "status": 503, "headers": [
-                (b"content-type", b"application/json"), (b"content-length", str(len(_503_BODY)).encode()),
-                (b"retry-after", b"1"), (b"connection", b"close")]})
-            await send({"type": "http.response.body", "body": _503_BODY})
+            await send_problem(send, 503, "(request)", "the service is busy; try again in a moment",
+                               (b"retry-after", b"1"), CLOSE)
             return
         await app(scope, receive, send)
 

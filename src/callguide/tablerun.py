@@ -43,7 +43,6 @@ class Tables:
     """Every table of a rulebook, compiled once. Safe to share between threads (read-only)."""
 
     def __init__(self, book: Rulebook):
-        self.book = book
         self.compiled = {table_id: _compile(table) for table_id, table in book.tables.items()}
 
     def __getitem__(self, table_id: str) -> CompiledTable:

@@ -42,14 +42,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .db import Database
-from .models import ROLES, ApiKey
+from .models import REF_PATTERN, ROLES, ApiKey
 
 log = logging.getLogger("callguide.records")
 
 PREFIX = "cgk"
 KEY_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 SECRET = re.compile(r"[A-Za-z0-9_-]{1,200}")
-PROVIDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
+PROVIDER = re.compile(REF_PATTERN)  # a provider is written like a reference (used with fullmatch)
 WINDOW_SECONDS = 60.0
 FAILURES_PER_CLIENT = 30
 LOG_LINES = 10

@@ -15,7 +15,6 @@ import re
 import traceback
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]|\n|\r")
-_installed = False
 
 
 def clean(text: str) -> str:
@@ -42,24 +41,62 @@ def _frames_only(exc_info) -> str:
     return "".join(lines)
 
 
-class CleanRecord(logging.LogRecord):
+class _Cleaning:
+    """Mixed into the class of every record: its message, once formatted, has its control
+    characters escaped. The record's own class (another library's factory may make its own)
+    keeps all it does."""
+
+    _base: type[logging.LogRecord] = logging.LogRecord
+
     def getMessage(self) -> str:  # noqa: N802 - logging's name
-        return clean(super().getMessage())
+        return clean(super().getMessage())  # type: ignore[misc]
+
+    def __reduce__(self):  # copied or pickled (QueueHandler) as a cleaned record of the same class
+        return _rebuild, (self._base, self.__dict__)
 
 
-def _factory(*args, **kwargs) -> logging.LogRecord:
-    record = CleanRecord(*args, **kwargs)
-    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
-        record.exc_text = _frames_only(record.exc_info)
+class CleanRecord(_Cleaning, logging.LogRecord):
+    pass
+
+
+_CLEANED: dict[type, type] = {logging.LogRecord: CleanRecord}
+
+
+def _cleaned(cls: type) -> type:
+    made = _CLEANED.get(cls)
+    if made is None:
+        made = _CLEANED[cls] = type(f"Clean{cls.__name__}", (_Cleaning, cls), {"_base": cls})
+    return made
+
+
+def _rebuild(base: type, state: dict) -> logging.LogRecord:
+    record = base.__new__(_cleaned(base))
+    record.__dict__.update(state)
     return record
 
 
+def _wrap(inner):
+    """The record factory ``inner`` (the one in place: logging's own, or another library's),
+    with its records cleaned."""
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = inner(*args, **kwargs)
+        if not isinstance(record, _Cleaning):
+            record.__class__ = _cleaned(type(record))
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = _frames_only(record.exc_info)
+        return record
+
+    factory.callguide_wraps = inner  # marks ours: installing again does not wrap it twice
+    return factory
+
+
 def install_log_hygiene() -> None:
-    """Install both, once per process."""
-    global _installed
+    """Install both; installing again changes nothing. The record factory in place is wrapped,
+    never replaced."""
     logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, DropQueryString) for f in logger.filters):
         logger.addFilter(DropQueryString())
-    if not _installed:
-        logging.setLogRecordFactory(_factory)
-        _installed = True
+    current = logging.getLogRecordFactory()
+    if not hasattr(current, "callguide_wraps"):
+        logging.setLogRecordFactory(_wrap(current))

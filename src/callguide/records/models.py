@@ -39,6 +39,9 @@ class Outcome(str, enum.Enum):
 
 
 ROLES = ("staff", "analyst", "admin")
+# A placement or child reference, or a key's provider: a pseudonymous string that fits its column.
+# Here, below both users: store checks references with it, auth providers (auth cannot import store).
+REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 
 
 class Record(Base):

@@ -13,14 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, func, select
 
 from .db import Database
-from .models import AuditEntry, Outcome, Record
+from .models import REF_PATTERN, AuditEntry, Outcome, Record
 
 if TYPE_CHECKING:
     from .auth import KeyStore, Principal
 
 log = logging.getLogger("callguide.records")
 
-REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 RECORD_ID_PATTERN = r"^[0-9a-fA-F-]{36}$"
 OUTCOME_FIELDS = ("police_called", "suspect", "arrested", "outcome")
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)  # the dates a filter may name
