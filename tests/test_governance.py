@@ -197,6 +197,8 @@ def test_the_review_pack_shows_the_vocabulary(book):
     foster = words.split("#### Foster care (`foster_care`)")[1].split("\n#### ")[0]
     assert f"- manager: “{book.vocabulary.settings['foster_care']['manager']}”" in foster
     assert "#### Children's home (`childrens_home`)" in words and "(`unknown`)" in words
+    staying = words.split("#### A care leaver staying in foster care (`care_leaver_staying.foster_care`)")[1]
+    assert "- plan: “pathway plan”" in staying.split("\n#### ")[0]
 
 
 def test_the_changes_since_the_last_sign_off_name_table_rows_and_words(tmp_path, monkeypatch):

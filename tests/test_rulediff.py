@@ -250,6 +250,7 @@ def test_a_change_only_to_the_vocabulary_is_named_and_is_not_no_change(tmp_path)
     before = data["settings"]["foster_care"]["manager"]
     data["settings"]["foster_care"]["manager"] = "your fostering social worker"
     data["deadlines"]["24h"] = "Within a day"
+    data["care_leaver_staying"]["foster_care"]["plan"] = "staying put plan"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety")
     assert result.exit_code == 0, result.output
@@ -257,9 +258,11 @@ def test_a_change_only_to_the_vocabulary_is_named_and_is_not_no_change(tmp_path)
     for line in ("vocabulary changed: fact incident.weapon (label, values.bladed)",
                  "vocabulary changed: level call_101 (title)",
                  "vocabulary changed: deadline 24h: “Within 24 hours” -> “Within a day”",
-                 f"vocabulary changed: setting foster_care manager: “{before}” -> “your fostering social worker”"):
+                 f"vocabulary changed: setting foster_care manager: “{before}” -> “your fostering social worker”",
+                 "vocabulary changed: care leaver staying in foster_care plan: “pathway plan” -> “staying put plan”"):
         assert f"  {line}\n" in result.output
     assert "setting childrens_home" not in result.output  # only what changed
+    assert "care leaver staying in foster_care manager" not in result.output  # the setting's word, named once
 
 
 def test_table_rows_added_removed_moved_and_a_table_retitled_are_each_named(book):

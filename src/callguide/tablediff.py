@@ -123,7 +123,15 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
     for setting, words in head.settings.items():
         changes += _keyed(f"setting {setting}", {k: v for k, v in base.settings.get(setting, {}).items() if k in words},
                           {k: v for k, v in words.items() if k in old_words}, _words)
+    for setting in dict.fromkeys([*base.staying, *head.staying]):
+        changes += _keyed(f"care leaver staying in {setting}", _overlay(base, setting), _overlay(head, setting), _words)
     return changes
+
+
+def _overlay(words: Vocabulary, setting: str) -> dict[str, str]:
+    """The words a care leaver staying in ``setting`` has over the setting's own (what the file says)."""
+    own = words.settings.get(setting, {})
+    return {name: text for name, text in words.staying.get(setting, {}).items() if own.get(name) != text}
 
 
 def _words(before: str, after: str) -> str:
