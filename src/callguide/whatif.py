@@ -187,14 +187,16 @@ class WhatIf:
         for i in _bits(added & self.plain & self.deriving):
             todo |= self.derived_needers[i]
         todo &= mask & ~fired
-        progress = True
-        while todo and progress:
-            progress = False
-            for i in _bits(todo):
-                if all(fired & derivers for derivers in self.need_masks[i]):
-                    fired |= 1 << i
-                    todo = (todo | self.derived_needers[i]) & mask & ~fired
-                    progress = True
+        # A worklist: a rule that cannot fire yet leaves it, and comes back only when a rule that
+        # derives one of its findings fires (nothing else can change its answer).
+        need_masks, derived_needers = self.need_masks, self.derived_needers
+        while todo:
+            low = todo & -todo
+            todo ^= low
+            i = low.bit_length() - 1
+            if all(fired & derivers for derivers in need_masks[i]):
+                fired |= low
+                todo = (todo | derived_needers[i]) & mask & ~fired
         return fired
 
     def level_of(self, mask: int) -> Level:
