@@ -502,6 +502,8 @@ def test_call_check_shows_no_verdict_until_danger_and_what_happened_are_known(pa
     result = page.locator("#call-check-result")
     assert result.locator("[data-recommendation]").count() == 0
     assert "No verdict yet" in result.inner_text() and DANGER_Q in result.inner_text()
+    asks = result.locator("#cc-first-asks li").all_inner_texts()
+    assert len(asks) == 4 and "What happened?" in asks  # the call-ask-first table's row for nothing known
     assert "grade" not in result.inner_text().lower()
     check_a11y(page)
     shot(page, "call-check-empty")

@@ -277,6 +277,50 @@ def test_the_999_page_asks_for_an_ambulance_when_the_rules_put_medical_help_firs
     assert ("Ask for an ambulance" in text) is ambulance
 
 
+# -- The call check before there is a verdict: the call-ask-first table's questions -------------------
+def first_asks_on(client, query: str = "") -> list[str]:
+    import html
+    import re
+
+    text = client.get(f"/call-check?{query}").text
+    start = text.index('id="cc-first-asks"')
+    return [html.unescape(item) for item in re.findall(r"<li>([^<]*)</li>", text[start:text.index("</ol>", start)])]
+
+
+def table_asks(decider, facts: dict) -> tuple[str, list[str]]:
+    """The call-ask-first row that holds for ``facts`` and its questions, in the vocabulary's words."""
+    from callguide.callcheck_parts import tables_for
+
+    known = {f"{section}.{key}": value for section, values in facts.items() for key, value in values.items()}
+    tables = tables_for(decider.book)
+    row = tables["call-ask-first"].first(tables.fact(known, decider.level(known).value))
+    return row.id, [decider.book.vocabulary.fact(path).ask for path in row.then["ask"]]
+
+
+def test_the_blank_call_check_asks_what_the_ask_first_table_asks_for_an_unknown_incident(client, decider):
+    """Nothing said yet (what happened "Not said", checked as "something else" because the contract
+    needs a kind): the page lists every question of the table's row for that, "What happened?"
+    among them, not a list of its own (it listed two: danger and what happened)."""
+    row, asks = table_asks(decider, {"incident": {"kind": "other"}})
+    assert row == "ask-what-happened" and len(asks) == 4
+    assert first_asks_on(client) == asks
+    assert decider.book.vocabulary.fact("incident.kind").ask in asks
+
+
+def test_the_call_check_asks_first_what_the_table_asks_for_what_is_said(client, decider):
+    """A missing young person, nothing else said: the table's questions about where they are and the
+    risk come first, then danger; nothing the form already has an answer for."""
+    row, asks = table_asks(decider, {"incident": {"kind": "missing"}})
+    assert row == "ask-where-they-are"
+    shown = first_asks_on(client, "incident.kind=missing")
+    assert shown[:len(asks)] == asks
+    assert shown[len(asks):] == [decider.book.vocabulary.fact("incident.risk_to_life").ask]
+    assert "What happened?" not in shown
+    shown = first_asks_on(client, "incident.in_progress=yes&incident.weapon=none")
+    assert decider.book.vocabulary.fact("incident.weapon").ask not in shown
+    assert shown[-1] == decider.book.vocabulary.fact("incident.kind").ask  # not said, so still asked
+
+
 # -- One home for words ------------------------------------------------------------------------------
 def test_pages_and_scripts_name_only_facts_and_levels_the_vocabulary_defines(decider):
     """A template, script or page module that names a fact (``incident.kind``) or a level

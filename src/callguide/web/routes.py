@@ -175,11 +175,12 @@ def _call_check_page(request: Request, items: list[tuple[str, str]], fragment: b
     decider = decider_of(request)
     vocab = flow.vocabulary(decider)
     shown, body, errors_found = callcheck_form.read(items, vocab)
-    asks = callcheck_form.first_asks(body, vocab)
-    kind_given = "kind" in body.get("incident", {})
-    body.setdefault("incident", {}).setdefault("kind", "other")
+    answered = set(check_known(body))
+    kind_given = flow.KIND in answered
+    body.setdefault("incident", {}).setdefault("kind", callcheck_form.KIND_NOT_SAID)
     check = check_call(body, decider)
     ready = callcheck_form.verdict_ready(check, kind_given)
+    asks = [] if ready else callcheck_form.first_asks(check, answered, decider.book)
     known = check_known(body)
     name = "callcheck_result.html" if fragment else "callcheck.html"
     return page(request, name, status_code=400 if errors_found else 200, section="callcheck",
