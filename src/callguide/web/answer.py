@@ -52,7 +52,6 @@ class Lead:
     title: str     # the answer's heading ("Police: ..." under the medical panel)
     body: str      # the paragraph under it
     medical: bool  # "Get medical help now" comes first
-    check: bool    # the police answer is a check to do before calling
 
 
 def lead(state: Mapping[str, Any], decision: Decision, words: Words, book: Rulebook) -> Lead:
@@ -73,7 +72,7 @@ def lead(state: Mapping[str, Any], decision: Decision, words: Words, book: Ruleb
         body = CHECKS_FIRST_BODY
     else:
         body = words.level_body(decision.recommendation)
-    return Lead(title, body, medical, check)
+    return Lead(title, body, medical)
 
 
 @dataclass(frozen=True)
