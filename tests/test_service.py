@@ -76,6 +76,20 @@ def test_risk_to_life_is_call_999(client):
     assert body["recommendation"] == "call_999"
 
 
+def test_an_action_the_rules_put_first_says_so(client, book):
+    """``first`` (the action's ``first`` in rules/) travels with each action: ``medical`` for A&E
+    after a serious injury; absent for actions the rules do not put first (decisions leave out
+    empty fields)."""
+    facts = {"incident": {"kind": "assault", "injury": "serious", "in_progress": False, "child_calm_now": True,
+                          "risk_to_life": False}}
+    actions = client.post("/v1/decisions", json=facts).json()["actions"]
+    medical = next(a for a in actions if a["id"] == "medical-help")
+    assert medical["first"] == "medical" == next(
+        x.first for x in book.rule(medical["rule"]).then.actions if x.id == "medical-help")
+    assert actions[0] == medical  # the first-put action leads
+    assert any("first" not in a for a in actions)
+
+
 @pytest.mark.parametrize("path", sorted(p.name for p in EXAMPLES.glob("*.json")))
 def test_every_committed_example_is_accepted(client, path):
     endpoint = "/v1/call-checks" if path.startswith("call-check") else "/v1/decisions"

@@ -405,6 +405,22 @@ def test_serious_self_harm_leads_with_medical_help(page):
     shot(page, "should-i-call-result-medical")
 
 
+def test_mental_health_crisis_leads_with_medical_help(page):
+    """A 15-year-old is in a mental-health crisis at home ("Something else"), with no crime and no
+    risk to life anyone has described: the crisis team first (the rules' first: medical), the
+    police answer after it, never as a "restorative" panel."""
+    journey(page, "No", HOME_15, "Something else",
+            {"health.mental_health_crisis": "Yes", "incident.in_progress": "No", "incident.injury": "No one was hurt",
+             "incident.weapon": "No weapon"})
+    assert get_the_answer(page) in ("no_police", "report_later")
+    assert heading(page) == "Get medical help now: 999 for an ambulance, or NHS 111"
+    assert page.locator("#medical-panel").bounding_box()["y"] < page.locator("#result-panel").bounding_box()["y"]
+    assert "crisis" in page.locator("#do-now li").first.inner_text().lower()
+    assert page.locator(".cg-panel--no_police").count() == 0
+    assert "restorative" not in page.locator("#first-screen").inner_text().lower()
+    check_a11y(page)
+
+
 def test_missing_child_gives_call_101_without_javascript(nojs_page):
     page = nojs_page
     journey(page, "No", HOME_15, "The young person is missing, or not where they should be", {
@@ -486,6 +502,8 @@ def test_call_check_shows_no_verdict_until_danger_and_what_happened_are_known(pa
     result = page.locator("#call-check-result")
     assert result.locator("[data-recommendation]").count() == 0
     assert "No verdict yet" in result.inner_text() and DANGER_Q in result.inner_text()
+    asks = result.locator("#cc-first-asks li").all_inner_texts()
+    assert len(asks) == 4 and "What happened?" in asks  # the call-ask-first table's row for nothing known
     assert "grade" not in result.inner_text().lower()
     check_a11y(page)
     shot(page, "call-check-empty")

@@ -194,6 +194,133 @@ def test_a_missing_child_in_immediate_danger_goes_to_call_999(client):
     assert "Call 999 now" in response.text
 
 
+# -- What the answer page leads with: the actions' ``first``, not the rules' words or conditions ---------
+def police_heading(text: str) -> str:
+    """The police answer's heading: the panel's ``h1``, or under a medical panel its ``h2``."""
+    import re
+
+    panel = text[text.index('id="result-panel"'):]
+    return re.search(r"<h[12][^>]*>(?:Police: )?([^<]*)</h[12]>", panel).group(1).replace("&#39;", "'")
+
+
+def first_screen(text: str) -> str:
+    return text[text.index('id="first-screen"'):text.index('id="reasons"')]
+
+
+def test_a_mental_health_crisis_of_kind_other_leads_with_medical_help(client, decider):
+    """The crisis-team action is first (``first: medical``) for a crisis of kind ``other`` as for
+    self-harm, so the answer leads with medical help there too, not a "restorative" panel."""
+    answers = "incident.risk_to_life=no&incident.kind=other&health.mental_health_crisis=yes"
+    decision = decider.decide({"incident": {"kind": "other", "risk_to_life": False},
+                               "health": {"mental_health_crisis": True}})
+    assert decision.actions[0].first == "medical"
+    screen = first_screen(client.get(f"/should-i-call/result?{answers}").text)
+    assert 'id="medical-panel"' in screen and "Get medical help now" in screen and 'href="tel:111"' in screen
+    assert 'data-recommendation="no_police"' in screen and "cg-panel--no_police" not in screen
+    assert "restorative" not in screen
+    record = client.get(f"/should-i-call/record?{answers}").text
+    assert "Get medical help now: 999 for an ambulance, or NHS 111. Police: No need to call the police." in record
+
+
+MISSING = "incident.risk_to_life=no&incident.kind=missing&"
+CHILD_14 = "person.status=looked_after&person.age=14&missing.whereabouts_known=no&"
+CHECKS_THEN_101 = "Do these checks now, then call 101 if they are still missing"
+
+
+@pytest.mark.parametrize("answers, heading", [
+    # A known risk (health needs): report at once (first: call), not after the checks.
+    (CHILD_14 + "missing.enquiries_done=no&missing.medical_needs=yes", "Call 101 now"),
+    # A care leaver out of contact with a known risk: the rules say report now and list no checks
+    # (before, any missing young person's 101 without enquiries done read "do these checks").
+    ("person.status=care_leaver&person.age=19&missing.enquiries_done=no&missing.medical_needs=yes", "Call 101 now"),
+    # No known risk, the first checks not done: the check rule's own headline leads.
+    (CHILD_14 + "missing.enquiries_done=no&missing.medical_needs=no&missing.out_of_character=no"
+     "&person.exploitation_concern=no", CHECKS_THEN_101),
+    # ... also under medical help first (someone needs A&E): the police answer still starts with the checks.
+    (CHILD_14 + "missing.enquiries_done=no&incident.injury=serious&incident.in_progress=no"
+     "&incident.child_calm_now=yes", CHECKS_THEN_101),
+    (CHILD_14 + "missing.enquiries_done=yes", "Call 101 now"),
+])
+def test_a_missing_young_persons_heading_follows_what_the_rules_put_first(client, answers, heading):
+    page = client.get(f"/should-i-call/result?{MISSING}{answers}")
+    assert "/should-i-call/result" in str(page.url)
+    assert police_heading(page.text) == heading
+
+
+@pytest.mark.parametrize("facts, heading", [
+    ({"missing": {"whereabouts_known": False, "enquiries_done": False, "medical_needs": True}}, "Call 101 now"),
+    ({"missing": {"whereabouts_known": False, "enquiries_done": False}}, CHECKS_THEN_101),
+])
+def test_the_answers_heading_does_not_read_the_rules_words(decider, facts, heading):
+    """Reworded actions and headline give the same heading: the page reads ``first``, not the words
+    ("without waiting", "still missing")."""
+    from callguide.web import answer
+    from callguide.web.words import Words
+
+    facts = {**facts, "incident": {"kind": "missing", "risk_to_life": False},
+             "person": {"status": "looked_after", "age": 14}}
+    decision = decider.decide(facts)
+    reworded = decision.model_copy(update={
+        "headline": "Some other words.",
+        "actions": [action.model_copy(update={"what": "Some other words."}) for action in decision.actions]})
+    state = {"incident.kind": "missing", "incident.risk_to_life": False}
+    words = Words(flow.vocabulary(decider), state)
+    for d in (decision, reworded):
+        assert answer.lead(state, d, words, decider.book).title == heading
+
+
+@pytest.mark.parametrize("kind, ambulance", [("drugs", True), ("self_harm", True), ("criminal_damage", False)])
+def test_the_999_page_asks_for_an_ambulance_when_the_rules_put_medical_help_first(client, kind, ambulance):
+    """A risk to life from drugs (an overdose) is an ambulance (life-at-risk-needs-ambulance, first:
+    ambulance); damage is not."""
+    text = client.get(f"/should-i-call/call-999?incident.risk_to_life=yes&incident.kind={kind}").text
+    assert ("Ask for an ambulance" in text) is ambulance
+
+
+# -- The call check before there is a verdict: the call-ask-first table's questions -------------------
+def first_asks_on(client, query: str = "") -> list[str]:
+    import html
+    import re
+
+    text = client.get(f"/call-check?{query}").text
+    start = text.index('id="cc-first-asks"')
+    return [html.unescape(item) for item in re.findall(r"<li>([^<]*)</li>", text[start:text.index("</ol>", start)])]
+
+
+def table_asks(decider, facts: dict) -> tuple[str, list[str]]:
+    """The call-ask-first row that holds for ``facts`` and its questions, in the vocabulary's words."""
+    from callguide.callcheck_parts import tables_for
+
+    known = {f"{section}.{key}": value for section, values in facts.items() for key, value in values.items()}
+    tables = tables_for(decider.book)
+    row = tables["call-ask-first"].first(tables.fact(known, decider.level(known).value))
+    return row.id, [decider.book.vocabulary.fact(path).ask for path in row.then["ask"]]
+
+
+def test_the_blank_call_check_asks_what_the_ask_first_table_asks_for_an_unknown_incident(client, decider):
+    """Nothing said yet (what happened "Not said", checked as "something else" because the contract
+    needs a kind): the page lists every question of the table's row for that, "What happened?"
+    among them, not a list of its own (it listed two: danger and what happened)."""
+    row, asks = table_asks(decider, {"incident": {"kind": "other"}})
+    assert row == "ask-what-happened" and len(asks) == 4
+    assert first_asks_on(client) == asks
+    assert decider.book.vocabulary.fact("incident.kind").ask in asks
+
+
+def test_the_call_check_asks_first_what_the_table_asks_for_what_is_said(client, decider):
+    """A missing young person, nothing else said: the table's questions about where they are and the
+    risk come first, then danger; nothing the form already has an answer for."""
+    row, asks = table_asks(decider, {"incident": {"kind": "missing"}})
+    assert row == "ask-where-they-are"
+    shown = first_asks_on(client, "incident.kind=missing")
+    assert shown[:len(asks)] == asks
+    assert shown[len(asks):] == [decider.book.vocabulary.fact("incident.risk_to_life").ask]
+    assert "What happened?" not in shown
+    shown = first_asks_on(client, "incident.in_progress=yes&incident.weapon=none")
+    assert decider.book.vocabulary.fact("incident.weapon").ask not in shown
+    assert shown[-1] == decider.book.vocabulary.fact("incident.kind").ask  # not said, so still asked
+
+
 # -- One home for words ------------------------------------------------------------------------------
 def test_pages_and_scripts_name_only_facts_and_levels_the_vocabulary_defines(decider):
     """A template, script or page module that names a fact (``incident.kind``) or a level

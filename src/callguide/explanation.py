@@ -12,11 +12,11 @@ import string
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .evaluation import Evaluation
 from .facts import Level
-from .rulebook import DEADLINE_ORDER, FIRST_ORDER, Rule, Rulebook, reads_outcome
+from .rulebook import DEADLINE_ORDER, FIRST_ORDER, FirstKind, Rule, Rulebook, reads_outcome
 
 Role = Literal["decisive", "supporting", "outweighed", "also_applies"]
 
@@ -37,6 +37,10 @@ class ActionOut(BaseModel):
     source: str
     id: str
     rule: str
+    first: FirstKind | None = Field(None, description=(
+        "What the rules put before the other actions (the action's 'first' in rules/): call (the call "
+        "itself), ambulance, medical (other medical help: A&E, first aid, the crisis team) or check (a check "
+        "to do before calling). Absent (null) for the rest. The actions come in this order, then by deadline."))
 
 
 class Considered(BaseModel):
@@ -103,21 +107,20 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
     """Each action once, for the young person's role; the call first, then by urgency."""
     held = evaluation.roles
     found: dict[str, ActionOut] = {}
-    first: dict[str, str | None] = {}
     for rule in evaluation.fired + evaluation.after:
         for action in rule.then.actions:
             if action.for_ and not held & set(action.for_):
                 continue  # e.g. a suspect's "put it right" talk when the young person was harmed
-            first.setdefault(action.id, action.first)
-            found.setdefault(action.id, ActionOut.model_construct(
-                what=render(action.what, evaluation.known, book), by=action.by, source=action.source,
-                id=action.id, rule=rule.id))
+            if action.id not in found:
+                found[action.id] = ActionOut.model_construct(
+                    what=render(action.what, evaluation.known, book), by=action.by, source=action.source,
+                    id=action.id, rule=rule.id, first=action.first)
     # The call itself first, then medical help, then a check to do before calling, then by
     # deadline. Among equally first actions the level's own (a rule reading outcome.*, such as
     # "Call 999 now") leads; the rest keep the rules' order.
     def key(a: ActionOut) -> tuple[int, int, bool]:
-        own = first[a.id] is not None and reads_outcome(book.rule(a.rule))
-        return FIRST_ORDER.index(first[a.id]), DEADLINE_ORDER.index(a.by), first[a.id] is not None and not own
+        own = a.first is not None and reads_outcome(book.rule(a.rule))
+        return FIRST_ORDER.index(a.first), DEADLINE_ORDER.index(a.by), a.first is not None and not own
     return sorted(found.values(), key=key)
 
 

@@ -1,15 +1,19 @@
 """What the answer page leads with, and the record for the young person's file.
 
 A phone's first screen holds the answer and at most three things to do now; the reasons, the rest
-of the actions and the questions still open come after. Two answers lead with something other than
-the police level, because that is what the person must do first:
+of the actions and the questions still open come after. What leads is the rules' say, read from
+each action's ``first`` (``ActionOut.first``: call, ambulance, medical or check), never from the
+rules' words or a copy of their conditions:
 
-- **medical first**: someone is seriously hurt, needs an ambulance, or the young person has hurt
-  themself: "Get medical help now", whatever the police answer (NHS: 999 for an emergency, 111
-  otherwise). The police answer follows it, and never as a green "restorative" panel.
-- **missing**: the guidance's route is enquiries first, then the missing-person report on 101, so
-  "call 101" while the first enquiries are not done reads "Do these checks now, then call 101 if
-  they are still missing", and "Call 101 now" once they are (or the rules say report at once).
+- **medical first**: some action is medical help to get before the rest (``first: ambulance`` or
+  ``medical``: an ambulance, A&E, first aid, the crisis team): "Get medical help now", whatever
+  the police answer (NHS: 999 for an emergency, 111 otherwise). The police answer follows it, and
+  never as a green "restorative" panel.
+- **a check first**: the police answer leads with a check to do before calling (``first: check``,
+  a missing child's first enquiries, after any medical help): the heading is that rule's own
+  ``headline`` ("Do these checks now, then call 101 if they are still missing").
+- **missing**: otherwise a missing young person's "call 101" reads "Call 101 now" (the first
+  enquiries are done, or a rule says report at once).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..decision import Decision
+from ..explanation import ActionOut, render
 from ..facts import Level
+from ..rulebook import Rulebook
 from .words import UNKNOWN, Words
 
 MEDICAL_LINE = "Get medical help now: 999 for an ambulance, or NHS 111"
-CHECKS_FIRST = "Do these checks now, then call 101 if they are still missing"
+MEDICAL_FIRST = ("ambulance", "medical")  # ActionOut.first values that are medical help
 CHECKS_FIRST_BODY = ("Try their phone, their friends and family and the places they usually go, and write down "
                      "each enquiry and its time. If they are still missing, call 101 and use the missing-person "
                      "route; call 999 at once if a specific worry for their safety comes up.")
@@ -30,41 +36,43 @@ CALL_101_NOW = "Call 101 now"
 DO_NOW_SHOWN = 3
 
 
-def medical_first(state: Mapping[str, Any]) -> bool:
-    """Someone is seriously hurt or needs an ambulance, or the young person has hurt themself."""
-    return (state.get("incident.kind") == "self_harm"
-            or state.get("incident.injury") in ("serious", "life_threatening")
-            or state.get("health.medical_emergency") is True)
+def medical_first(decision: Decision) -> bool:
+    """The rules put medical help before the rest: an ambulance, A&E, first aid, the crisis team."""
+    return any(action.first in MEDICAL_FIRST for action in decision.actions)
 
 
-def _checks_still_to_do(state: Mapping[str, Any], decision: Decision) -> bool:
-    """A missing young person, the first enquiries not done, and no rule saying report at once."""
-    if state.get("incident.kind") != "missing" or decision.recommendation is not Level.call_101:
-        return False
-    if state.get("missing.enquiries_done") is True:
-        return False
-    # A rule that says "report now, without waiting for every enquiry" (a young child, say) wins.
-    return not any("without waiting" in action.what.lower() for action in decision.actions)
+def police_lead(decision: Decision) -> ActionOut | None:
+    """The action the police answer leads with: the first one that is not medical help (the
+    actions come in their ``first`` order: the call, medical help, a check, then the rest)."""
+    return next((action for action in decision.actions if action.first not in MEDICAL_FIRST), None)
 
 
-def title(state: Mapping[str, Any], decision: Decision, words: Words) -> str:
-    """The answer's heading."""
-    headline = decision.headline
-    if state.get("incident.kind") == "missing" and decision.recommendation is Level.call_101:
-        if "still missing" in headline.lower():  # the rules already say it their way
-            return headline.split(":", 1)[0]
-        return CHECKS_FIRST if _checks_still_to_do(state, decision) else CALL_101_NOW
-    return words.level_title(decision.recommendation)
+@dataclass(frozen=True)
+class Lead:
+    title: str     # the answer's heading ("Police: ..." under the medical panel)
+    body: str      # the paragraph under it
+    medical: bool  # "Get medical help now" comes first
 
 
-def body(state: Mapping[str, Any], decision: Decision, words: Words) -> str:
-    """The paragraph under the heading: the level's words, or with medical help first the
-    decision's own headline (the level's words for "no police" speak of a restorative approach)."""
-    if medical_first(state) and decision.recommendation in (Level.no_police, Level.report_later):
-        return words.fill(decision.headline)
-    if title(state, decision, words) == CHECKS_FIRST:
-        return CHECKS_FIRST_BODY
-    return words.level_body(decision.recommendation)
+def lead(state: Mapping[str, Any], decision: Decision, words: Words, book: Rulebook) -> Lead:
+    """What the answer page leads with, from the actions' ``first``."""
+    medical = medical_first(decision)
+    action = police_lead(decision)
+    check = action is not None and action.first == "check"
+    if check:  # the rulebook requires a headline of a rule with a check first
+        title = render(book.rule(action.rule).then.headline or "", words.known, book)
+    elif state.get("incident.kind") == "missing" and decision.recommendation is Level.call_101:
+        title = CALL_101_NOW
+    else:
+        title = words.level_title(decision.recommendation)
+    if medical and decision.recommendation in (Level.no_police, Level.report_later):
+        # the decision's own headline: the level's words for "no police" speak of a restorative approach
+        body = words.fill(decision.headline)
+    elif check:
+        body = CHECKS_FIRST_BODY
+    else:
+        body = words.level_body(decision.recommendation)
+    return Lead(title, body, medical)
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ class Record:
     actions: list[str]
 
 
-def record(state: Mapping[str, Any], decision: Decision, words: Words) -> Record:
+def record(state: Mapping[str, Any], decision: Decision, words: Words, answer: Lead) -> Record:
     """The record for the file, in the third person: what was known, what was not, the advice."""
     known, unknown = [], []
     for fact, value in state.items():
@@ -100,8 +108,8 @@ def record(state: Mapping[str, Any], decision: Decision, words: Words) -> Record
             unknown.append(words.label(fact))
         else:
             known.append(f"{words.label(fact)}: {words.answer(fact, value)}")
-    advice = title(state, decision, words)
-    if medical_first(state):
+    advice = answer.title
+    if answer.medical:
         advice = f"{MEDICAL_LINE}. Police: {advice}"
     return Record(
         what=words.answer("incident.kind", state.get("incident.kind", "other")),

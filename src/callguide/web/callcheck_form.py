@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ..rulebook import Rulebook
 from ..vocabulary import Vocabulary
 from .flow import YES_NO, AnswerError, options, parse_number
 
@@ -55,8 +56,15 @@ LAYOUT: list[tuple[str, list[str]]] = [
 THRIVE_ROWS = [("threat", "Threat"), ("harm", "Harm"), ("risk", "Risk"), ("investigation", "Investigation"),
                ("vulnerability", "Vulnerability"), ("engagement", "Engagement")]
 
-# Until these are said there is no verdict: a blank form is not "advice and signposting".
-ASK_FIRST = ("incident.risk_to_life", "incident.kind")
+# The contract needs a kind for every check. Until the handler chooses what happened (the form
+# shows "Not said"), the page checks the call as "something else", which the call-ask-first table
+# reads, with nothing else known, as nothing known yet about what happened (row ask-what-happened).
+KIND_NOT_SAID = "other"
+
+# Asked too while there is no verdict, after the call-ask-first table's own questions, when not
+# said: whether anyone is in danger (the first question everywhere), and what happened (the page
+# shows no verdict until it is chosen, ``verdict_ready``): a blank form is not "advice and signposting".
+PAGE_ASKS_FIRST = ("incident.risk_to_life", "incident.kind")
 
 
 def _field(path: str, vocabulary: Vocabulary) -> Field:
@@ -112,10 +120,19 @@ def verdict_ready(check: Any, kind_given: bool) -> bool:
     return kind_given or check.police_response.kind == "emergency_attendance"
 
 
-def first_asks(body: dict[str, Any], vocabulary: Vocabulary) -> list[str]:
-    """The questions to ask before there is a verdict, in the vocabulary's words."""
-    said = {f"{section}.{key}" for section, facts in body.items() for key in facts}
-    return [vocabulary.fact(path).ask for path in ASK_FIRST if path not in said]
+def first_asks(check: Any, answered: set[str], book: Rulebook) -> list[str]:
+    """The questions to ask before there is a verdict, in the vocabulary's words: those of the
+    call-ask-first row that holds for what the form says (``check.police_response.rule`` while the
+    check asks first), then ``PAGE_ASKS_FIRST``; each once, and none the form has an answer for
+    (``answered``: what happened is not, while it is only checked as "something else")."""
+    paths: list[str] = []
+    if check.state == "ask_first":
+        row = next(r for r in book.tables["call-ask-first"].rows if r.id == check.police_response.rule)
+        paths += row.then["ask"]
+    paths += [path for path in PAGE_ASKS_FIRST if path not in paths]
+    vocabulary = book.vocabulary
+    assert vocabulary is not None  # load_rulebook always sets it
+    return [vocabulary.fact(path).ask for path in paths if path not in answered]
 
 
 def thrive_facts(check: Any, vocabulary: Vocabulary) -> list[tuple[str, str, str | None]]:

@@ -110,12 +110,14 @@ async def should_answer(request: Request) -> Response:
 def should_call_999(request: Request) -> HTMLResponse:
     decider = decider_of(request)
     state = flow.read_state(request.query_params.multi_items(), decider)
-    # The rules' reasons and actions are shown only when they too say call 999.
+    # The rules' reasons and actions are shown only when they too say call 999; whether to ask for
+    # an ambulance follows their actions (medical help first) either way.
     decision = decider.decide(flow.incident(state))
+    medical = answer.medical_first(decision)
     if decision.recommendation is not Level.call_999:
         decision = None
     return page(request, "should/call999.html", section=SECTION, decision=decision, state=state,
-                 medical=answer.medical_first(state),
+                 medical=medical,
                  back=f"/should-i-call/question?{flow.query(state, fact=flow.DANGER)}")
 
 
@@ -140,9 +142,9 @@ def _answer_context(request: Request) -> dict[str, Any] | Response:
     if flow.needs_999(state, decision):
         return RedirectResponse(_step_url("call-999", state), status_code=303)
     words = Words(flow.vocabulary(decider), state)
-    return {"state": state, "decision": decision, "words": words,
-            "title": answer.title(state, decision, words), "body": answer.body(state, decision, words),
-            "medical": answer.medical_first(state), "medical_line": answer.MEDICAL_LINE}
+    lead = answer.lead(state, decision, words, decider.book)
+    return {"state": state, "decision": decision, "words": words, "lead": lead,
+            "title": lead.title, "body": lead.body, "medical": lead.medical, "medical_line": answer.MEDICAL_LINE}
 
 
 @router.get("/should-i-call/result", response_class=HTMLResponse)
@@ -162,7 +164,8 @@ def should_record(request: Request) -> Response:
     if isinstance(context, Response):
         return context
     return page(request, "should/record.html", section=SECTION,
-                 record=answer.record(context["state"], context["decision"], context["words"]), **context)
+                 record=answer.record(context["state"], context["decision"], context["words"], context["lead"]),
+                 **context)
 
 
 # -- Call check (issue 14: one screen at 1366x768; the result column has its own scroll) ------------
@@ -172,11 +175,12 @@ def _call_check_page(request: Request, items: list[tuple[str, str]], fragment: b
     decider = decider_of(request)
     vocab = flow.vocabulary(decider)
     shown, body, errors_found = callcheck_form.read(items, vocab)
-    asks = callcheck_form.first_asks(body, vocab)
-    kind_given = "kind" in body.get("incident", {})
-    body.setdefault("incident", {}).setdefault("kind", "other")
+    answered = set(check_known(body))
+    kind_given = flow.KIND in answered
+    body.setdefault("incident", {}).setdefault("kind", callcheck_form.KIND_NOT_SAID)
     check = check_call(body, decider)
     ready = callcheck_form.verdict_ready(check, kind_given)
+    asks = [] if ready else callcheck_form.first_asks(check, answered, decider.book)
     known = check_known(body)
     name = "callcheck_result.html" if fragment else "callcheck.html"
     return page(request, name, status_code=400 if errors_found else 200, section="callcheck",
