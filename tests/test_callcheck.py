@@ -421,9 +421,11 @@ def test_every_response_and_role_the_tables_can_give_has_its_words(book):
     one, or a row added to rules/call-check.yaml would pass loading and fail on a live call."""
     from typing import get_args
 
-    from callguide.callcheck import LABELS, ResponseKind, Role
-    from callguide.callcheck_parts import KIND_WORDS
+    from callguide.callcheck import ResponseKind, Role
+    from callguide.vocabulary import RESPONSE_KINDS
 
     kinds = set(book.tables["call-police-response"].outputs["kind"])
-    assert kinds <= set(KIND_WORDS) and kinds <= set(LABELS) and kinds <= set(get_args(ResponseKind))
+    words = book.vocabulary.call_check.responses
+    assert kinds <= set(get_args(ResponseKind)) and set(get_args(ResponseKind)) == set(RESPONSE_KINDS) == set(words)
+    assert all(words[kind].label and words[kind].becomes for kind in kinds)
     assert set(book.tables["call-role"].outputs["role"]) <= set(get_args(Role))

@@ -200,6 +200,13 @@ def test_the_review_pack_shows_the_vocabulary(book):
     assert "#### Children's home (`childrens_home`)" in words and "(`unknown`)" in words
     staying = words.split("#### A care leaver staying in foster care (`care_leaver_staying.foster_care`)")[1]
     assert "- plan: “pathway plan”" in staying.split("\n#### ")[0]
+    call = words.split("### The call handler's check (`call_check`)")[1]
+    checks = book.vocabulary.call_check
+    assert all(f"- `{kind}`: “{texts.label}”" in call for kind, texts in checks.responses.items())
+    assert "- `health_referral`: “Referral to health partners (Right Care, Right Person)”; could become “a referral " \
+           "to health partners”" in call
+    assert all(f"“{text}”" in call for text in checks.phrases.values())
+    assert "(`response_so_far.behaviour_policy_followed`): asked “Have you followed" in call
 
 
 def test_the_changes_since_the_last_sign_off_name_table_rows_and_words(tmp_path, monkeypatch):

@@ -131,6 +131,24 @@ def test_a_settings_words_must_be_complete_and_its_own(rules_copy, old, new, ref
         load_rulebook(rules_copy)
 
 
+@pytest.mark.parametrize("old, new, refusal", [
+    ('    ask_first: {label: "Not enough known yet"}\n', "", r"call_check.responses needs exactly"),
+    ('becomes: "a referral to health partners"', 'becomes: ""', r"call_check.responses.health_referral: needs exactly"),
+    ('could become {response}.', 'could become {level}.', r"call_check.phrases.why_response: uses \['level'\]"),
+    ('Source: {source}.', 'Source: the guidance.', r"call_check.phrases.why_step: uses \[\]; it must use exactly \['source'\]"),
+    ('    response_so_far.behaviour_policy_followed:\n', '    response_so_far.policy_followed:\n',
+     r"call_check.facts.response_so_far.policy_followed: not one of"),
+], ids=["a response without words", "a response without its short words", "a phrase with another's value",
+        "a phrase that drops its value", "words for a fact the call check does not record"])
+def test_the_call_checks_words_are_complete_and_use_only_their_own_values(rules_copy, old, new, refusal):
+    path = rules_copy / "vocabulary.yaml"
+    text = path.read_text()
+    assert old in text  # the edit below really changes the vocabulary
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(RulebookError, match=refusal):
+        load_rulebook(rules_copy)
+
+
 def test_rule_texts_may_only_use_words_every_setting_defines(rules_copy):
     add_rule(rules_copy, """
   - id: uses-unknown-word

@@ -72,15 +72,6 @@ ResponseKind = Literal[
 Service = Literal["police", "ambulance", "fire"]
 Role = Literal["victim", "patient", "missing", "behaviour", "not_known"]
 
-LABELS: dict[str, str] = {
-    "emergency_attendance": "Emergency attendance",
-    "non_emergency_attendance": "Non-emergency attendance",
-    "missing_person_process": "Missing-person process",
-    "crime_report": "Crime report without attendance",
-    "health_referral": "Referral to health partners (Right Care, Right Person)",
-    "advice_and_signposting": "Advice and signposting",
-    "ask_first": "Not enough known yet",
-}
 ATTEND = {"emergency_attendance", "non_emergency_attendance", "missing_person_process"}
 
 
@@ -155,9 +146,9 @@ def check_call_rows(request: CallCheckRequest | dict[str, Any], decider: Decider
         consistent, level = None, None
         headline = render(asking.then["headline"], known, book)
         response = PoliceResponse(
-            kind="ask_first", attend=None, label=LABELS["ask_first"], rule=asking.id, source=asking.source,
-            what_happens=("No verdict yet: ask these first. If anyone is in danger, it is emergency attendance "
-                          "at once."))
+            kind="ask_first", attend=None, label=book.vocabulary.call_check.responses["ask_first"].label,
+            rule=asking.id, source=asking.source,
+            what_happens=book.vocabulary.call_check.phrase("ask_first_what_happens"))
         words = _first_questions(asking, known, book)
         settled = False
     applied = [row.id for row in (judged.role_row, asking or judged.response, judged.follow_up) if row is not None]
@@ -183,7 +174,7 @@ def _response(row: Row, kind: str, known: dict[str, Any], book: Any, judged: Any
         services.append("police")
     follow_up = render(judged.follow_up.then["follow_up"], known, book) if judged.follow_up else None
     sources = [row.source] + ([judged.follow_up.source] if judged.follow_up else [])
-    return PoliceResponse(kind=kind, attend=kind in ATTEND, label=LABELS[kind],
+    return PoliceResponse(kind=kind, attend=kind in ATTEND, label=book.vocabulary.call_check.responses[kind].label,
                           what_happens=render(row.then["what_happens"], known, book), services=services,
                           follow_up=follow_up, rule=row.id, source="; ".join(sources))
 
@@ -193,7 +184,7 @@ SPOKEN_WORDS = 60  # the words to say are read aloud: under about a minute's wor
 
 def _first_questions(asking: Row, known: dict[str, Any], book: Any) -> list[str]:
     """While asking first: the questions themselves, most urgent first, as many as fit in the words."""
-    words = ["Before I can advise, I need to ask you a few things."]
+    words = [book.vocabulary.call_check.phrase("ask_first_opening")]
     for path in (p for p in asking.then["ask"] if p not in known):
         ask = book.vocabulary.fact(path).ask
         if len(" ".join(words + [ask]).split()) > SPOKEN_WORDS:
@@ -207,4 +198,4 @@ def _reason(row: Row, known: dict[str, Any], book: Any) -> Reason:
                   title=row.title or row.id, role="decisive")
 
 
-__all__ += ["CallTables", "LABELS"]
+__all__ += ["CallTables"]

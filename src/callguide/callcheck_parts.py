@@ -26,11 +26,6 @@ BEHAVIOUR_KINDS = {"assault", "criminal_damage", "theft", "threats", "verbal_abu
 # Asked of the one whose behaviour the call is about; never of a victim or a patient.
 SUSPECT_FACTS = {"person.behaviour_in_plan", "response_so_far.de_escalation_tried", "incident.child_calm_now",
                  "response_so_far.restraint_used", "response_so_far.behaviour_policy_followed"}
-KIND_WORDS = {
-    "emergency_attendance": "emergency attendance", "non_emergency_attendance": "non-emergency attendance",
-    "missing_person_process": "a missing-person report", "crime_report": "a crime report without attendance",
-    "health_referral": "a referral to health partners", "advice_and_signposting": "advice without attendance",
-}
 POLICE_INVOLVED = {"emergency_attendance", "non_emergency_attendance", "missing_person_process", "crime_report"}
 # Which kinds of call a what-if question is worth asking in (a handler does not ask about a fire or
 # an ambulance when a purse was taken); a fact not listed is worth asking in any call.
@@ -229,16 +224,13 @@ def home_steps(said: dict[str, Any], role: str, not_now: bool, book: Rulebook) -
     return steps
 
 
-STEP_ASKS = {"response_so_far.behaviour_policy_followed": "Have you followed your behaviour policy and the young "
-                                                          "person's plan?"}
-
-
 # -- the handler's questions ----------------------------------------------------------------------
 def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any], judged: Judged,
                       decision: Decision, steps: list[HomeStep]) -> list[HandlerQuestion]:
     """Most urgent first: the ask-first questions, then answers that could mean emergency attendance,
     then answers that change whether the police are involved, the carers' steps, and the rest."""
     book = decider.book
+    words = book.vocabulary.call_check
     ranked: list[tuple[int, int, HandlerQuestion]] = []
     listed: set[str] = set()
 
@@ -258,7 +250,7 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
     if judged.ask_first is not None:
         for index, path in enumerate(judged.ask_first.then["ask"]):
             add(0, index, HandlerQuestion(fact=path, ask=book.vocabulary.fact(path).ask, urgent=True,
-                                          why="Ask this first: there is no verdict until it is known."))
+                                          why=words.phrase("why_ask_first")))
     base = judged.response.then["kind"]
     # The carers' answer can only change for a fact the decision lists as a question (or a number
     # tried at other values): for every other fact it stays as it is, with no engine run.
@@ -277,7 +269,7 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
         tier = 1 if urgent else 2 if (becomes in POLICE_INVOLVED) != (base in POLICE_INVOLVED) else 4
         add(tier, index, HandlerQuestion(
             fact=path, ask=book.vocabulary.fact(path).ask, urgent=urgent, would_become=Level(pick.then["level"]),
-            would_change_to=becomes, why=f"Depending on the answer, the response could become {KIND_WORDS[becomes]}."))
+            would_change_to=becomes, why=words.phrase("why_response", response=words.responses[becomes].becomes)))
     emergency = base == "emergency_attendance"
     for index, q in enumerate(decision.questions):
         if emergency and q.would_become is Level.call_999:
@@ -285,13 +277,11 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
         urgent = q.would_become is Level.call_999 and q.would_become.rank > decision.recommendation.rank
         add(1 if urgent else 5, index, HandlerQuestion(
             fact=q.fact, ask=q.ask, urgent=urgent, would_become=q.would_become,
-            why=f"For the carers' own guidance, the answer could change it to: "
-                f"{book.vocabulary.level(q.would_become).short}."))
+            why=words.phrase("why_staff", level=book.vocabulary.level(q.would_become).short)))
     for index, step in enumerate(steps):
         if step.expected and step.said is None:
-            ask = STEP_ASKS.get(step.step) or book.vocabulary.fact(step.step).ask
-            add(3, index, HandlerQuestion(fact=step.step, ask=ask, urgent=False,
-                                          why=f"The guidance expects this before a call. Source: {step.source}."))
+            add(3, index, HandlerQuestion(fact=step.step, ask=book.vocabulary.fact(step.step).ask, urgent=False,
+                                          why=words.phrase("why_step", source=step.source)))
     return [q for _, _, q in sorted(ranked, key=lambda item: item[:2])]
 
 

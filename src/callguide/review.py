@@ -268,6 +268,22 @@ def vocabulary_section(book: Rulebook) -> list[str]:
         lines += ["", f"#### A care leaver staying in {title} (`care_leaver_staying.{key}`)", "",
                   "The setting's words, with these over them:"]
         lines += [f"- {plain(name)}: “{text}”" for name, text in texts.items() if text != settings[key][name]]
+    return lines + [""] + _call_check_words(book)
+
+
+def _call_check_words(book: Rulebook) -> list[str]:
+    """The call check's own words: each police response's label, its fixed phrases, its own facts."""
+    words = book.vocabulary.call_check if book.vocabulary else None
+    if words is None:
+        return []
+    lines = ["### The call handler's check (`call_check`)", "",
+             "Each police response's label (and, after “the response could become”, its short words):", ""]
+    lines += [f"- `{kind}`: “{texts.label}”" + (f"; could become “{texts.becomes}”" if texts.becomes else "")
+              for kind, texts in words.responses.items()]
+    lines += ["", "Fixed phrases ({response}, {level} and {source} are filled in):", ""]
+    lines += [f"- {plain(name)}: “{text}”" for name, text in words.phrases.items()]
+    lines += ["", "Facts only the call check records:", ""]
+    lines += [f"- **{fact.label}** (`{path}`): asked “{fact.ask}”" for path, fact in words.facts.items()]
     return lines + [""]
 
 

@@ -3,7 +3,7 @@
 Both are part of the rulebook's sha, but neither is a rule: :mod:`callguide.rulediff` compares the
 rules over an incident corpus and lists these entry by entry (a table by its id, a row by table id,
 row id and position, since the first row that holds decides; a vocabulary entry by fact, level,
-deadline or setting), so a change to them never reads as "no change".
+deadline, setting or the call check's words), so a change to them never reads as "no change".
 """
 
 from __future__ import annotations
@@ -108,7 +108,8 @@ def _compare_rows(old: Table, new: Table) -> list[EntryChange]:
 
 
 def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list[EntryChange]:
-    """Facts (label, ask, hint, unit, each answer's words), levels, deadlines and each setting's words."""
+    """Facts (label, ask, hint, unit, each answer's words), levels, deadlines, each setting's words and
+    the call check's (each response's label, each phrase, its own facts)."""
     if base is None or head is None:
         return [] if base is head else [EntryChange("vocabulary", "added" if base is None else "removed", "all")]
     changes: list[EntryChange] = []
@@ -125,6 +126,12 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
                           {k: v for k, v in words.items() if k in old_words}, _words)
     for setting in dict.fromkeys([*base.staying, *head.staying]):
         changes += _keyed(f"care leaver staying in {setting}", _overlay(base, setting), _overlay(head, setting), _words)
+    old_call, new_call = base.call_check, head.call_check
+    changes += _keyed("call check response", old_call.responses, new_call.responses,
+                      lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
+    changes += _keyed("call check phrase", old_call.phrases, new_call.phrases, _words)
+    changes += _keyed("call check fact", old_call.facts, new_call.facts,
+                      lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
     return changes
 
 

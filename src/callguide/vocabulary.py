@@ -4,7 +4,9 @@ For each fact: its question, short label, hint and the words for each answer. Fo
 title and the lead of a headline. Per setting: the words that differ (who "the manager" is in a
 children's home, in foster care or for a care leaver in their own home), so that no answer says
 "registered manager" to a foster carer. Rule texts ask for those words as ``{words.manager}``
-(``{Words.manager}`` to start a sentence); :meth:`Vocabulary.fill` puts them in.
+(``{Words.manager}`` to start a sentence); :meth:`Vocabulary.fill` puts them in. For the call
+handler's check (``call_check``): each police response's label, its fixed phrases, and the words for
+the facts only the call check records.
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ DEADLINES = ("now", "24h", "48h", "3 days", "5 days", "next working day")
 # Settings where a registered manager and "the home" exist (Children's Homes (England) Regulations 2015;
 # Supported Accommodation (England) Regulations 2023); foster carers and care leavers have neither.
 MANAGED_SETTINGS = ("childrens_home", "supported_accommodation")
+# The call check's police responses (callcheck.ResponseKind): what the call-police-response table
+# can choose, and "ask_first" while not enough is known.
+RESPONSE_KINDS = ("emergency_attendance", "non_emergency_attendance", "missing_person_process", "crime_report",
+                  "health_referral", "advice_and_signposting", "ask_first")
+# The call check's fixed phrases, each with the only {values} it may (and must) use.
+CALL_PHRASES: dict[str, tuple[str, ...]] = {
+    "ask_first_what_happens": (), "ask_first_opening": (), "why_ask_first": (), "why_response": ("response",),
+    "why_staff": ("level",), "why_step": ("source",)}
+# Facts only the call check records (callcheck.CallCheckRequest), not the contract's.
+CALL_CHECK_FACTS = ("response_so_far.behaviour_policy_followed",)
 
 
 class VocabularyError(ValueError):
@@ -50,6 +62,26 @@ class LevelWords:
     body: str    # one paragraph for the answer page; may use {words.*}
 
 
+@dataclass(frozen=True)
+class ResponseWords:
+    label: str         # "Referral to health partners (Right Care, Right Person)"
+    becomes: str = ""  # after "the response could become": "a referral to health partners" (none for ask_first)
+
+
+@dataclass(frozen=True)
+class CallCheckWords:
+    responses: Mapping[str, ResponseWords]
+    phrases: Mapping[str, str]
+    facts: Mapping[str, FactWords]
+
+    def phrase(self, name: str, **values: str) -> str:
+        """A fixed phrase with its values filled in (``why_step`` with ``source=...``)."""
+        text = self.phrases[name]
+        for key, value in values.items():
+            text = text.replace("{" + key + "}", value)
+        return text
+
+
 def setting_key(known: Mapping[str, Any]) -> str:
     """Whose words apply: the setting where the young person lives, or a care leaver's own home.
 
@@ -72,14 +104,16 @@ class Vocabulary:
     levels: Mapping[Level, LevelWords]
     deadlines: Mapping[str, str]
     settings: Mapping[str, Mapping[str, str]]
+    call_check: CallCheckWords
     # A care leaver staying in a setting: that setting's words with these over them (whole word sets).
     staying: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def fact(self, path: str) -> FactWords:
-        return self.facts[path]
+        """A fact's words: the contract's facts, then those only the call check records."""
+        return self.facts[path] if path in self.facts else self.call_check.facts[path]
 
     def label(self, path: str) -> str:
-        return self.facts[path].label
+        return self.fact(path).label
 
     def answer(self, path: str, value: Any) -> str:
         """A fact's value in plain words ("A knife or other blade", "Yes", "£40", "3 hours")."""
@@ -143,31 +177,33 @@ def load_vocabulary(path: Path) -> Vocabulary:
     except yaml.YAMLError as exc:
         raise VocabularyError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings' and 'facts' "
-                              "(and optionally 'care_leaver_staying')")
+        raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings', 'facts' and "
+                              "'call_check' (and optionally 'care_leaver_staying')")
     return Vocabulary(
         facts=_facts(path.name, raw.get("facts") or {}),
         levels=_levels(path.name, raw.get("levels") or {}),
         deadlines=_deadlines(path.name, raw.get("deadlines") or {}),
         settings=(settings := _settings(path.name, raw.get("settings") or {})),
+        call_check=_call_check(path.name, raw.get("call_check")),
         staying=_staying(path.name, raw.get("care_leaver_staying") or {}, settings),
     )
 
 
-def _facts(name: str, raw: dict[str, Any]) -> dict[str, FactWords]:
-    paths = fact_paths()
+def _facts(name: str, raw: dict[str, Any], paths: Any = None, section: str = "facts") -> dict[str, FactWords]:
+    paths = fact_paths() if paths is None else paths
     facts: dict[str, FactWords] = {}
     for path, body in raw.items():
-        where = f"{name}: facts.{path}"
+        where = f"{name}: {section}.{path}"
         if path not in paths:
-            raise VocabularyError(f"{where}: not a fact in the contract")
+            raise VocabularyError(f"{where}: not a fact in the contract" if section == "facts"
+                                  else f"{where}: not one of {list(paths)}")
         if not isinstance(body, dict) or not {"label", "ask"} <= set(body):
             raise VocabularyError(f"{where}: needs 'label' and 'ask'")
         unknown = set(body) - {"label", "ask", "hint", "unit", "values"}
         if unknown:
             raise VocabularyError(f"{where}: unknown entries {sorted(unknown)}")
         values = {str(k): str(v) for k, v in (body.get("values") or {}).items()}
-        allowed = allowed_values(path)
+        allowed = allowed_values(path) if section == "facts" else [True, False]  # the call check's own: yes/no
         if allowed is not None and allowed != [True, False]:
             missing = [str(v) for v in allowed if str(v) not in values]
             extra = sorted(set(values) - {str(v) for v in allowed})
@@ -227,3 +263,32 @@ def _staying(name: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]
             raise VocabularyError(f"{where}: only words every setting defines ({extra} are not)")
         staying[key] = {**settings[key], **{w: str(t) for w, t in words.items()}}
     return staying
+
+
+def _call_check(name: str, raw: Any) -> CallCheckWords:
+    """``call_check``: each police response's label, the fixed phrases, the call-check-only facts."""
+    where = f"{name}: call_check"
+    if not isinstance(raw, dict) or set(raw) != {"responses", "phrases", "facts"}:
+        raise VocabularyError(f"{where}: needs exactly 'responses', 'phrases' and 'facts'")
+    responses = raw["responses"] or {}
+    if set(responses) != set(RESPONSE_KINDS):
+        raise VocabularyError(f"{where}.responses needs exactly {list(RESPONSE_KINDS)}")
+    out: dict[str, ResponseWords] = {}
+    for kind in RESPONSE_KINDS:
+        body = responses[kind]
+        fields = {"label"} if kind == "ask_first" else {"label", "becomes"}
+        if not isinstance(body, dict) or set(body) != fields or not all(str(v).strip() for v in body.values()):
+            raise VocabularyError(f"{where}.responses.{kind}: needs exactly {sorted(fields)}")
+        out[kind] = ResponseWords(**{k: str(v) for k, v in body.items()})
+    phrases = raw["phrases"] or {}
+    if set(phrases) != set(CALL_PHRASES):
+        raise VocabularyError(f"{where}.phrases needs exactly {list(CALL_PHRASES)}")
+    for key, allowed in CALL_PHRASES.items():
+        try:
+            used = {field for _, field, _, _ in string.Formatter().parse(str(phrases[key])) if field is not None}
+        except ValueError as exc:
+            raise VocabularyError(f"{where}.phrases.{key}: {exc}") from None
+        if not str(phrases[key]).strip() or used != set(allowed):
+            raise VocabularyError(f"{where}.phrases.{key}: uses {sorted(used)}; it must use exactly {list(allowed)}")
+    facts = _facts(name, raw["facts"] or {}, CALL_CHECK_FACTS, "call_check.facts")
+    return CallCheckWords(responses=out, phrases={k: str(phrases[k]) for k in CALL_PHRASES}, facts=facts)

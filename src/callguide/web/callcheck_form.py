@@ -31,10 +31,9 @@ class Field:
         return not self.options
 
 
-# Recorded by the call check only (callcheck.CallCheckRequest), not a fact the rules read, so not
-# in the vocabulary: its words live here.
-CALL_CHECK_ONLY: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "response_so_far.behaviour_policy_followed": ("Followed the behaviour policy and plan", YES_NO)}
+# Recorded by the call check only (callcheck.CallCheckRequest), not a fact the rules read: its words
+# are in the vocabulary's call_check.facts, its answers are yes or no.
+CALL_CHECK_ONLY: dict[str, list[tuple[str, str]]] = {"response_so_far.behaviour_policy_followed": YES_NO}
 
 # (group title, facts), in the order a handler hears them.
 LAYOUT: list[tuple[str, list[str]]] = [
@@ -69,8 +68,7 @@ PAGE_ASKS_FIRST = ("incident.risk_to_life", "incident.kind")
 
 def _field(path: str, vocabulary: Vocabulary) -> Field:
     if path in CALL_CHECK_ONLY:
-        label, choices = CALL_CHECK_ONLY[path]
-        return Field(path, label, choices)
+        return Field(path, vocabulary.label(path), CALL_CHECK_ONLY[path])
     return Field(path, vocabulary.label(path), options(path, vocabulary))
 
 
