@@ -11,7 +11,7 @@ are part of the signed-off sha too, so the reviewers see them.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .conditions import AnyOf, Conditions, FactTest, Item
 from .explanation import plain
@@ -56,8 +56,16 @@ def _value(test: FactTest, book: Rulebook) -> str:
 def _fact(path: str, book: Rulebook) -> str:
     if path == "outcome.recommendation":
         return "the answer callguide has reached"
-    question = book.questions.get(path)
+    question = _question(path, book)
     return f"“{question.ask}”" if question else path.split(".", 1)[1].replace("_", " ")
+
+
+def _question(path: str, book: Rulebook) -> Any:
+    """How a fact is asked: a contract fact's question, or one only the call check records; else None."""
+    if path in book.questions:
+        return book.questions[path]
+    call_facts = book.vocabulary.call_check.facts if book.vocabulary is not None else {}
+    return call_facts.get(path)
 
 
 def _test_words(test: FactTest, book: Rulebook) -> str:
@@ -157,7 +165,9 @@ def rule_section(rule: Rule, book: Rulebook, scenarios: list[str], derivers: dic
 
 # -- the call check's decision tables and the vocabulary --------------------------------------------
 OUTPUT_WORDS = {"kind": "police response", "ask": "ask first", "say": "say to the caller",
-                "says": "THRIVE says", "what_happens": "what happens", "follow_up": "neighbourhood follow-up"}
+                "says": "THRIVE says", "what_happens": "what happens", "follow_up": "neighbourhood follow-up",
+                "expected": "the carers' steps expected (asked about when not said)",
+                "not_first": "added to each step's note", "step": "the step (asked about as)"}
 SETTING_TITLES = {"childrens_home": "Children's home", "supported_accommodation": "Supported accommodation",
                   "foster_care": "Foster care", "care_leaver": "A care leaver in their own home",
                   "unknown": "Not said where the young person lives"}
@@ -166,7 +176,7 @@ LEVEL_FIELD_WORDS = {"title": "page title", "shout": "banner", "short": "short f
 
 
 def _output_value(value: object, book: Rulebook) -> str:
-    if isinstance(value, str) and value in book.questions:
+    if isinstance(value, str) and _question(value, book) is not None:
         return _fact(value, book)
     return plain(value)
 
@@ -183,14 +193,16 @@ def outcome_words(table: Table, row: Row, book: Rulebook) -> list[str]:
         elif kind == "lines":
             words = " ".join(f"“{_template(line, book)}”" for line in value)
         else:
-            words = ", ".join(_output_value(v, book) for v in (value if isinstance(value, list) else [value]))
+            words = ", ".join(_output_value(v, book) for v in (value if isinstance(value, list) else [value])) or "none"
         lines.append(f"{OUTPUT_WORDS.get(name, plain(name))}: {words}")
     return lines
 
 
-def _given_words(key: str, wanted: list[object], book: Rulebook) -> str:
+def _given_words(key: str, wanted: list[object] | str, book: Rulebook) -> str:
     name, _, output = key.partition(".")
     other = book.tables[name]
+    if wanted == "any":
+        return f"the table “{other.title}” chose any of its rows"
     if output:
         chosen = f"{OUTPUT_WORDS.get(output, plain(output))}: {', '.join(plain(v) for v in wanted)}"
     else:
@@ -214,6 +226,7 @@ def table_section(table: Table, book: Rulebook) -> list[str]:
     """A decision table: what it decides and the sources its rows cite, then each row in order."""
     sources = list(dict.fromkeys(part.strip() for row in table.rows for part in row.source.split(";")))
     aloud = f" Its words are read aloud: at most {table.max_words} words a row." if table.max_words else ""
+    aloud += f" Every row also cites, before its own source: {table.source}." if table.source else ""
     lines = [f"### {table.title} (`{table.id}`)", "",
              f"In `{table.file}`. It decides: {_decides_words(table, book)}.{aloud}",
              f"Read top to bottom; the first row that holds decides. Sources its rows cite: {'; '.join(sources)}.", ""]

@@ -3,8 +3,8 @@
 In a first-hit table a row can be shadowed: an earlier row holds whenever it does, so nobody ever
 gets its words. For each row, callguide builds facts from the row's own conditions (and, for a row
 ``given`` an earlier table's choice, from the conditions of a row that makes that choice), tries
-them with each staff answer and with one more fact the table reads, runs the tables in order, and
-reports the row if it is never the one chosen.
+them with each staff answer and with one more fact the table reads (or a table its rows are
+``given`` reads), runs the tables in order, and reports the row if it is never the one chosen.
 """
 
 from __future__ import annotations
@@ -31,7 +31,11 @@ def table_problems(book: Rulebook) -> list[str]:
 
 
 def _can_be_chosen(row: Row, tables: Tables, book: Rulebook) -> bool:
-    reads = sorted(tables[row.table].reads - {"outcome.recommendation"})
+    # The facts this table reads, and those of the tables its rows are ``given`` (an earlier row of
+    # this table may hold on their choice, such as "the handler still asks first").
+    earlier = {key.partition(".")[0] for other in book.tables[row.table].rows for key in other.given}
+    reads = sorted(set(tables[row.table].reads).union(*(tables[name].reads for name in earlier))
+                   - {"outcome.recommendation"})
     for base in _witnesses(row, book):
         tries = [base] + [{**base, path: value} for path in reads if path not in base or path == "incident.kind"
                           for value in (allowed_values(path) or [0, 1, 13, 18, 100, 1000])]
@@ -50,7 +54,8 @@ def _witnesses(row: Row, book: Rulebook, depth: int = 0) -> list[dict[str, Any]]
     found = [own]
     for key, wanted in row.given.items():
         name, _, output = key.partition(".")
-        makers = [r for r in book.tables[name].rows if (r.then.get(output) if output else r.id) in wanted]
+        makers = [r for r in book.tables[name].rows
+                  if wanted == "any" or (r.then.get(output) if output else r.id) in wanted]
         found = [_merge(known, part) for known in found for maker in makers if depth < 3
                  for part in _witnesses(maker, book, depth + 1)]
     return found

@@ -34,7 +34,9 @@ def _given(row: Row, chosen: dict[str, Row]) -> bool:
     for key, wanted in row.given.items():
         name, _, output = key.partition(".")
         picked = chosen.get(name)
-        if picked is None or (picked.then.get(output) if output else picked.id) not in wanted:
+        if picked is None:
+            return False
+        if wanted != "any" and (picked.then.get(output) if output else picked.id) not in wanted:
             return False
     return True
 
@@ -47,6 +49,10 @@ class Tables:
 
     def __getitem__(self, table_id: str) -> CompiledTable:
         return self.compiled[table_id]
+
+    def source(self, row: Row) -> str:
+        """What a chosen row cites (its table's source first, when the table has one)."""
+        return self.compiled[row.table].table.source_of(row)
 
     @staticmethod
     def fact(known: dict[str, Any], outcome: str | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ tables:
       say: lines                 # a list of sentences
     optional: [follow_up]        # outputs a row may leave out (the others are required)
     max_words: 60                # for text and lines outputs, counted over the row
+    source: "..."                # optional: what every row also cites, said before the row's own source
     rows:
       - id: attend-risk-to-life
         when: {outcome.recommendation: call_999}
@@ -26,7 +27,11 @@ tables:
 ```
 
 Rows may read ``outcome.recommendation`` (the staff rules' answer) besides the contract's facts.
-Everything is validated at load; an error names the file, the line and the row.
+A row ``given`` an earlier table's choice holds only when that table chose one of the rows listed
+(``given: {call-police-response: [not-a-taxi]}``), one of the output values listed
+(``given: {call-police-response.kind: [emergency_attendance]}``), or any row at all
+(``given: {call-ask-first: any}``). Everything is validated at load; an error names the file, the
+line and the row.
 """
 
 from __future__ import annotations
@@ -54,8 +59,9 @@ class Row(_Data):
     because: str = Field(min_length=10)
     source: str = Field(min_length=3)
     title: str = ""
-    # Holds only when an earlier table chose one of these: {TABLE: [row ids]} or {TABLE.OUTPUT: [values]}.
-    given: dict[str, list[Any]] = {}
+    # Holds only when an earlier table chose one of these: {TABLE: [row ids]}, {TABLE.OUTPUT: [values]},
+    # or {TABLE: any} (it chose a row, whichever).
+    given: dict[str, list[Any] | Literal["any"]] = {}
     table: str = ""
     file: str = ""
     line: int = 0
@@ -70,9 +76,15 @@ class Table(_Data):
     outputs: dict[str, list[Any] | Literal["text", "lines"]]
     optional: list[str] = []
     max_words: int | None = Field(None, ge=5)
+    # What every row also cites (a THRIVE row's National Decision Model), said before the row's own.
+    source: str = ""
     rows: tuple[Row, ...]
     file: str = ""
     line: int = 0
+
+    def source_of(self, row: Row) -> str:
+        """What a row cites: the table's source, if it has one, then the row's own."""
+        return f"{self.source}; {row.source}" if self.source else row.source
 
 
 @dataclass(frozen=True)
@@ -175,7 +187,8 @@ def _word_count(text: str, context: TableContext) -> int:
 
 
 def check_given(tables: dict[str, Table]) -> None:
-    """Every ``given`` names a table loaded before it, and one of its row ids or output values."""
+    """Every ``given`` names a table loaded before it, and one of its row ids or output values (or
+    ``any`` of its rows)."""
     order = list(tables)
     for table in tables.values():
         for row in table.rows:
@@ -185,6 +198,10 @@ def check_given(tables: dict[str, Table]) -> None:
                 other = tables.get(name)
                 if other is None or order.index(name) >= order.index(table.id):
                     raise TableError(f"{where}: no table '{name}' is read before table {table.id}")
+                if wanted == "any":
+                    if output:
+                        raise TableError(f"{where}: 'any' is for a table's rows ({name}: any), not an output's values")
+                    continue
                 if output:
                     allowed = other.outputs.get(output)
                     if not isinstance(allowed, list):
