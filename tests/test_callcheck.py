@@ -288,6 +288,8 @@ def test_every_response_has_words_and_every_thrive_table_a_default(book):
     (('- "Officers are coming now. Stay on the line and tell me where it is."',
       '- "' + "Officers are coming now and " * 8 + '"'), "at most 60"),
     (("when: {outcome.recommendation: call_101}", "when: {outcome.recommendation: call_111}"), "call_111"),
+    (("given: {call-ask-first: any}", "given: {call-ask-first.headline: any}"), "'any' is for a table's rows"),
+    (("given: {call-ask-first: any}", "given: {call-follow-up-later: any}"), "no table 'call-follow-up-later'"),
 ])
 def test_a_broken_table_is_refused_with_file_line_and_row(tmp_path, change, message):
     for path in default_rules_dir().glob("*.yaml"):

@@ -178,6 +178,15 @@ def test_the_review_pack_shows_each_decision_table_row_in_plain_words(book):
     say = tables.split("(`say-fire`)")[1].split("\n#### ")[0]
     assert "- the table “The police response the guidance points to” chose police response: emergency attendance" in say
     assert "- say to the caller: “Get everyone out now, and do not go back in for anything.” “The fire service" in say
+    # The carers' steps: which are expected (asked as the vocabulary asks them), "none", and "any" row chosen.
+    steps = tables.split("(`call-home-steps`)")[1].split("\n### ")[0]
+    asking = steps.split("(`steps-not-while-asking-first`)")[1].split("\n#### ")[0]
+    assert f"- the table “{book.tables['call-ask-first'].title}” chose any of its rows" in asking
+    assert "- the carers' steps expected (asked about when not said): none\n" in asking
+    policy = book.vocabulary.fact("response_so_far.behaviour_policy_followed").ask
+    assert f"“{policy}”" in steps.split("(`steps-behaviour-where-they-live`)")[1].split("\n#### ")[0]
+    threat = tables.split("(`thrive-threat`)")[1].split("\n#### ")[0]
+    assert f"Every row also cites, before its own source: {book.tables['thrive-threat'].source}." in threat
     assert "**When it holds:** always, when no row above holds (the table's default)." in \
         tables.split("`threat-none-now`")[1].split("\n#### ")[0]
     # Text a setting changes is shown in the words used when the setting is not known, in italics.

@@ -230,6 +230,27 @@ def test_a_change_only_to_a_table_row_is_named_and_is_not_no_change(tmp_path):
     assert load_rulebook(head).version != load_rulebook(ROOT / "rules").version  # the sha saw it too
 
 
+def test_a_change_to_the_carers_steps_or_a_tables_own_source_is_named(tmp_path):
+    """The carers' steps (call-home-steps, call-step-*) and the source every THRIVE row cites are rows
+    and tables like the others: a change to them is named, never "no change"."""
+    head = _copy(tmp_path)
+    _edit_row(head, "call-check.yaml", "steps-manager-decides", expected=[])
+    _edit_row(head, "call-check.yaml", "step-enquiries-child", note="Phone, friends and family tried.")
+    path = head / "call-check-thrive.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    next(t for t in data["tables"] if t["id"] == "thrive-harm")["source"] = "College of Policing APP: THRIVE"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety")
+    assert result.exit_code == 0, result.output
+    assert "No change" not in result.output
+    for line in ("table row changed: call-home-steps/steps-manager-decides: Anything else outside an emergency "
+                 "(then.expected)",
+                 "table row changed: call-step-enquiries/step-enquiries-child: A child, with the Philomena form "
+                 "(then.note)",
+                 "table changed: thrive-harm: Harm: what harm is done, or likely? (source)"):
+        assert f"  {line}\n" in result.output, line
+
+
 def test_a_table_row_that_no_longer_says_999_is_flagged_and_fails(tmp_path):
     head = _copy(tmp_path)
     _edit_row(head, "call-check.yaml", "attend-medical-emergency", kind="non_emergency_attendance", level="call_101")

@@ -13,7 +13,11 @@ versioned with the rest of the rulebook; run by :mod:`callguide.tablerun`):
   behaviour the call is about (only then are the home's steps asked about);
 - ``call-script``: the words to say, per service and per case, key instruction first;
 - ``thrive-*``: each THRIVE row from the facts; ``call-follow-up``: the neighbourhood team, only
-  where the guidance gives a reason.
+  where the guidance gives a reason;
+- ``call-home-steps``: which of the carers' steps the guidance expects before this call, and
+  ``call-step-*``: each step's words and source (listed when one of its rows holds).
+
+The labels of the responses and the fixed phrases are the vocabulary's (``call_check``).
 
 The staff rules' answer is one fact the tables may read (``outcome.recommendation``): a 999 answer
 from them always means emergency attendance here. This module only assembles the answer.
@@ -129,9 +133,8 @@ def check_call_rows(request: CallCheckRequest | dict[str, Any], decider: Decider
     staff = decision.recommendation
     judged = tables.judge(known, staff.value)
     book = decider.book
-    emergency = judged.response.then["kind"] == "emergency_attendance"
     asking = judged.ask_first
-    steps = home_steps(said, judged.role, emergency or asking is not None, book)
+    steps = home_steps(said, known, judged, book)
     questions = handler_questions(decider, tables, known, judged, decision, steps)
     police_involved = {q.would_change_to in POLICE_INVOLVED for q in questions if q.would_change_to}
     if asking is None:
@@ -147,11 +150,12 @@ def check_call_rows(request: CallCheckRequest | dict[str, Any], decider: Decider
         headline = render(asking.then["headline"], known, book)
         response = PoliceResponse(
             kind="ask_first", attend=None, label=book.vocabulary.call_check.responses["ask_first"].label,
-            rule=asking.id, source=asking.source,
+            rule=asking.id, source=_source(asking, book),
             what_happens=book.vocabulary.call_check.phrase("ask_first_what_happens"))
         words = _first_questions(asking, known, book)
         settled = False
-    applied = [row.id for row in (judged.role_row, asking or judged.response, judged.follow_up) if row is not None]
+    applied = [row.id for row in (judged.role_row, asking or judged.response, judged.follow_up, judged.steps,
+                                  *judged.step_rows) if row is not None]
     if asking is None:
         applied.append(judged.script.id)
     check = CallCheck(
@@ -173,7 +177,7 @@ def _response(row: Row, kind: str, known: dict[str, Any], book: Any, judged: Any
     if kind == "emergency_attendance" and "police" not in services:
         services.append("police")
     follow_up = render(judged.follow_up.then["follow_up"], known, book) if judged.follow_up else None
-    sources = [row.source] + ([judged.follow_up.source] if judged.follow_up else [])
+    sources = [_source(row, book)] + ([_source(judged.follow_up, book)] if judged.follow_up else [])
     return PoliceResponse(kind=kind, attend=kind in ATTEND, label=book.vocabulary.call_check.responses[kind].label,
                           what_happens=render(row.then["what_happens"], known, book), services=services,
                           follow_up=follow_up, rule=row.id, source="; ".join(sources))
@@ -194,8 +198,12 @@ def _first_questions(asking: Row, known: dict[str, Any], book: Any) -> list[str]
 
 
 def _reason(row: Row, known: dict[str, Any], book: Any) -> Reason:
-    return Reason(rule=row.id, because=render(row.because, known, book), source=row.source,
+    return Reason(rule=row.id, because=render(row.because, known, book), source=_source(row, book),
                   title=row.title or row.id, role="decisive")
+
+
+def _source(row: Row, book: Any) -> str:
+    return book.tables[row.table].source_of(row)
 
 
 __all__ += ["CallTables"]

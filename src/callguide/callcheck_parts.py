@@ -2,7 +2,8 @@
 
 Everything decided here comes from the rulebook's call-check tables (``rules/call-check*.yaml``);
 this module runs them (:mod:`callguide.tablerun`) and puts their answers in the shapes the service
-returns. The words a handler reads use the setting's words (``vocabulary.yaml``).
+returns. Every word a handler reads is the rulebook's: a table row's text (in the setting's words),
+or the vocabulary's ``call_check`` labels and phrases (``vocabulary.yaml``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from .tablerun import Tables
 from .tables import Row
 
 THRIVE_KEYS = ("threat", "harm", "risk", "investigation", "vulnerability", "engagement")
-THRIVE_SOURCE = "College of Policing APP: National Decision Model; THRIVE"
 RANK = {"low": 0, "medium": 1, "high": 2}
-BEHAVIOUR_KINDS = {"assault", "criminal_damage", "theft", "threats", "verbal_abuse", "disorder", "other", "weapon"}
+STEP_TABLES = "call-step-"  # each table whose id starts so is one of the carers' steps, in the rulebook's order
 # Asked of the one whose behaviour the call is about; never of a victim or a patient.
 SUSPECT_FACTS = {"person.behaviour_in_plan", "response_so_far.de_escalation_tried", "incident.child_calm_now",
                  "response_so_far.restraint_used", "response_so_far.behaviour_policy_followed"}
@@ -95,6 +95,8 @@ class Judged:
     ask_first: Row | None     # None when enough is known (always None for an emergency)
     script: Row
     follow_up: Row | None
+    steps: Row                # call-home-steps: which of the carers' steps are expected
+    step_rows: tuple[Row, ...]  # each step listed for this call (call-step-*), in order
 
 
 class CallTables(Tables):
@@ -103,9 +105,17 @@ class CallTables(Tables):
         response = self.response(flat)
         emergency = response.then["kind"] == "emergency_attendance"
         role = self["call-role"].first(flat)
+        ask_first = None if emergency else self["call-ask-first"].first(flat)
+        chosen = {table_id: row for table_id, row in (("call-role", role), ("call-police-response", response),
+                                                      ("call-ask-first", ask_first)) if row is not None}
+        steps = self["call-home-steps"].first(flat, chosen)
+        if steps is None:  # the table ends with a row that always holds (checked in tests)
+            raise LookupError("call-home-steps has no default row")
         return Judged(role=role.then["role"] if role else "not_known", role_row=role, response=response,
-                      ask_first=None if emergency else self["call-ask-first"].first(flat),
-                      script=self["call-script"].first(flat, {"call-police-response": response}), follow_up=self["call-follow-up"].first(flat))
+                      ask_first=ask_first, script=self["call-script"].first(flat, {"call-police-response": response}),
+                      follow_up=self["call-follow-up"].first(flat), steps=steps,
+                      step_rows=tuple(row for table_id in self.compiled if table_id.startswith(STEP_TABLES)
+                                      if (row := self[table_id].first(flat)) is not None))
 
     def response(self, flat: dict[str, Any]) -> Row:
         row = self["call-police-response"].first(flat)
@@ -163,7 +173,7 @@ def thrive(tables: CallTables, known: dict[str, Any], book: Rulebook, staff: str
         items[key] = ThriveItem(
             level=row.then["level"], summary=render(row.then["says"], known, book),
             facts=[FactSeen(fact=p, value=known.get(p)) for p in sorted(compiled.reads) if _shown(p, known)],
-            source=f"{THRIVE_SOURCE}; {row.source}")
+            source=tables.source(row))
     return Thrive(**items, grade=_grade(items) if graded else None)
 
 
@@ -185,42 +195,18 @@ def _grade(items: dict[str, ThriveItem]) -> Grade | None:
 
 
 # -- what the carers did --------------------------------------------------------------------------
-def home_steps(said: dict[str, Any], role: str, not_now: bool, book: Rulebook) -> list[HomeStep]:
-    """The steps the guidance expects of the carers before a call about behaviour, and what was said.
-
-    Nothing is expected in an emergency, while the handler is still asking first, or when the young
-    person is the victim or a patient: then the carers' steps are not the question.
-    """
-    kind = said.get("incident.kind")
-    words = book.vocabulary.words_for(said)
-    behaviour = (role == "behaviour" and kind in BEHAVIOUR_KINDS and said.get("setting.location") != "community"
-                 and not not_now)
-    later = " Not needed first: there is an immediate risk, or more must be known." if not_now else ""
-    steps = [
-        HomeStep(step="response_so_far.de_escalation_tried", title="Tried to calm things down",
-                 expected=behaviour, said=said.get("response_so_far.de_escalation_tried"),
-                 note=f"Calming things with the young person's {words['behaviour_plan']}, before any call." + later,
-                 source="Protocol §5.2 (trauma informed); Protocol §8.1"),
-        HomeStep(step="response_so_far.behaviour_policy_followed", title=f"Followed {words['behaviour_policy']}",
-                 expected=behaviour, said=said.get("response_so_far.behaviour_policy_followed"),
-                 note=f"{words['behaviour_policy'][:1].upper()}{words['behaviour_policy'][1:]} and the young "
-                      "person's plan; how it was applied goes with any request for charging advice." + later,
-                 source="Protocol §8.2.4 (the behaviour policy and how it was applied)"),
-        HomeStep(step="response_so_far.manager_consulted", title=f"Spoke to {words['manager_on_call']}",
-                 expected=role in ("behaviour", "not_known") and kind != "missing" and not not_now,
-                 said=said.get("response_so_far.manager_consulted"),
-                 note=f"Outside an emergency, {words['decides']} whether to involve the police, now or in slow time."
-                      + later, source="Protocol §8.2.3 (immediately, at a later stage, or not at all)"),
-    ]
-    if kind == "missing":
-        adult = said.get("person.status") == "care_leaver" or (said.get("person.age") or 0) >= 18
-        steps.append(HomeStep(
-            step="missing.enquiries_done", title="Enquiries to find them",
-            expected=not not_now and not adult and said.get("missing.whereabouts_known") is not True,
-            said=said.get("missing.enquiries_done"),
-            note=("Phone, friends and family, known places and the premises tried and each enquiry recorded"
-                  + (", with the Philomena form ready." if not adult else ".") + later),
-            source="Protocol §8.3 (Philomena protocol); College of Policing APP: missing persons"))
+def home_steps(said: dict[str, Any], known: dict[str, Any], judged: Judged, book: Rulebook) -> list[HomeStep]:
+    """The carers' steps listed for this call (a ``call-step-*`` table's row each), whether the
+    guidance expects each before the call (``call-home-steps``), and what was said."""
+    expected = judged.steps.then["expected"]
+    after = judged.steps.then.get("not_first")
+    steps = []
+    for row in judged.step_rows:
+        note = render(row.then["note"], known, book)
+        steps.append(HomeStep(step=row.then["step"], title=render(row.then["title"], known, book),
+                              expected=row.then["step"] in expected, said=said.get(row.then["step"]),
+                              note=f"{note} {render(after, known, book)}" if after else note,
+                              source=book.tables[row.table].source_of(row)))
     return steps
 
 
