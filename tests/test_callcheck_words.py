@@ -9,6 +9,8 @@ THRIVE tables' own source) all come from the rulebook, so a practitioner signing
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 from pathlib import Path
 
@@ -19,6 +21,68 @@ from callguide.decision import Decider
 from callguide.rulebook import load_rulebook
 
 ROOT = Path(__file__).resolve().parents[1]
+CALL_CHECK_CODE = sorted((ROOT / "src" / "callguide").glob("callcheck*.py"))
+# The most words a string in the call check's code may have: an id, a fact path or a table id is
+# one word, a separator or a placeholder none; a label or a sentence a handler reads has two or more,
+# and belongs in rules/ (every label and phrase callcheck*.py used to spell out has two or more).
+MOST_WORDS = 1
+
+
+def _skipped(tree: ast.AST) -> set[int]:
+    """Strings that are not shown to a handler: docstrings, pydantic ``Field(description=...)`` (the
+    API's documentation) and the messages of exceptions raised for a broken rulebook."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and body and isinstance(body[0], ast.Expr):
+            skipped.add(id(body[0].value))
+        parts: list[ast.AST] = []
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Field":
+            parts = [keyword.value for keyword in node.keywords if keyword.arg == "description"]
+        elif isinstance(node, ast.Raise) and node.exc is not None:
+            parts = [node.exc]
+        skipped.update(id(inner) for part in parts for inner in ast.walk(part))
+    return skipped
+
+
+def phrases(source: str, most: int = MOST_WORDS) -> list[str]:
+    """The string literals (an f-string's literal parts together) of more than ``most`` words."""
+    tree = ast.parse(source)
+    skipped = _skipped(tree)
+    texts: list[str] = []
+    inside_fstrings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
+    for node in ast.walk(tree):
+        if id(node) in skipped or id(node) in inside_fstrings:
+            continue
+        if isinstance(node, ast.JoinedStr):
+            texts.append("".join(part.value for part in node.values
+                                  if isinstance(part, ast.Constant) and isinstance(part.value, str)))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            texts.append(node.value)
+    return [text for text in texts if len([w for w in text.split() if re.search(r"[A-Za-z]", w)]) > most]
+
+
+def test_the_scanner_finds_a_phrase_written_in_code():
+    code = '''
+"""A module docstring, however long it is."""
+from pydantic import BaseModel, Field
+LABELS = {"emergency_attendance": "Emergency attendance", "health_referral": "Referral to health partners"}
+class Out(BaseModel):
+    """A class docstring."""
+    label: str = Field(description="Documentation for the API, not words for a handler.")
+def why(kind, words):
+    if kind is None:
+        raise LookupError("a table without its default row")
+    return f"The response could become {words[kind]}.", "; ".join(["a", "b"]), f"{kind} {words}"
+'''
+    assert phrases(code) == ["Emergency attendance", "Referral to health partners", "The response could become ."]
+
+
+def test_no_handler_facing_phrase_is_written_in_the_call_check_code():
+    assert len(CALL_CHECK_CODE) >= 2
+    found = {path.name: phrases(path.read_text(encoding="utf-8")) for path in CALL_CHECK_CODE}
+    assert not any(found.values()), (
+        f"words a handler reads belong in rules/ (a call-check table, or call_check in vocabulary.yaml): {found}")
 
 
 # -- the carers' steps are tables -----------------------------------------------------------------
