@@ -173,7 +173,7 @@ def test_a_numbers_cross_sweep_is_limited_to_the_kinds_whose_rules_read_it(book)
     every = set(allowed_values("incident.kind"))
 
     def rulebook(*whens: dict) -> SimpleNamespace:
-        return SimpleNamespace(rules=[SimpleNamespace(conditions=parse_when(when, book.parameters)) for when in whens])
+        return SimpleNamespace(rules=[_rule(f"r{i}", when, book) for i, when in enumerate(whens)])
 
     damage = {"incident.damage_value_gbp": {"at_least": 10}}
     assert kinds_reading([rulebook({"incident.kind": "theft", **damage},
@@ -188,6 +188,25 @@ def test_a_numbers_cross_sweep_is_limited_to_the_kinds_whose_rules_read_it(book)
     assert kinds_reading([rulebook({"any": [{"incident.kind": "theft"}, {"incident.injury": "minor"}], **damage})],
                          "incident.damage_value_gbp") == every
     assert kinds_reading([book], "incident.damage_value_gbp") == {"criminal_damage", "fire_setting"}
+
+
+def _rule(rule_id: str, when: dict, book, recommend: str | None = "report_later", derive: tuple = ()) -> SimpleNamespace:
+    return SimpleNamespace(id=rule_id, conditions=parse_when(when, book.parameters),
+                           then=SimpleNamespace(recommend=recommend, actions=[], derive=list(derive)))
+
+
+def test_a_numbers_sweep_follows_findings_to_the_kinds_that_use_them(book):
+    """A rule that only derives a finding matters for the kinds of the rules needing it; a rule
+    that needs a finding can only fire for the kinds where it is derived (``young-adult`` reads
+    the age for every kind, ``missing-young-child`` names no kind: both are about a missing child)."""
+    age = {"person.age": {"at_least": 18}}
+    only_derives = _rule("adult", age, book, recommend=None, derive=("adult",))
+    uses_it_for_missing = _rule("uses", {"incident.kind": "missing", "derived": ["adult"]}, book)
+    assert kinds_reading([SimpleNamespace(rules=[only_derives, uses_it_for_missing])], "person.age") == {"missing"}
+    derives_for_theft = _rule("finding", {"incident.kind": "theft"}, book, recommend=None, derive=("found",))
+    needs_it = _rule("needs", {"derived": ["found"], **age}, book)
+    assert kinds_reading([SimpleNamespace(rules=[derives_for_theft, needs_it])], "person.age") == {"theft"}
+    assert kinds_reading([book], "person.age") == {"missing"}
 
 
 def test_an_unknown_side_is_a_clear_error():

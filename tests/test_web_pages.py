@@ -141,9 +141,11 @@ def test_call_check_form_and_question_pages_parse_numbers_alike(client):
 def test_prune_follows_the_rules_not_a_copy_of_them(decider):
     # victim_wants_police is read only by rules about someone who was harmed (issue 11: the young
     # person themself too, victim "self"), so with nobody harmed it is dropped.
+    # (At home: out in the community, violence-in-community weighs the wish of a victim not yet named.)
     kept = flow.prune({"incident.kind": "assault", "incident.victim": "none", "incident.victim_wants_police": True,
-                       "incident.weapon": "none"}, decider)
-    assert kept == {"incident.kind": "assault", "incident.victim": "none", "incident.weapon": "none"}
+                       "incident.weapon": "none", "setting.location": "in_placement"}, decider)
+    assert kept == {"incident.kind": "assault", "incident.victim": "none", "incident.weapon": "none",
+                    "setting.location": "in_placement"}
     kept = flow.prune({"incident.kind": "assault", "incident.victim": "staff", "incident.victim_wants_police": True},
                       decider)
     assert kept["incident.victim_wants_police"] is True

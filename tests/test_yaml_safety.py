@@ -117,3 +117,22 @@ def test_both_loaders_refuse_every_alias(loader, text):
     """Both composers share an anchor's node with its aliases: the node-graph check finds them in either."""
     with pytest.raises(yaml.YAMLError, match="aliases"):
         yamlsafe.load(text, loader)
+
+
+def test_a_key_written_twice_is_refused_not_silently_dropped(tmp_path):
+    """PyYAML keeps the last of two equal keys: a rule with two ``any:`` groups lost the first one
+    without a word (found writing a rule). Rule files, and incidents typed as YAML, refuse it."""
+    copy = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", copy)
+    theme = copy / "missing.yaml"
+    text = theme.read_text(encoding="utf-8")
+    marker = "  - id: care-leaver-missing-at-risk\n    title: A care leaver is out of contact and may be at risk\n    when:\n"
+    assert marker in text
+    theme.write_text(text.replace(marker, marker + "      any: [{person.status: care_leaver}]\n"), encoding="utf-8")
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(copy, pack=None)
+    message = str(caught.value)
+    assert "missing.yaml" in message and "'any' is written twice" in message, message
+    with pytest.raises(yaml.YAMLError, match="'kind' is written twice"):
+        yamlsafe.load("incident:\n  kind: assault\n  kind: missing\n")
+    assert yamlsafe.load("incident: {kind: assault}\nperson: {kind: 1}\n")  # the same key in two blocks is fine

@@ -99,14 +99,43 @@ def kinds_reading(books: Iterable[Rulebook], path: str) -> set[str]:
     """The kinds of incident whose rules read ``path`` (every kind if a rule reading it names none).
 
     A rule's kinds come from its tests on the kind (``is`` and ``in`` name them, ``not_in`` names
-    all but those); an ``any`` group allows the kinds any one of its branches allows."""
+    all but those); an ``any`` group allows the kinds any one of its branches allows. A rule that
+    only derives a finding (no level, no action) matters only for the kinds of the rules that need
+    that finding (``young-adult`` reads the age for every kind, but only the missing rules use it)."""
     every = set(allowed_values("incident.kind") or [])
     found: set[str] = set()
     for book in books:
         for rule in book.rules:
             if path in rule.conditions.reads():
-                found |= _allowed_kinds(rule.conditions, every)
+                found |= (_allowed_kinds(rule.conditions, every) & _kinds_using(book, rule, every, set())
+                          & _kinds_deriving(book, rule, every, set()))
     return found
+
+
+def _kinds_deriving(book: Rulebook, rule: Any, every: set[str], seen: set[str]) -> set[str]:
+    """The kinds for which ``rule``'s needed findings can be derived (every kind if it needs none):
+    ``missing-young-child`` names no kind, but its finding is only derived for a missing child."""
+    if not rule.conditions.derived or rule.id in seen:
+        return every
+    seen.add(rule.id)
+    kinds = set(every)
+    for name in rule.conditions.derived:
+        kinds &= set().union(*(_allowed_kinds(other.conditions, every) & _kinds_deriving(book, other, every, seen)
+                               for other in book.rules if name in other.then.derive))
+    return kinds
+
+
+def _kinds_using(book: Rulebook, rule: Any, every: set[str], seen: set[str]) -> set[str]:
+    """The kinds for which what ``rule`` does can matter: every kind if it recommends or adds an
+    action, else the kinds of the rules that need a finding it derives (followed down the chain)."""
+    if rule.then.recommend or rule.then.actions or rule.id in seen:
+        return every
+    seen.add(rule.id)
+    kinds: set[str] = set()
+    for other in book.rules:
+        if set(rule.then.derive) & set(other.conditions.derived):
+            kinds |= _allowed_kinds(other.conditions, every) & _kinds_using(book, other, every, seen)
+    return kinds
 
 
 def _allowed_kinds(conditions: Conditions, every: set[str]) -> set[str]:

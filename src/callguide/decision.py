@@ -111,9 +111,7 @@ class Decider:
                 if path not in paths:
                     paths.append(path)
                 if allowed_values(path) is None:
-                    for value in (test.value if isinstance(test.value, list) else [test.value]):
-                        if isinstance(value, (int, float)) and not isinstance(value, bool):
-                            thresholds.setdefault(path, set()).update({max(0.0, value - 1), value, value + 1})
+                    thresholds.setdefault(path, set()).update(_edges(test.value))
         order = {path: i for i, path in enumerate(SAFETY_CRITICAL)}
         paths.sort(key=lambda p: (order.get(p, len(order)), p))
         return {path: allowed_values(path) or [v for v in sorted(thresholds.get(path, {0.0})) if admissible(path, v)]
@@ -147,6 +145,23 @@ class Decider:
             known, {index[r] for r in fired if r in index}, admitted, level,
             lambda path, values: [self.level({**known, path: value}) for value in values],
             lambda assignment: self.level({**known, **assignment}))
+
+
+def _edges(operand: Any) -> set[float]:
+    """The numbers worth trying around a test's operand: a threshold, one below and one above; for
+    a list of whole numbers, each run of consecutive ones at its two ends and just outside them
+    (ages 18 to 25 are one answer to a list test; trying each would multiply the what-ifs)."""
+    numbers = sorted(v for v in (operand if isinstance(operand, list) else [operand])
+                     if isinstance(v, (int, float)) and not isinstance(v, bool))
+    if not all(float(v).is_integer() for v in numbers):
+        return {x for v in numbers for x in (max(0.0, v - 1), v, v + 1)}
+    edges: set[float] = set()
+    for i, v in enumerate(numbers):
+        if i == 0 or numbers[i - 1] != v - 1:  # a run starts
+            edges.update({max(0.0, v - 1), v})
+        if i == len(numbers) - 1 or numbers[i + 1] != v + 1:  # a run ends
+            edges.update({v, v + 1})
+    return edges
 
 
 def applied_rules(decision: Decision, book: Rulebook) -> list[str]:

@@ -115,6 +115,10 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
                 found[action.id] = ActionOut.model_construct(
                     what=render(action.what, evaluation.known, book), by=action.by, source=action.source,
                     id=action.id, rule=rule.id, first=action.first)
+    if any(a.first == "call" for a in found.values()):
+        # A check to do before calling has no place once a rule says to call now (a missing young
+        # child, a known risk, immediate concern): "do these checks, then call" would contradict it.
+        found = {key: a for key, a in found.items() if a.first != "check"}
     # The call itself first, then medical help, then a check to do before calling, then by
     # deadline. Among equally first actions the level's own (a rule reading outcome.*, such as
     # "Call 999 now") leads; the rest keep the rules' order.

@@ -36,7 +36,8 @@ Strength = Literal["safety", "firm", "soft", "ceiling"]
 # ``evaluation.roles`` works the roles out from what the role rules derive (rules/roles.yaml).
 YoungPersonRole = Literal["suspect", "victim", "patient"]
 # Actions that go before every other one (issue 11): the 999 call itself, the ambulance, other
-# medical help, then a check to do before calling (a missing child's first enquiries).
+# medical help, then a check to do before calling (a missing child's first enquiries; left out
+# when another action says to call now).
 FirstKind = Literal["call", "ambulance", "medical", "check"]
 FIRST_ORDER: list[str | None] = ["call", "ambulance", "medical", "check", None]
 # A headline that says to call now ("Call ... now", "call 101 now") must not lead a check-first answer.

@@ -19,6 +19,9 @@ import yaml
 from yaml.composer import ComposerError
 
 ALIAS_MESSAGE = "YAML aliases (*name) are not accepted; write each value out in full"
+# PyYAML keeps the last of two equal keys and drops the first without a word: a rule with two
+# `any:` groups would silently lose one of its conditions.
+DUPLICATE_MESSAGE = "the key {key!r} is written twice in one block; the second would silently replace the first"
 
 
 # libyaml's safe loader when PyYAML was built with it, else the Python one; the same checks follow.
@@ -38,14 +41,15 @@ def load(text: str, loader: type = Loader) -> Any:
             raise
         if node is None:
             return None
-        _refuse_aliases(node)
+        _refuse_aliases_and_repeats(node)
         return reader.construct_document(node)
     finally:
         reader.dispose()
 
 
-def _refuse_aliases(root: yaml.Node) -> None:
-    """Raise at the first node reached twice: the C composer shares a node between anchor and alias."""
+def _refuse_aliases_and_repeats(root: yaml.Node) -> None:
+    """Raise at the first node reached twice (the C composer shares a node between anchor and
+    alias), and at a key written twice in one mapping."""
     seen: set[int] = set()
     todo = [root]
     while todo:
@@ -54,6 +58,12 @@ def _refuse_aliases(root: yaml.Node) -> None:
             raise ComposerError(None, None, ALIAS_MESSAGE, node.start_mark)
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if (key.tag, key.value) in keys:
+                        raise ComposerError(None, None, DUPLICATE_MESSAGE.format(key=key.value), key.start_mark)
+                    keys.add((key.tag, key.value))
             todo += [part for pair in node.value for part in pair]
         elif isinstance(node, yaml.SequenceNode):
             todo += node.value
