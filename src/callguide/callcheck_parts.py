@@ -64,8 +64,8 @@ class Thrive(BaseModel):
     investigation: ThriveItem
     vulnerability: ThriveItem
     engagement: ThriveItem
-    grade: Grade | None = Field(description="The highest of threat, harm and risk (one step up for a high "
-                                            "vulnerability); null while not enough is known.")
+    grade: Grade | None = Field(description="The highest of threat, harm and risk (low goes up to medium for a "
+                                            "high vulnerability); null while not enough is known.")
 
 
 class HomeStep(BaseModel):
