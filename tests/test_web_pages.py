@@ -224,6 +224,26 @@ def test_a_mental_health_crisis_of_kind_other_leads_with_medical_help(client, de
     assert "Get medical help now: 999 for an ambulance, or NHS 111. Police: No need to call the police." in record
 
 
+def test_a_call_101_under_medical_help_first_still_has_its_101_button(client, decider):
+    """A 13-year-old assaulted by an adult with a serious injury: A&E first (the medical panel and
+    its 999 and NHS 111 buttons lead), and the police answer, call 101, has its own 101 button
+    under it (it had none: the 101 button was only in the page's non-medical branch)."""
+    answers = ("incident.risk_to_life=no&person.status=looked_after&person.age=13&setting.type=foster_care"
+               "&incident.kind=assault&incident.victim=self&incident.harmed_by=adult&incident.injury=serious"
+               "&incident.in_progress=no&incident.suspect_present=no")
+    page = client.get(f"/should-i-call/result?{answers}")
+    assert "/should-i-call/result" in str(page.url)
+    screen = first_screen(page.text)
+    assert 'id="medical-panel"' in screen and 'data-recommendation="call_101"' in screen
+    order = [screen.index(mark) for mark in ('id="medical-panel"', 'href="tel:999"', 'href="tel:111"',
+                                             'id="result-panel"', 'href="tel:101"')]
+    assert order == sorted(order), order  # medical help first, then the police answer and its 101
+    assert screen.count('href="tel:101"') == 1 and "Call 101" in screen
+    # the non-medical call_101 keeps its one 101 button
+    plain = first_screen(client.get(f"/should-i-call/result?{MISSING}{CHILD_14}missing.enquiries_done=yes").text)
+    assert 'id="medical-panel"' not in plain and plain.count('href="tel:101"') == 1
+
+
 MISSING = "incident.risk_to_life=no&incident.kind=missing&"
 CHILD_14 = "person.status=looked_after&person.age=14&missing.whereabouts_known=no&"
 CHECKS_THEN_101 = "Do these checks now, then call 101 if they are still missing"
