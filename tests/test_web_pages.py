@@ -45,8 +45,21 @@ def test_bad_number_is_an_error_not_a_guess(client):
     response = client.post("/should-i-call/question", data={
         "fact": "incident.damage_value_gbp", "answer": "forty", "incident.risk_to_life": "no",
         "incident.kind": "criminal_damage"})
-    assert response.status_code == 400
+    assert response.status_code == 200  # the form again with its error, as GOV.UK forms are (the API keeps 422)
     assert "There is a problem" in response.text and "must be a number" in response.text
+    assert response.headers["content-type"].startswith("text/html")
+    api = client.post("/v1/decisions", json={"incident": {"kind": "criminal_damage", "damage_value_gbp": "forty"}})
+    assert api.status_code == 422
+
+
+def test_the_icon_is_served_cached_for_browsers_and_linked_from_every_page(client):
+    for path, kind in (("/favicon.ico", "image/x-icon"), ("/favicon.svg", "image/svg+xml")):
+        response = client.get(path)
+        assert response.status_code == 200 and response.headers["content-type"].startswith(kind), path
+        assert "max-age" in response.headers["cache-control"] and "no-store" not in response.headers["cache-control"]
+    assert client.get("/favicon.ico").content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    page = client.get("/should-i-call").text
+    assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in page
 
 
 def test_hand_edited_numbers_are_dropped_before_the_rules_see_them(client):
@@ -127,13 +140,13 @@ def test_a_large_number_is_refused_in_plain_figures(client, url):
     else:
         data.update(fact="incident.damage_value_gbp", answer="2000000")
     response = client.post(url, data=data)
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "between 0 and 1,000,000" in response.text and "e+06" not in response.text
 
 
 def test_call_check_form_and_question_pages_parse_numbers_alike(client):
     response = client.post("/call-check", data={"person.age": "30"})
-    assert response.status_code == 400 and "Age must be between 10 and 25" in response.text
+    assert response.status_code == 200 and "Age must be between 10 and 25" in response.text
     response = client.post("/call-check", data={"person.age": "15", "incident.damage_value_gbp": "£1,200"})
     assert response.status_code == 200
 

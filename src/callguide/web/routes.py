@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from ..facts import Level
@@ -29,6 +29,21 @@ def install(app: FastAPI, *, scenarios_dir: Path | None = None) -> None:
     app.include_router(walkthrough_routes.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     errors.install(app, templates)  # HTML error pages for browsers, outside /v1/ (issue 14)
+
+
+# -- The icon: /favicon.ico is asked for by browsers (and by pages without an icon link); the pages
+# link the SVG. A week in caches: it carries no advice.
+ICON_CACHE = "public, max-age=604800"
+
+
+@router.get("/favicon.ico")
+def favicon_ico() -> FileResponse:
+    return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": ICON_CACHE})
+
+
+@router.get("/favicon.svg")
+def favicon_svg() -> FileResponse:
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml", headers={"Cache-Control": ICON_CACHE})
 
 
 # -- Should I call? (issue 14: the danger question is the first page a phone sees) -----------------
@@ -73,7 +88,9 @@ def _question_page(request: Request, fact: str, state: dict[str, Any], current: 
     elif current is None and fact in state:
         current = dict(flow.encode({fact: state[fact]}))[fact]
     field_id = "answer-" + fact.replace(".", "-")
-    return page(request, "should/question.html", status_code=400 if error else 200, section=SECTION,
+    # An answer refused is the same page again with the error, 200 as GOV.UK forms are (a 400 shows
+    # as a failed load in the browser's console); the JSON API keeps its 422.
+    return page(request, "should/question.html", section=SECTION,
                  q=q, state=state, pairs=flow.encode(state), current=current, error=error, start=start,
                  errors=[(field_id, error)] if error else [], back=None if start else _back(fact, state))
 
@@ -183,7 +200,7 @@ def _call_check_page(request: Request, items: list[tuple[str, str]], fragment: b
     asks = [] if ready else callcheck_form.first_asks(check, answered, decider.book)
     known = check_known(body)
     name = "callcheck_result.html" if fragment else "callcheck.html"
-    return page(request, name, status_code=400 if errors_found else 200, section="callcheck",
+    return page(request, name, section="callcheck",  # errors or not, 200: the form again (as above)
                  groups=callcheck_form.groups(vocab), shown=shown, errors=errors_found,
                  error_for=dict(errors_found), check=check, ready=ready, kind_given=kind_given,
                  thrive_rows=callcheck_form.THRIVE_ROWS, error=bool(errors_found),

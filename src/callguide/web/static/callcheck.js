@@ -46,7 +46,7 @@
     fetch("/call-check", {
       method: "POST", body: new URLSearchParams(data), headers: { "Accept": "text/html" }
     }).then(function (response) {
-      if (!response.ok && response.status !== 400) throw new Error("call check " + response.status);
+      if (!response.ok) throw new Error("call check " + response.status);
       return response.text();
     }).then(function (html) {
       if (mine !== latest) return;
