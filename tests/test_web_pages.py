@@ -500,3 +500,36 @@ def test_the_answer_page_says_which_questions_matter_together(client, decider):
     item = page[page.index(together.ask):page.index("</li>", page.index(together.ask))]
     labels = "; ".join(decider.book.vocabulary.label(path).lower() for path in together.together_with)
     assert f"together with: {labels})" in item
+
+
+# -- Who was harmed: the people who are there in the young person's setting ---------------------------
+@pytest.mark.parametrize("setting, offered, not_offered", [
+    ("childrens_home", {"staff", "resident"}, {"carer"}),
+    ("supported_accommodation", {"staff", "resident"}, {"carer"}),
+    ("foster_care", {"carer", "resident"}, {"staff"}),
+    ("other", {"staff", "carer", "resident"}, set()),   # somewhere else: anyone may be there
+    (None, {"staff", "carer", "resident"}, set()),      # not said: every option
+])
+def test_who_was_harmed_offers_the_people_of_the_setting(client, decider, setting, offered, not_offered):
+    state = {flow.DANGER: False, flow.KIND: "assault", **({"setting.type": setting} if setting else {})}
+    values = [value for value, _ in flow.question("incident.victim", decider, state).options]
+    assert offered <= set(values) and not (not_offered & set(values)), values
+    assert {"none", "public", "self", flow.UNKNOWN} <= set(values)
+    page = client.get(f"/should-i-call/question?{flow.query(state, fact='incident.victim')}").text
+    for value in not_offered:
+        assert f'value="{value}"' not in page
+    for value in offered:
+        assert f'value="{value}"' in page
+
+
+def test_a_victim_who_is_not_there_after_the_setting_changes_is_asked_again(decider):
+    """A foster carer harmed, then "Where they live" changed to a children's home: the answer no
+    longer fits and goes (the question comes again); one that still fits stays."""
+    answers = {flow.DANGER: False, "setting.type": "childrens_home", flow.KIND: "assault"}
+    assert "incident.victim" not in flow.prune({**answers, "incident.victim": "carer"}, decider)
+    assert flow.prune({**answers, "incident.victim": "staff"}, decider)["incident.victim"] == "staff"
+    assert flow.prune({**answers, "setting.type": "foster_care", "incident.victim": "carer"},
+                      decider)["incident.victim"] == "carer"
+    state = flow.answer({**answers, "setting.type": "foster_care", "incident.victim": "carer"},
+                        "setting.type", "childrens_home", decider)
+    assert "incident.victim" not in state

@@ -44,6 +44,14 @@ MISSING_ROUTE = ("missing.whereabouts_known", "missing.immediate_concern", "miss
 # Asked whatever the rules read: they decide the words and the route, not only the level.
 ALWAYS_KEPT = (DANGER, *WHO_AND_WHERE, KIND)
 
+# Answers that name someone who is not there in the young person's setting (``setting.type``):
+# no foster carer in a children's home or supported accommodation, no staff in foster care.
+# Somewhere else, or not said: every answer.
+NOT_THERE: dict[str, dict[str, frozenset[str]]] = {
+    "incident.victim": {"childrens_home": frozenset({"carer"}), "supported_accommodation": frozenset({"carer"}),
+                        "foster_care": frozenset({"staff"})},
+}
+
 # Upper limits the facts contract leaves open, so that a slip of the finger is asked again.
 NUMBER_CEILINGS: dict[str, float] = {
     "incident.damage_value_gbp": 1_000_000,
@@ -96,7 +104,7 @@ def question(fact: str, decider: Decider, state: Mapping[str, Any] | None = None
     if fact == KIND:
         groups = happened.grouped(words)
         return Question(fact, ask, hint, "radios", [o for _, group in groups for o in group], groups)
-    choices = options(fact, words)
+    choices = [(value, label) for value, label in options(fact, words) if fits(fact, value, state or {})]
     if not choices:
         return Question(fact, ask, hint, "number", [])
     if fact == DANGER:
@@ -104,6 +112,11 @@ def question(fact: str, decider: Decider, state: Mapping[str, Any] | None = None
     elif UNKNOWN not in dict(choices):  # incident.harmed_by has its own "Nobody knows yet"
         choices.append((UNKNOWN, "I don\u2019t know"))
     return Question(fact, ask, hint, "radios", choices)
+
+
+def fits(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
+    """Whether an answer can be true where the young person lives (``NOT_THERE``)."""
+    return str(value) not in NOT_THERE.get(fact, {}).get(str(state.get("setting.type")), frozenset())
 
 
 class AnswerError(ValueError):
@@ -198,7 +211,9 @@ def read_state(params: Iterable[tuple[str, str]], decider: Decider) -> State:
 
 
 def prune(state: State, decider: Decider) -> State:
-    """Drops answers that no longer apply (after "what happened" was changed, say).
+    """Drops answers that no longer apply (after "what happened" or where they live was changed, say).
+
+    An answer that names someone who is not there in the young person's setting (``fits``) goes.
 
     The ``missing`` section is about a missing young person, so it goes unless that is what
     happened (as in the call check). Any other answer applies while some rule that reads its fact
@@ -210,7 +225,7 @@ def prune(state: State, decider: Decider) -> State:
     readers = _readers(decider.book)
     missing = state.get(KIND) == "missing"
     return {path: value for path, value in state.items()
-            if (missing or not path.startswith("missing."))
+            if (missing or not path.startswith("missing.")) and fits(path, value, state)
             and (path in ALWAYS_KEPT or (missing and path in MISSING_ROUTE) or not readers.get(path)
                  or any(_could_hold(conditions, path, state) for conditions in readers[path]))}
 
