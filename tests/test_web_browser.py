@@ -257,7 +257,8 @@ def test_window_broken_in_a_childrens_home_is_for_the_home(page):
 
     def on_what_happened() -> None:
         groups = page.locator(".cg-choice-group").all_inner_texts()
-        assert groups == ["Harm to people", "Property", "The young person at risk", "Missing", "Something else"]
+        assert groups == ["Harm to people", "Property", "The young person at risk", "Missing"]
+        assert page.locator(".govuk-radios__divider").inner_text() == "or"  # then "Something else" alone
         check_a11y(page)
         shot(page, "should-i-call-question-what-happened")
 

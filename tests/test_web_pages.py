@@ -533,3 +533,19 @@ def test_a_victim_who_is_not_there_after_the_setting_changes_is_asked_again(deci
     state = flow.answer({**answers, "setting.type": "foster_care", "incident.victim": "carer"},
                         "setting.type", "childrens_home", decider)
     assert "incident.victim" not in state
+
+
+def test_what_happened_has_no_heading_that_repeats_its_only_choice(client, decider):
+    """"Something else" was a group heading over one choice also called "Something else": it is now
+    a choice on its own after "or", as GOV.UK radios set apart a "none of these" answer."""
+    import re
+
+    q = flow.question(flow.KIND, decider)
+    for title, group in q.groups:
+        assert title not in [label for _, label in group], (title, group)
+    page = client.get("/should-i-call/question?incident.risk_to_life=no&fact=incident.kind").text
+    other = decider.book.vocabulary.answer(flow.KIND, "other")
+    assert page.count(f">{other}<") == 1  # its label, and no heading of the same words
+    headings = re.findall(r'<h2 class="govuk-heading-s cg-choice-group">([^<]*)</h2>', page)
+    assert headings == [title for title, _ in q.groups if title]
+    assert page.index('cg-choice-divider">or<') < page.index('value="other"')

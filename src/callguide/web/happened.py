@@ -37,7 +37,8 @@ def _to_them(key: str, kind: str, words: str) -> Choice:
 
 
 # (group heading, choices). Every kind the contract allows is offered once as a plain choice
-# (test_web_pages checks it), so nothing a carer could mean is missing.
+# (test_web_pages checks it), so nothing a carer could mean is missing. The last group has no
+# heading: "Something else" stands on its own after "or" (a heading would only repeat it).
 GROUPS: list[tuple[str, list[Choice]]] = [
     ("Harm to people", [
         _kind("assault"), _kind("threats"), _kind("verbal_abuse"), _kind("weapon"), _kind("sexual"),
@@ -49,7 +50,7 @@ GROUPS: list[tuple[str, list[Choice]]] = [
         _to_them("robbed", "theft", "Someone stole from or robbed the young person"),
         _kind("self_harm"), _kind("exploitation"), _kind("drugs")]),
     ("Missing", [_kind("missing")]),
-    ("Something else", [_kind("other")]),
+    ("", [_kind("other")]),
 ]
 
 CHOICES: dict[str, Choice] = {choice.key: choice for _, group in GROUPS for choice in group}
