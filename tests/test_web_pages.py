@@ -549,3 +549,40 @@ def test_what_happened_has_no_heading_that_repeats_its_only_choice(client, decid
     headings = re.findall(r'<h2 class="govuk-heading-s cg-choice-group">([^<]*)</h2>', page)
     assert headings == [title for title, _ in q.groups if title]
     assert page.index('cg-choice-divider">or<') < page.index('value="other"')
+
+
+def test_changing_an_answer_keeps_its_place_on_check_your_answers(client, decider):
+    """"Change" on check your answers, a new answer, back to the list: the answer is where it was,
+    not moved to the bottom (the question's form left its old answer out of the answers it carries)."""
+    import html
+    import re
+    from urllib.parse import urlencode
+
+    state = {flow.DANGER: False, "person.status": "looked_after", "person.age": 15, "setting.type": "childrens_home",
+             flow.KIND: "criminal_damage"}
+    while (step := flow.next_step(state, decider)) not in ("check", "call-999"):
+        values = [value for value, _ in flow.question(step, decider, state).options]
+        raw = "40" if not values else next(v for v in ("none", "no", flow.UNKNOWN) if v in values)
+        state = flow.answer(state, step, raw, decider)
+    assert step == "check"
+
+    def labels(text: str) -> list[str]:
+        return re.findall(r'<dt class="govuk-summary-list__key">([^<]*)</dt>', text)
+
+    before = labels(client.get(f"/should-i-call/check?{flow.query(state)}").text)
+    assert len(before) >= 8
+    fact = "incident.damage_value_gbp"
+    assert 4 < [path for path, _ in flow.ordered(state)].index(fact) < len(before) - 1  # not already last
+    form = client.get(f"/should-i-call/question?{flow.query(state, fact=fact)}").text
+    fields = [(name, html.unescape(value)) for name, value in
+              re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)]
+    response = client.post("/should-i-call/question", content=urlencode([*fields, ("answer", "45")]),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert "/should-i-call/check" in str(response.url)
+    assert "About £45" in response.text
+    assert labels(response.text) == before
+    # "What happened?" changed between two choices that both say who was harmed: that answer stays put
+    harmed = happened.choose({flow.DANGER: False, flow.KIND: "assault", "incident.victim": "self",
+                              "incident.weapon": "none"}, "threatened")
+    assert list(harmed) == [flow.DANGER, flow.KIND, "incident.victim", "incident.weapon"]
+    assert harmed[flow.KIND] == "threats"

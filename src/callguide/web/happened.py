@@ -73,7 +73,8 @@ def label(state: Mapping[str, Any], vocabulary: Vocabulary) -> str:
 
 
 def choose(state: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """The answers with a new choice: the facts the old choice implied go, the new ones come in."""
-    old = CHOICES.get(current(state) or "")
-    kept = {k: v for k, v in state.items() if not (old and k in old.facts)}
-    return {**kept, **CHOICES[key].facts}
+    """The answers with a new choice: the facts the old choice implied go, the new ones come in
+    (in the old one's place where both say it, so check your answers keeps its order)."""
+    old, new = CHOICES.get(current(state) or ""), CHOICES[key].facts
+    kept = {k: new.get(k, v) for k, v in state.items() if k in new or not (old and k in old.facts)}
+    return {**kept, **new}
