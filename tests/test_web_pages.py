@@ -586,3 +586,19 @@ def test_changing_an_answer_keeps_its_place_on_check_your_answers(client, decide
                               "incident.weapon": "none"}, "threatened")
     assert list(harmed) == [flow.DANGER, flow.KIND, "incident.victim", "incident.weapon"]
     assert harmed[flow.KIND] == "threats"
+
+
+@pytest.mark.parametrize("url", ["/should-i-call/question", "/call-check"])
+@pytest.mark.parametrize("age", ["30", "9"])
+def test_an_age_outside_10_to_25_says_what_to_do(client, url, age):
+    """The error names the field as before, and says what to do: callguide is for young people
+    aged 10 to 25, and an age nobody is sure of is left empty (the page's "I don't know"; "Not
+    said" on the call check)."""
+    data = {"incident.risk_to_life": "no", "incident.kind": "assault"}
+    data.update({"person.age": age} if url == "/call-check" else {"fact": "person.age", "answer": age})
+    text = client.post(url, data=data).text.replace("&#39;", "'")
+    assert "Age must be between 10 and 25" in text
+    assert ("Age must be between 10 and 25, the ages callguide is for. "
+            "If you are not sure of their age, leave it empty") in text
+    number = client.post(url, data={**data, **({"person.age": "fifteen"} if url == "/call-check" else {"answer": "x"})})
+    assert "Age must be a number" in number.text and "the ages callguide is for" not in number.text

@@ -58,6 +58,12 @@ NUMBER_CEILINGS: dict[str, float] = {
     "missing.hours_absent": 24 * 365,
 }
 
+# What to do about a number outside its range, after the error that names the field: an age outside
+# the contract's 10 to 25 is not a slip of the finger but someone callguide is not for.
+OUT_OF_RANGE_HELP: dict[str, str] = {
+    "person.age": ", the ages callguide is for. If you are not sure of their age, leave it empty",
+}
+
 State = dict[str, Any]
 
 
@@ -153,8 +159,8 @@ def parse_number(fact: str, raw: str, label: str) -> int | float:
     if whole and not number.is_integer():
         raise AnswerError(f"{label} must be a whole number")
     if number < low or (high is not None and number > high):
-        raise AnswerError(f"{label} must be between {figure(low)} and {figure(high)}" if high is not None
-                          else f"{label} must be {figure(low)} or more")
+        limits = f"between {figure(low)} and {figure(high)}" if high is not None else f"{figure(low)} or more"
+        raise AnswerError(f"{label} must be {limits}{OUT_OF_RANGE_HELP.get(fact, '')}")
     return int(number) if whole else number
 
 
