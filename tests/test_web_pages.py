@@ -602,3 +602,27 @@ def test_an_age_outside_10_to_25_says_what_to_do(client, url, age):
             "If you are not sure of their age, leave it empty") in text
     number = client.post(url, data={**data, **({"person.age": "fifteen"} if url == "/call-check" else {"answer": "x"})})
     assert "Age must be a number" in number.text and "the ages callguide is for" not in number.text
+
+
+# -- A question that matters only together with another waits for it ---------------------------------
+def test_the_plan_is_asked_before_the_means_to_carry_it_out(decider):
+    """"Do they have the means to carry out that plan?" matters only together with "Do they have a
+    plan to end their life?" (the decision's ``together_with``) and came first. The pages ask the
+    plan first; a "no" to it makes the means moot, and they are not asked."""
+    state = {flow.DANGER: False, "person.status": "looked_after", "person.age": 15, "setting.type": "childrens_home",
+             flow.KIND: "self_harm", "health.suicidal_thoughts": True}
+    decision = decider.decide(flow.incident(state))
+    means = next(q for q in decision.questions if q.fact == "health.means_available")
+    assert "health.suicide_plan" in means.together_with
+    asked: list[str] = []
+    while (step := flow.next_step(state, decider)) not in ("check", "call-999"):
+        asked.append(step)
+        values = [value for value, _ in flow.question(step, decider, state).options]
+        raw = "no" if step == "health.suicide_plan" else ("none" if "none" in values else flow.UNKNOWN)
+        state = flow.answer(state, step, raw if values else "", decider)
+    assert "health.suicide_plan" in asked and "health.means_available" not in asked, asked
+    # With a plan, the means come next, after it.
+    state = {key: value for key, value in state.items() if key != "health.suicide_plan"}
+    assert flow.next_step(state, decider) == "health.suicide_plan"
+    state = flow.answer(state, "health.suicide_plan", "yes", decider)
+    assert flow.next_step(state, decider) in ("health.means_available", "call-999")

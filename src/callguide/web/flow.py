@@ -15,7 +15,8 @@ Order (NHS 111 asks who the call is about first; so do we, once danger is out of
 3. what happened (:mod:`callguide.web.happened`: grouped, including the young person harmed);
 4. for a missing young person, the missing-person route in the guidance's order;
 5. then the questions the rules say could still change the answer (``Decision.questions``, in
-   the decision's own order), one per page, until none is left.
+   the decision's own order, but a question that matters only together with another after it:
+   :func:`partner_first`), one per page, until none is left.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from urllib.parse import urlencode
 
 from ..conditions import Conditions
 from ..decision import Decider, Decision
-from ..facts import Incident, Level, allowed_values, fact_paths, parse_incident
+from ..facts import SAFETY_CRITICAL, Incident, Level, allowed_values, fact_paths, parse_incident
 from ..vocabulary import Vocabulary
 from . import happened
 
@@ -317,8 +318,19 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
                 return fact
     for q in decision.questions:
         if q.fact not in state:
-            return q.fact
+            return partner_first(q.fact, q.together_with, state)
     return "check"
+
+
+def partner_first(fact: str, together_with: Iterable[str], state: Mapping[str, Any]) -> str:
+    """A question that changes the answer only together with others (the decision's
+    ``together_with``: "the means to carry out that plan" with "a plan to end their life") waits
+    for the ones not yet answered: of them all, a safety-critical one first, then the first in the
+    facts' own order (the plan before the means). Once a partner's answer makes the question moot
+    (no plan), the rules stop listing it, so it is never asked."""
+    order = list(fact_paths())
+    group = [fact, *(other for other in together_with if other not in state and other in order)]
+    return min(group, key=lambda path: (path not in SAFETY_CRITICAL, order.index(path)))
 
 
 def ordered(state: Mapping[str, Any]) -> list[tuple[str, Any]]:
