@@ -722,3 +722,25 @@ def test_a_typical_journey_with_a_wrong_answer_leaves_a_clean_console(console_pa
     page.wait_for_load_state("load")
     assert page.evaluate("window.__csp || []") == []
     assert seen == [], seen
+
+
+# -- Landmarks: everything a screen reader's landmark list skips over is inside one ---------------------
+LANDMARKS = "main, nav, header, footer, aside, form[aria-label], section[aria-label], [role=region][aria-label]"
+
+
+def test_the_phase_banner_and_back_links_are_inside_landmarks(page):
+    """axe's "region" rule (moderate, so check_a11y lets it pass) on pages with a back link, the
+    walkthrough's #prev-step and, while the rules are not reviewed, the phase banner."""
+    for url in ("/should-i-call/question?incident.risk_to_life=no&fact=person.status",
+                "/should-i-call/result?incident.risk_to_life=no&incident.kind=criminal_damage",
+                "/walkthrough/broken-window-glass?step=1", "/walkthrough/broken-window-glass?step=1&answer=1"):
+        page.goto(url)
+        outside = page.evaluate(f"""() => [...document.querySelectorAll(
+            '.govuk-back-link, #prev-step, .govuk-phase-banner, .govuk-skip-link ~ *:not(script)')]
+            .filter(e => !e.closest('{LANDMARKS}') && !e.matches('{LANDMARKS}') && !e.querySelector('{LANDMARKS}'))
+            .map(e => e.outerHTML.slice(0, 80))""")
+        assert outside == [], (url, outside)
+        assert page.locator(".govuk-back-link").count() == 1
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("() => axe.run(document, {runOnly: {type: 'rule', values: ['region']}})")
+        assert [v["nodes"] for v in result["violations"]] == [], url
