@@ -69,7 +69,7 @@ def test_the_group_decides_before_the_answer_by_keyboard(page):
         press(page, " ", "answer")                                    # space shows the answer
         answer = page.locator("#answer")
         assert answer.is_visible()
-        page.wait_for_function("document.activeElement && document.activeElement.id === 'answer'")
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'answer-heading'")
         levels.append(answer.get_attribute("data-recommendation"))
         assert page.locator("#step-reasons li").count() >= 1
         if number == 3:
@@ -85,6 +85,39 @@ def test_the_group_decides_before_the_answer_by_keyboard(page):
     assert page.locator("#journey li").count() == 4
     html = page.content()
     assert "DOMAIN" not in html and not re.search(r"\bincident\.[a-z_]+", html)
+    check_a11y(page)
+
+
+def focused(pg) -> tuple[str, str, str | None]:
+    """(id, tag, tabindex) of the focused element, once the page's script has run."""
+    pg.wait_for_load_state("load")
+    return tuple(pg.evaluate("""() => { const e = document.activeElement;
+        return [e.id, e.tagName, e.getAttribute('tabindex')]; }"""))
+
+
+def test_focus_moves_to_what_each_stage_has_just_shown(page):
+    """After "Reveal step N", "Show the answer" and "Show the learning points" (the buttons, as a
+    mouse or a keyboard's Enter uses them), focus is on the heading of what was just shown, not
+    on <body>, and a polite status line says which stage it is."""
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/walkthrough/broken-window-glass")
+    status = page.locator("#stage-status")
+    assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
+    for number in range(1, 5):
+        page.locator("#next-step").click()
+        assert stage(page) == "facts"
+        assert focused(page) == ("step-heading", "H2", "-1")
+        assert page.locator("#step-heading").inner_text() == f"Step {number}"
+        assert status.inner_text() == f"Step {number} of 4"
+        page.locator("#next-step").click()
+        assert stage(page) == "answer"
+        assert focused(page) == ("answer-heading", "H2", "-1")
+        assert page.locator("#answer #answer-heading").count() == 1
+        assert status.inner_text() == f"The answer for step {number}"
+    page.locator("#next-step").click()
+    assert stage(page) == "end"
+    assert focused(page) == ("learning-points-heading", "H2", "-1")
+    assert status.inner_text() == "Learning points"
     check_a11y(page)
 
 

@@ -13,7 +13,7 @@ if (stage) {
     if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey || typing(event.target)) return;
     let url = null;
     if (NEXT.has(event.key)) {
-      url = stage.dataset.next && stage.dataset.next + (stage.dataset.stage === "facts" ? "#answer" : "");
+      url = stage.dataset.next && stage.dataset.next + (stage.dataset.stage === "facts" ? "#answer-heading" : "");
     } else if (PREVIOUS.has(event.key)) {
       url = stage.dataset.prev;
     }
@@ -22,8 +22,12 @@ if (stage) {
       window.location.assign(url);
     }
   });
-  // After "Show the answer", move focus to the answer so a screen reader reads it next.
-  if (window.location.hash === "#answer") document.getElementById("answer")?.focus();
+  // Focus on the heading of what this stage has just shown (the step, the answer, the learning
+  // points) rather than <body>, so a screen reader reads it next; the status line (role=status,
+  // polite) says which stage this is. The words are the page's own.
+  document.getElementById(stage.dataset.focus || "")?.focus();
+  const status = document.getElementById("stage-status");
+  if (status && status.dataset.announce) status.textContent = status.dataset.announce;
 }
 
 document.getElementById("print")?.addEventListener("click", () => window.print());
