@@ -186,7 +186,8 @@ class QuestionFinder:
             return ctx.routes[index]
         reads = self.reads[index]
         if reads is not None:
-            key = (index,) + tuple(ctx.known.get(path, _UNKNOWN) for path in reads)
+            get = ctx.known.get
+            key = (index, *[get(path, _UNKNOWN) for path in reads])
             route = self._memo.get(key, _UNKNOWN)
             if route is _UNKNOWN:
                 route = self._route(self.conditions[index], ctx)

@@ -194,7 +194,8 @@ class WhatIf:
             low = todo & -todo
             todo ^= low
             i = low.bit_length() - 1
-            if all(fired & derivers for derivers in need_masks[i]):
+            needs = need_masks[i]
+            if (fired & needs[0]) if len(needs) == 1 else all(fired & derivers for derivers in needs):
                 fired |= low
                 todo = (todo | derived_needers[i]) & mask & ~fired
         return fired
