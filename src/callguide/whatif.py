@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .conditions import AnyOf, Conditions, FactTest
 from .facts import LEVEL_ORDER, Level
 from .policy import combine_ranks
-from .conditions import AnyOf, Conditions, FactTest
 from .predicates import Predicate, predicate, tests_predicate
 from .rulebook import Rule, Rulebook, reads_outcome
 
