@@ -97,3 +97,41 @@ def test_what_ifs_give_the_engines_level_on_a_chaining_rulebook(tmp_path):
             picked = rng.sample(unknown, k=min(3, len(unknown)))
             changes = {path: rng.choice(decider.question_values[path]) for path in picked}
             assert base.level_with(changes) == decider.level({**known, **changes}), (known, changes)
+
+
+def test_a_what_if_that_stops_a_deriving_rule_stops_what_needed_its_finding(tmp_path):
+    """A rule matching while a fact is unknown (a ``not`` test) derives a finding another rule needs;
+    knowing the fact stops it, and with it everything downstream (here two links down)."""
+    import shutil
+
+    import yaml
+
+    from callguide.decision import Decider
+    from callguide.rulebook import default_rules_dir, load_rulebook
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name in ("parameters.yaml", "vocabulary.yaml"):
+        shutil.copy(default_rules_dir() / name, rules / name)
+
+    def rule(rule_id: str, when: dict, then: dict) -> dict:
+        return {"id": rule_id, "title": f"Rule {rule_id}", "when": when, "then": then,
+                "because": f"Rule {rule_id} applies here.", "source": "Synthetic"}
+
+    theme = {"theme": "chain", "title": "Chain", "rules": [
+        rule("baseline", {"incident.kind": {"known": True}}, {"recommend": "report_later", "strength": "soft", "default": True}),
+        rule("first-link", {"incident.kind": "assault", "incident.weapon": {"not": "bladed"}}, {"derive": ["first_found"]}),
+        rule("second-link", {"derived": ["first_found"]}, {"derive": ["second_found"]}),
+        rule("needs-both", {"derived": ["second_found"]}, {"recommend": "call_101", "strength": "firm"}),
+    ]}
+    (rules / "chain.yaml").write_text(yaml.safe_dump(theme, sort_keys=False))
+    decider = Decider(load_rulebook(rules, pack=None))
+    known = {"incident.kind": "assault"}
+    assert decider.level(known).value == "call_101"
+    base = decider._what_if.start(known)
+    values = ["none", "improvised", "bladed", "firearm"]
+    expected = [decider.level({**known, "incident.weapon": value}) for value in values]
+    assert expected[2].value == "report_later"
+    assert [found or decider.level(known) for found in base.levels("incident.weapon", values)] == expected
+    assert base.level_with({"incident.weapon": "bladed", "incident.injury": "minor"}) == \
+        decider.level({**known, "incident.weapon": "bladed", "incident.injury": "minor"})

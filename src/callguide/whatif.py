@@ -200,6 +200,18 @@ class WhatIf:
                 todo = (todo | derived_needers[i]) & mask & ~fired
         return fired
 
+    def downstream(self, rules: int) -> int:
+        """``rules`` and every rule that needs a finding one of them derives, followed down the chain."""
+        found = todo = rules
+        derived_needers = self.derived_needers
+        while todo:
+            low = todo & -todo
+            todo ^= low
+            more = derived_needers[low.bit_length() - 1] & ~found
+            found |= more
+            todo |= more
+        return found
+
     def level_of(self, mask: int) -> Level:
         """The policy's level when the rules in ``mask`` match (memoised by mask)."""
         level = self._levels.get(mask)
@@ -281,10 +293,15 @@ class Base:
         if not flips & what_if.chaining:
             return what_if.level_of_fired(self.fired ^ flips)  # no finding changes: they alone change
         stopped = flips & self.mask
-        if stopped & what_if.deriving:  # a finding may be lost: work the chain out again
-            return what_if.level_of(self.mask ^ flips)
+        mask = self.mask ^ flips
+        if stopped & what_if.deriving:
+            # A finding may be lost: only the rules downstream of the stopped ones can stop firing
+            # (a rule outside that set needs no finding any of them derives). Work those out again.
+            downstream = what_if.downstream(stopped)
+            kept = self.fired & ~downstream
+            return what_if.level_of_fired(what_if.grown(kept, (downstream | flips) & mask, mask))
         # Rules that derive nothing stop matching (and so firing); the new matches can only add.
-        return what_if.level_of_fired(what_if.grown(self.fired & ~stopped, flips & ~self.mask, self.mask ^ flips))
+        return what_if.level_of_fired(what_if.grown(self.fired & ~stopped, flips & ~self.mask, mask))
 
     def fired_ids(self) -> set[str]:
         return {self.what_if.rules[i].id for i in _bits(self.fired)}
