@@ -90,7 +90,6 @@ class WhatIf:
             for path, items in by_path.items():
                 self.atoms.setdefault(path, []).append((i, tests_predicate(items)))
                 self.atom_readers[path] = self.atom_readers.get(path, 0) | 1 << i
-        self._levels: dict[int, Level] = {}
         self._by_kind: dict[Any, list[int]] = {}
         self._kind_masks: dict[Any, int] = {}
         self._complex_by_kind: dict[Any, list[int]] = {}
@@ -162,7 +161,7 @@ class WhatIf:
         if found is None:
             admitting = set(self._admitting(kind))
             found = self._readers[key] = [i for i in self.readers.get(path, [])
-                                          if i in admitting and (self.rules[i].then.recommend or self.derives[i])]
+                                          if i in admitting and self.movers >> i & 1]
         return found
 
     def complex_readers_for(self, path: str, kind: Any) -> list[int]:
@@ -211,15 +210,6 @@ class WhatIf:
             found |= more
             todo |= more
         return found
-
-    def level_of(self, mask: int) -> Level:
-        """The policy's level when the rules in ``mask`` match (memoised by mask)."""
-        level = self._levels.get(mask)
-        if level is None:
-            level = self.level_of_fired(self.fired(mask))
-            if len(self._levels) < CACHE_SIZE:
-                self._levels[mask] = level
-        return level
 
     def level_of_fired(self, fired: int) -> Level:
         """The policy's level when the rules in ``fired`` fire."""
