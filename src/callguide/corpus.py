@@ -175,6 +175,7 @@ def sweep(deciders: list[Any], collector: _Collector) -> None:
     values = fact_values(deciders)
     books = [decider.book for decider in deciders]
     numeric = [p for p in values if allowed_values(p) is None]
+    reading = {number: kinds_reading(books, number) for number in numeric}  # once, not per kind
     for kind in allowed_values("incident.kind") or []:
         extra = MISSING_START if kind == "missing" else {}
         starts = {"only the kind known": {"incident.kind": kind},
@@ -187,7 +188,7 @@ def sweep(deciders: list[Any], collector: _Collector) -> None:
                     collector.add(f"sweep: {kind}, {name}, {path}={_show(value)}", "sweep",
                                   _vary(base, path, value))
         for number in numeric:
-            if kind not in kinds_reading(books, number):
+            if kind not in reading[number]:
                 continue
             name = "calm at a children's home"
             for level in values[number][1:]:
