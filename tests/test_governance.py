@@ -36,6 +36,26 @@ def _sign_off(rules: Path, sha: str, **extra: object) -> None:
     (rules / "releases.yaml").write_text(yaml.safe_dump({"releases": [entry]}), encoding="utf-8")
 
 
+def _committed_copy(tmp_path: Path) -> tuple[Path, Path, str]:
+    """A git repository holding a copy of the rules, committed as signed off: (repo, rules, sha)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    rules = _copy(repo)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git[:3] + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "rules"], check=True)
+    subprocess.run(git + ["commit", "-qm", "signed off"], check=True)
+    return repo, rules, load_rulebook(rules, pack=None).version
+
+
+def _review_against_the_sign_off(repo: Path, rules: Path, signed: str, monkeypatch) -> None:
+    """Record the committed sha as signed off, and point the CLI at the (since edited) copy."""
+    _sign_off(rules, signed, commit="HEAD")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("CALLGUIDE_RULES", str(rules))
+    monkeypatch.setenv("CALLGUIDE_PACK", "none")
+
+
 def _run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
@@ -131,22 +151,12 @@ def test_the_review_pack_words_every_kind_of_condition(book):
 
 
 def test_the_review_pack_shows_the_changes_since_the_last_sign_off(tmp_path, monkeypatch):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    rules = _copy(repo)
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run(git[:3] + ["init", "-q"], check=True)
-    subprocess.run(git + ["add", "rules"], check=True)
-    subprocess.run(git + ["commit", "-qm", "signed off"], check=True)
-    signed = load_rulebook(rules, pack=None).version
+    repo, rules, signed = _committed_copy(tmp_path)
     data = yaml.safe_load((rules / "parameters.yaml").read_text(encoding="utf-8"))
     line = float(data["low_value_damage_gbp"]["value"])
     data["low_value_damage_gbp"]["value"] = 20
     (rules / "parameters.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    _sign_off(rules, signed, commit="HEAD")
-    monkeypatch.chdir(repo)
-    monkeypatch.setenv("CALLGUIDE_RULES", str(rules))
-    monkeypatch.setenv("CALLGUIDE_PACK", "none")
+    _review_against_the_sign_off(repo, rules, signed, monkeypatch)
     out = tmp_path / "review.md"
     assert _run("rules", "review", "--markdown", str(out)).exit_code == 0
     changes = out.read_text(encoding="utf-8").split("## Changes since the last sign-off")[1].split("\n## ")[0]
@@ -219,14 +229,7 @@ def test_the_review_pack_shows_the_vocabulary(book):
 
 
 def test_the_changes_since_the_last_sign_off_name_table_rows_and_words(tmp_path, monkeypatch):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    rules = _copy(repo)
-    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run(git[:3] + ["init", "-q"], check=True)
-    subprocess.run(git + ["add", "rules"], check=True)
-    subprocess.run(git + ["commit", "-qm", "signed off"], check=True)
-    signed = load_rulebook(rules, pack=None).version
+    repo, rules, signed = _committed_copy(tmp_path)
     path = rules / "call-check.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     row = next(r for table in data["tables"] for r in table["rows"] if r["id"] == "follow-up-repeat-pattern")
@@ -235,10 +238,7 @@ def test_the_changes_since_the_last_sign_off_name_table_rows_and_words(tmp_path,
     vocabulary = rules / "vocabulary.yaml"
     vocabulary.write_text(vocabulary.read_text(encoding="utf-8").replace('label: "Weapon"', 'label: "A weapon"'),
                           encoding="utf-8")
-    _sign_off(rules, signed, commit="HEAD")
-    monkeypatch.chdir(repo)
-    monkeypatch.setenv("CALLGUIDE_RULES", str(rules))
-    monkeypatch.setenv("CALLGUIDE_PACK", "none")
+    _review_against_the_sign_off(repo, rules, signed, monkeypatch)
     text = _run("rules", "review", "--markdown", "-").output
     changes = text.split("## Changes since the last sign-off")[1].split("\n## ")[0]
     assert "No change" not in changes
