@@ -116,7 +116,7 @@ class WhatIf:
         for i in self._complex_admitting(kind):
             if self.preds[i](flat):
                 mask |= 1 << i
-        return Base(self, flat, mask, kind, fails, ones & ~twos)
+        return Base(self, flat, mask, kind, fails, ones & ~twos, admitted)
 
     def holds(self, path: str, value: Any) -> int:
         """The simple rules whose atoms on ``path`` hold when it is ``value`` (None: not known), a mask."""
@@ -265,9 +265,10 @@ class Base:
     """One decision's known facts, ready for what-ifs."""
 
     def __init__(self, what_if: WhatIf, flat: dict[str, Any], mask: int, kind: Any,
-                 fails: dict[str, int], single: int):
+                 fails: dict[str, int], single: int, admitting: int):
         self.what_if, self.flat, self.mask, self.kind = what_if, flat, mask, kind
         self.fails, self.single = fails, single  # see ``WhatIf.start``
+        self.admitting = admitting  # the rules that can match this kind of incident, a mask
         self.fired = what_if.fired(mask)
         self._after: dict[int, Level] = {}  # many values of a fact flip the same rules
 
@@ -304,7 +305,7 @@ class Base:
             return [None] * len(values)
         # The simple rules this fact alone can flip: those matching now, and those failing on it alone.
         candidates = (what_if.atom_readers.get(path, 0) & what_if.movers & self.mask
-                      | self.fails.get(path, 0) & self.single & what_if.movers & what_if._kind_mask(self.kind))
+                      | self.fails.get(path, 0) & self.single & what_if.movers & self.admitting)
         others = what_if.complex_readers_for(path, self.kind)
         found: list[Level | None] = []
         for value in values:
@@ -335,7 +336,7 @@ class Base:
         for path, fail in self.fails.items():
             if path not in changes:
                 failing |= fail
-        matching = what_if._kind_mask(self.kind) & what_if.simple & ~failing
+        matching = self.admitting & what_if.simple & ~failing
         flips = (matching ^ self.mask) & touched & what_if.movers
         if others:
             flips |= self._flips(others, changes)
