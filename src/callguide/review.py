@@ -276,11 +276,11 @@ def vocabulary_section(book: Rulebook) -> list[str]:
     for key, texts in settings.items():
         lines += ["", f"#### {SETTING_TITLES.get(key, plain(key))} (`{key}`)", ""]
         lines += [f"- {plain(name)}: “{texts[name]}”" for name in names if name not in same]
-    for key, texts in words.staying.items():
+    for key in words.staying:
         title = SETTING_TITLES.get(key, plain(key)).lower()
         lines += ["", f"#### A care leaver staying in {title} (`care_leaver_staying.{key}`)", "",
                   "The setting's words, with these over them:"]
-        lines += [f"- {plain(name)}: “{text}”" for name, text in texts.items() if text != settings[key][name]]
+        lines += [f"- {plain(name)}: “{text}”" for name, text in words.staying_overlay(key).items()]
     return lines + [""] + _call_check_words(book)
 
 

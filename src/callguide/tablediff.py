@@ -125,7 +125,7 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
         changes += _keyed(f"setting {setting}", {k: v for k, v in base.settings.get(setting, {}).items() if k in words},
                           {k: v for k, v in words.items() if k in old_words}, _words)
     for setting in dict.fromkeys([*base.staying, *head.staying]):
-        changes += _keyed(f"care leaver staying in {setting}", _overlay(base, setting), _overlay(head, setting), _words)
+        changes += _keyed(f"care leaver staying in {setting}", base.staying_overlay(setting), head.staying_overlay(setting), _words)
     old_call, new_call = base.call_check, head.call_check
     changes += _keyed("call check response", old_call.responses, new_call.responses,
                       lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
@@ -134,11 +134,6 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
                       lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
     return changes
 
-
-def _overlay(words: Vocabulary, setting: str) -> dict[str, str]:
-    """The words a care leaver staying in ``setting`` has over the setting's own (what the file says)."""
-    own = words.settings.get(setting, {})
-    return {name: text for name, text in words.staying.get(setting, {}).items() if own.get(name) != text}
 
 
 def _words(before: str, after: str) -> str:

@@ -23,6 +23,8 @@ from . import yamlsafe
 from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
 
 SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
+# The settings a young person lives in with carers or staff (a care leaver may stay on in one).
+LIVED_IN = ("childrens_home", "supported_accommodation", "foster_care")
 LEVEL_FIELDS = ("title", "shout", "short", "lead", "body")
 DEADLINES = ("now", "24h", "48h", "3 days", "5 days", "next working day")
 # Settings where a registered manager and "the home" exist (Children's Homes (England) Regulations 2015;
@@ -91,7 +93,7 @@ def setting_key(known: Mapping[str, Any]) -> str:
     (``other`` or not said) a care leaver's own.
     """
     kind = known.get("setting.type")
-    if kind in ("childrens_home", "supported_accommodation", "foster_care"):
+    if kind in LIVED_IN:
         return kind
     if known.get("person.status") == "care_leaver":
         return "care_leaver"
@@ -137,6 +139,11 @@ class Vocabulary:
         if known.get("person.status") == "care_leaver" and key in self.staying:
             return self.staying[key]
         return self.settings[key]
+
+    def staying_overlay(self, setting: str) -> dict[str, str]:
+        """The words a care leaver staying in ``setting`` has over the setting's own (what the file says)."""
+        own = self.settings.get(setting, {})
+        return {name: text for name, text in self.staying.get(setting, {}).items() if own.get(name) != text}
 
     def word_sets(self) -> list[Mapping[str, str]]:
         """Every set of words an answer can use (the settings, and a care leaver staying in each)."""
@@ -255,7 +262,7 @@ def _staying(name: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]
     staying: dict[str, dict[str, str]] = {}
     for key, words in raw.items():
         where = f"{name}: care_leaver_staying.{key}"
-        if key not in ("childrens_home", "supported_accommodation", "foster_care"):
+        if key not in LIVED_IN:
             raise VocabularyError(f"{where}: a care leaver can only stay in a children's home, "
                                   "supported accommodation or foster care")
         if not isinstance(words, dict) or not set(words) <= set(settings[key]):
