@@ -135,7 +135,6 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
     return changes
 
 
-
 def _words(before: str, after: str) -> str:
     return f": “{before}” -> “{after}”"
 
