@@ -272,3 +272,18 @@ def test_the_pages_ask_the_same_questions_and_reach_no_police(decider):
         state[step] = truth.get(step, flow.UNKNOWN)
     assert step == "check"
     assert decider.decide(flow.incident(state)).recommendation == Level.no_police
+
+
+# -- the kind's own order among equals (vocabulary ``asking``) ----------------------------------------
+def test_among_equally_near_questions_the_kinds_first_facts_lead(decider):
+    """For self-harm the injury leads the safety questions and the ambulance the others; for a
+    missing child the immediate concern leads, ahead of the weapon. Nearest first still holds."""
+    self_harm = [q.fact for q in decide(decider, {"incident.kind": "self_harm", "incident.risk_to_life": False}).questions]
+    assert self_harm[0] == "incident.injury"
+    rest = [f for f in self_harm if f not in SAFETY_CRITICAL]
+    assert rest[0] == "health.medical_emergency", self_harm
+    missing = [q.fact for q in decide(decider, {"incident.kind": "missing", "incident.risk_to_life": False}).questions]
+    assert missing[0] == "missing.immediate_concern" and "incident.weapon" in missing[1:], missing
+    # A kind the vocabulary says nothing of keeps the facts' own order: the weapon before the injury.
+    damage = [q.fact for q in decide(decider, {"incident.kind": "criminal_damage", "incident.risk_to_life": False}).questions]
+    assert damage.index("incident.weapon") < damage.index("incident.injury"), damage

@@ -149,6 +149,26 @@ def test_the_call_checks_words_are_complete_and_use_only_their_own_values(rules_
         load_rulebook(rules_copy)
 
 
+@pytest.mark.parametrize("old, new, refusal", [
+    ("asking:\n  self_harm:\n", "asking:\n  hurting_self:\n", r"asking.hurting_self: not a kind of incident"),
+    ("    first: [health.medical_emergency, incident.injury, incident.in_progress, health.suicide_plan]",
+     "    first: [health.ambulance, incident.injury]", r"asking.self_harm.first: \['health.ambulance'\] are not facts"),
+    ("    first: [health.medical_emergency, health.mental_health_crisis]",
+     "    first: [health.medical_emergency]\n    not_asked: [health.medical_emergency]",
+     r"asking.other: \['health.medical_emergency'\] cannot be both asked first and not asked"),
+    ("    first: [incident.in_progress, health.medical_emergency]\n  weapon:",
+     "    ask_first: [incident.in_progress]\n  weapon:", r"asking.sexual: needs 'first' and/or 'not_asked'"),
+], ids=["a kind the contract does not have", "a fact the contract does not have", "first and not asked at once",
+        "an entry that is not first or not_asked"])
+def test_how_each_kind_is_asked_names_only_the_contracts_kinds_and_facts(rules_copy, old, new, refusal):
+    path = rules_copy / "vocabulary.yaml"
+    text = path.read_text()
+    assert old in text  # the edit below really changes the vocabulary
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(RulebookError, match=refusal):
+        load_rulebook(rules_copy)
+
+
 def test_rule_texts_may_only_use_words_every_setting_defines(rules_copy):
     add_rule(rules_copy, """
   - id: uses-unknown-word

@@ -294,6 +294,7 @@ def test_a_change_only_to_the_vocabulary_is_named_and_is_not_no_change(tmp_path)
     data["call_check"]["responses"]["health_referral"]["label"] = "Health partners"
     data["call_check"]["phrases"]["ask_first_opening"] = "First, a few questions."
     data["call_check"]["facts"]["response_so_far.behaviour_policy_followed"]["ask"] = "Did you follow the policy?"
+    data["asking"]["missing"]["not_asked"].remove("incident.weapon")
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety")
     assert result.exit_code == 0, result.output
@@ -306,7 +307,8 @@ def test_a_change_only_to_the_vocabulary_is_named_and_is_not_no_change(tmp_path)
                  "vocabulary changed: call check response health_referral (label)",
                  "vocabulary changed: call check phrase ask_first_opening: “Before I can advise, I need to ask you a "
                  "few things.” -> “First, a few questions.”",
-                 "vocabulary changed: call check fact response_so_far.behaviour_policy_followed (ask)"):
+                 "vocabulary changed: call check fact response_so_far.behaviour_policy_followed (ask)",
+                 "vocabulary changed: asking for missing (not_asked)"):
         assert f"  {line}\n" in result.output
     assert "setting childrens_home" not in result.output  # only what changed
     assert "care leaver staying in foster_care manager" not in result.output  # the setting's word, named once

@@ -626,3 +626,73 @@ def test_the_plan_is_asked_before_the_means_to_carry_it_out(decider):
     assert flow.next_step(state, decider) == "health.suicide_plan"
     state = flow.answer(state, "health.suicide_plan", "yes", decider)
     assert flow.next_step(state, decider) in ("health.means_available", "call-999")
+
+
+# -- Each kind of incident asked in its own way (vocabulary ``asking``) ------------------------------
+WHO = {flow.DANGER: False, "person.status": "looked_after", "person.age": 15}
+
+
+def journey(decider, state: dict, answer_with: str = flow.UNKNOWN) -> list[str]:
+    """The questions the pages ask, in order, answering each with ``answer_with`` (or the first option)."""
+    asked: list[str] = []
+    while (step := flow.next_step(state, decider)) not in ("check", "call-999"):
+        asked.append(step)
+        q = flow.question(step, decider, state)
+        values = [value for value, _ in q.options]
+        if q.kind == "number":
+            raw = ""  # not known
+        else:
+            raw = answer_with if answer_with in values or answer_with == flow.UNKNOWN else values[0]
+        state = flow.answer(state, step, raw, decider)
+    return asked
+
+
+@pytest.mark.parametrize("setting", ["childrens_home", "foster_care", "supported_accommodation"])
+@pytest.mark.parametrize("kind", ["self_harm", "other", "assault"])
+def test_a_patient_is_asked_about_an_ambulance_right_after_what_happened(decider, kind, setting):
+    """Medical help first: for self-harm, a crisis or an assault, "does anyone need an ambulance
+    now?" comes before the weapon, injury and who-did-it questions the rules also list, and a yes
+    goes straight to "Call 999"."""
+    state = {**WHO, "setting.type": setting, flow.KIND: kind}
+    decision = decider.decide(flow.incident(state))
+    listed = [q.fact for q in decision.questions]
+    assert "incident.weapon" in listed and listed.index("incident.weapon") < listed.index("health.medical_emergency")
+    assert flow.next_step(state, decider) == "health.medical_emergency"
+    assert flow.next_step({**state, "health.medical_emergency": True}, decider) == "call-999"
+
+
+def test_self_harm_does_not_ask_who_did_it(decider):
+    """Self-harm is a health and care matter: nobody is asked who caused the harm, whether it was
+    hate, or whether "the person harmed" wants the police, nor a question that matters only with those."""
+    state = {**WHO, "setting.type": "childrens_home", flow.KIND: "self_harm"}
+    listed = {q.fact for q in decider.decide(flow.incident(state)).questions}
+    not_asked = {"incident.harmed_by", "incident.hate_motivated", "incident.victim", "incident.victim_wants_police"}
+    assert not_asked & listed  # the rules do list some of them: the pages leave them out
+    asked = journey(decider, dict(state))
+    assert asked[:3] == ["health.medical_emergency", "incident.injury", "incident.in_progress"], asked
+    assert not set(asked) & not_asked, asked
+    assert "setting.location" not in asked  # it mattered only together with who was harmed
+
+
+@pytest.mark.parametrize("answer_with", [flow.UNKNOWN, "no"])
+def test_a_missing_young_person_is_asked_about_their_safety_not_an_incident(client, decider, answer_with):
+    """A missing young person is not in front of the carer: no weapon, injury, still-happening or
+    ambulance question, on the question pages or among the answer page's "questions still worth
+    asking", while the decision (for apps and call handlers) still lists them after the
+    immediate concern."""
+    state = {**WHO, "setting.type": "childrens_home", flow.KIND: "missing"}
+    decision = decider.decide(flow.incident(state))
+    assert decision.questions[0].fact == "missing.immediate_concern"
+    assert "incident.weapon" in [q.fact for q in decision.questions]
+    incident_questions = {"incident.weapon", "incident.injury", "incident.in_progress", "health.medical_emergency",
+                          "incident.victim", "incident.child_calm_now"}
+    asked = journey(decider, dict(state), answer_with)
+    assert asked[:4] == list(flow.MISSING_ROUTE) and not set(asked) & incident_questions, asked
+    page = client.get("/should-i-call/result?incident.risk_to_life=no&person.status=looked_after&person.age=15"
+                      "&setting.type=childrens_home&incident.kind=missing&missing.whereabouts_known=no"
+                      "&missing.immediate_concern=unknown&missing.enquiries_done=unknown&missing.hours_absent=unknown")
+    assert page.status_code == 200 and 'id="open-questions"' in page.text
+    open_questions = page.text[page.text.index('id="open-questions"'):]
+    open_questions = open_questions[:open_questions.index("</ul>")]
+    assert "immediate_concern" in open_questions
+    assert "weapon" not in open_questions and "incident.injury" not in open_questions

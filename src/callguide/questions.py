@@ -132,6 +132,7 @@ class QuestionFinder:
         each value (None: unchanged) and ``together(assignment)`` the level with several facts known at once.
         """
         ctx = _Known(known, {name for i in fired for name in self.derives[i]})
+        first = self._first(known.get("incident.kind"))
         best: dict[str, tuple[tuple, Level, list[str]]] = {}
         for path, values in self.values.items():
             if path in known:
@@ -141,7 +142,7 @@ class QuestionFinder:
             if changed:
                 raised = [o for o in changed if o.rank > level.rank]
                 would = max(raised, key=_rank) if raised else min(changed, key=_rank)
-                best[path] = (self._key(path, 1, would, level), would, [])
+                best[path] = (self._key(path, 1, would, level, first), would, [])
         alone_paths = set(best)
         tried: set[tuple] = set()
         for i in admitted:
@@ -160,7 +161,7 @@ class QuestionFinder:
             if would == level:
                 continue
             for path in assignment:
-                key = self._key(path, len(assignment), would, level)
+                key = self._key(path, len(assignment), would, level, first)
                 if path in alone_paths:
                     # It changes the answer alone: that is what it says it would become; but a
                     # safety fact that could raise the answer together with others still goes first.
@@ -173,11 +174,18 @@ class QuestionFinder:
                             safety_critical=path in SAFETY_CRITICAL, together_with=others)
                 for path, (_, would, others) in ranked]
 
-    def _key(self, path: str, distance: int, would: Level, level: Level) -> tuple:
-        """Safety-critical facts that could raise the answer first (invariant 4), then nearest."""
+    def _first(self, kind: Any) -> dict[str, int]:
+        """The facts the vocabulary asks first for this kind of incident, with their places."""
+        words = self.book.vocabulary
+        led = words.asking_for(kind).first if words is not None else ()
+        return {path: i for i, path in enumerate(led)}
+
+    def _key(self, path: str, distance: int, would: Level, level: Level, first: dict[str, int]) -> tuple:
+        """Safety-critical facts that could raise the answer first (invariant 4), then nearest, and
+        among equally near the facts the kind of incident asks first (medical help for a patient)."""
         raises = would.rank > level.rank
         critical = raises and path in SAFETY_CRITICAL
-        return (0 if critical else 1, distance, 0 if raises else 1,
+        return (0 if critical else 1, distance, first.get(path, len(first)), 0 if raises else 1,
                 -would.rank if raises else would.rank, self.order[path])
 
     def _route_of(self, index: int, ctx: _Known) -> Route | None:

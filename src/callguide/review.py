@@ -281,7 +281,21 @@ def vocabulary_section(book: Rulebook) -> list[str]:
         lines += ["", f"#### A care leaver staying in {title} (`care_leaver_staying.{key}`)", "",
                   "The setting's words, with these over them:"]
         lines += [f"- {plain(name)}: “{text}”" for name, text in words.staying_overlay(key).items()]
-    return lines + [""] + _call_check_words(book)
+    return lines + [""] + _asking(book) + _call_check_words(book)
+
+
+def _asking(book: Rulebook) -> list[str]:
+    """Per kind of incident, the questions the pages ask first and those they leave out."""
+    words = book.vocabulary
+    if words is None or not words.asking:
+        return []
+    lines = ["### How each kind of incident is asked about (`asking`)", ""]
+    for kind, asking in words.asking.items():
+        parts = [f"first: {'; '.join(words.label(path) for path in asking.first)}"] if asking.first else []
+        if asking.not_asked:
+            parts.append(f"not asked on the pages: {'; '.join(sorted(words.label(p) for p in asking.not_asked))}")
+        lines.append(f"- **{plain(kind)}** (`{kind}`): " + "; ".join(parts))
+    return lines + [""]
 
 
 def _call_check_words(book: Rulebook) -> list[str]:

@@ -109,7 +109,7 @@ def _compare_rows(old: Table, new: Table) -> list[EntryChange]:
 
 def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list[EntryChange]:
     """Facts (label, ask, hint, unit, each answer's words), levels, deadlines, each setting's words and
-    the call check's (each response's label, each phrase, its own facts)."""
+    the call check's (each response's label, each phrase, its own facts), and how each kind is asked."""
     if base is None or head is None:
         return [] if base is head else [EntryChange("vocabulary", "added" if base is None else "removed", "all")]
     changes: list[EntryChange] = []
@@ -132,6 +132,7 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
     changes += _keyed("call check phrase", old_call.phrases, new_call.phrases, _words)
     changes += _keyed("call check fact", old_call.facts, new_call.facts,
                       lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
+    changes += _keyed("asking for", base.asking, head.asking, lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
     return changes
 
 

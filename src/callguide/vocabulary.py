@@ -56,6 +56,19 @@ class FactWords:
 
 
 @dataclass(frozen=True)
+class Asking:
+    """How a kind of incident is asked about: ``first`` leads among questions otherwise equal, and
+    the staff pages ask it right after "what happened"; ``not_asked`` does not fit the kind, so the
+    pages leave it unknown (the decision still lists it, in its place)."""
+
+    first: tuple[str, ...] = ()
+    not_asked: frozenset[str] = frozenset()
+
+
+NO_ORDER = Asking()  # a kind the vocabulary says nothing about: the decision's own order, every fact asked
+
+
+@dataclass(frozen=True)
 class LevelWords:
     title: str   # page title: "Call 999 now"
     shout: str   # terminal banner: "CALL 999 NOW"
@@ -109,6 +122,11 @@ class Vocabulary:
     call_check: CallCheckWords
     # A care leaver staying in a setting: that setting's words with these over them (whole word sets).
     staying: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    asking: Mapping[str, Asking] = field(default_factory=dict)
+
+    def asking_for(self, kind: Any) -> Asking:
+        """How the kind ``kind`` (an ``incident.kind`` value, or None) is asked about."""
+        return self.asking.get(str(kind), NO_ORDER)
 
     def fact(self, path: str) -> FactWords:
         """A fact's words: the contract's facts, then those only the call check records."""
@@ -185,7 +203,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         raise VocabularyError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings', 'facts' and "
-                              "'call_check' (and optionally 'care_leaver_staying')")
+                              "'call_check' (and optionally 'care_leaver_staying' and 'asking')")
     return Vocabulary(
         facts=_facts(path.name, raw.get("facts") or {}),
         levels=_levels(path.name, raw.get("levels") or {}),
@@ -193,6 +211,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         settings=(settings := _settings(path.name, raw.get("settings") or {})),
         call_check=_call_check(path.name, raw.get("call_check")),
         staying=_staying(path.name, raw.get("care_leaver_staying") or {}, settings),
+        asking=_asking(path.name, raw.get("asking") or {}),
     )
 
 
@@ -270,6 +289,29 @@ def _staying(name: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]
             raise VocabularyError(f"{where}: only words every setting defines ({extra} are not)")
         staying[key] = {**settings[key], **{w: str(t) for w, t in words.items()}}
     return staying
+
+
+def _asking(name: str, raw: Any) -> dict[str, Asking]:
+    """``asking``: per kind of incident, the facts asked ``first`` and those ``not_asked``."""
+    kinds = [str(k) for k in allowed_values("incident.kind") or []]
+    paths = fact_paths()
+    out: dict[str, Asking] = {}
+    for kind, body in raw.items():
+        where = f"{name}: asking.{kind}"
+        if kind not in kinds:
+            raise VocabularyError(f"{where}: not a kind of incident ({kinds})")
+        if not isinstance(body, dict) or not set(body) <= {"first", "not_asked"}:
+            raise VocabularyError(f"{where}: needs 'first' and/or 'not_asked', each a list of facts")
+        lists = {key: body.get(key) or [] for key in ("first", "not_asked")}
+        for key, facts in lists.items():
+            wrong = [f for f in facts if f not in paths] if isinstance(facts, list) else facts
+            if wrong:
+                raise VocabularyError(f"{where}.{key}: {wrong} are not facts in the contract")
+        both = sorted(set(lists["first"]) & set(lists["not_asked"]))
+        if both:
+            raise VocabularyError(f"{where}: {both} cannot be both asked first and not asked")
+        out[kind] = Asking(first=tuple(lists["first"]), not_asked=frozenset(lists["not_asked"]))
+    return out
 
 
 def _call_check(name: str, raw: Any) -> CallCheckWords:

@@ -14,9 +14,12 @@ Order (NHS 111 asks who the call is about first; so do we, once danger is out of
    manager", to a foster carer);
 3. what happened (:mod:`callguide.web.happened`: grouped, including the young person harmed);
 4. for a missing young person, the missing-person route in the guidance's order;
-5. then the questions the rules say could still change the answer (``Decision.questions``, in
-   the decision's own order, but a question that matters only together with another after it:
-   :func:`partner_first`), one per page, until none is left.
+5. then the questions the rules say could still change the answer (``Decision.questions``), one
+   per page, until none is left: first those the vocabulary asks first for the kind of incident
+   (``asking``: "does anyone need an ambulance?" for self-harm), then in the decision's own order,
+   but a question that matters only together with another after it (:func:`partner_first`).
+   Questions that do not fit the kind (``asking.not_asked``: a weapon, for a missing young person)
+   are not asked; the rules see them as unknown.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from urllib.parse import urlencode
 from ..conditions import Conditions
 from ..decision import Decider, Decision
 from ..facts import SAFETY_CRITICAL, Incident, Level, allowed_values, fact_paths, parse_incident
-from ..vocabulary import Vocabulary
+from ..questions import QuestionOut
+from ..vocabulary import Asking, Vocabulary
 from . import happened
 
 UNKNOWN = "unknown"
@@ -316,9 +320,13 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
         for fact in MISSING_ROUTE:
             if fact not in state:
                 return fact
-    for q in decision.questions:
-        if q.fact not in state:
-            return partner_first(q.fact, q.together_with, state)
+    asking = vocabulary(decider).asking_for(state[KIND])
+    listed = [q for q in fitting(decision.questions, asking) if q.fact not in state]
+    for fact in asking.first:  # medical help first for a patient, the child's safety for a missing child
+        if any(q.fact == fact for q in listed):
+            return fact
+    for q in listed:
+        return partner_first(q.fact, [f for f in q.together_with if f not in asking.not_asked], state)
     return "check"
 
 
@@ -339,6 +347,14 @@ def ordered(state: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [(p, state[p]) for p in first] + [(p, v) for p, v in state.items() if p not in first]
 
 
-def unanswered_questions(decision: Decision, state: Mapping[str, Any]) -> list:
-    """Questions still worth asking: the ones nobody has answered, or answered "don't know"."""
-    return [q for q in decision.questions if state.get(q.fact, UNKNOWN) == UNKNOWN]
+def fitting(questions: Iterable[QuestionOut], asking: Asking) -> list[QuestionOut]:
+    """The questions that fit the kind of incident: not one it does not ask, nor one that matters
+    only together with questions it does not ask."""
+    return [q for q in questions if q.fact not in asking.not_asked
+            and not (q.together_with and set(q.together_with) <= asking.not_asked)]
+
+
+def unanswered_questions(decision: Decision, state: Mapping[str, Any], words: Vocabulary) -> list[QuestionOut]:
+    """Questions still worth asking: the ones that fit and nobody has answered, or answered "don't know"."""
+    asking = words.asking_for(state.get(KIND))
+    return [q for q in fitting(decision.questions, asking) if state.get(q.fact, UNKNOWN) == UNKNOWN]

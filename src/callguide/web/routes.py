@@ -171,7 +171,8 @@ def should_result(request: Request) -> Response:
         return context
     decision = context["decision"]
     return page(request, "should/result.html", section=SECTION, split=answer.do_now(decision),
-                 open_questions=flow.unanswered_questions(decision, context["state"]), **context)
+                 open_questions=flow.unanswered_questions(decision, context["state"], flow.vocabulary(decider_of(request))),
+                 **context)
 
 
 @router.get("/should-i-call/record", response_class=HTMLResponse)
