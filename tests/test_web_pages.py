@@ -648,7 +648,7 @@ def journey(decider, state: dict, answer_with: str = flow.UNKNOWN) -> list[str]:
 
 
 @pytest.mark.parametrize("setting", ["childrens_home", "foster_care", "supported_accommodation"])
-@pytest.mark.parametrize("kind", ["self_harm", "other", "assault"])
+@pytest.mark.parametrize("kind", ["self_harm", "other", "assault", "drugs"])
 def test_a_patient_is_asked_about_an_ambulance_right_after_what_happened(decider, kind, setting):
     """Medical help first: for self-harm, a crisis or an assault, "does anyone need an ambulance
     now?" comes before the weapon, injury and who-did-it questions the rules also list, and a yes
