@@ -34,10 +34,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # never anything else
 
+# Each wrk thread has its own Lua state and would walk the same bodies from the first: with two
+# threads every incident was sent twice, and the second copy was answered from the service's answer
+# cache. Each thread therefore starts at its own share of the bodies (``setup`` numbers the threads).
 LUA = r"""
+local started = 0
+setup = function(thread)
+  thread:set("id", started)
+  started = started + 1
+end
 local bodies = {}
 for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
 local i = 0
+init = function(args)
+  i = (id or 0) * math.floor(#bodies / %(threads)d)
+end
 request = function()
   i = i %% #bodies + 1
   return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/json"%(headers)s}, bodies[i])
@@ -45,10 +56,10 @@ end
 """
 
 
-def lua_script(bodies: Path, path: str = "/v1/decisions", headers: str = "") -> str:
-    """wrk's script: POST each line of ``bodies`` in turn to ``path``; ``headers``: more Lua table
-    entries (``, ["Name"] = "value" .. i``)."""
-    return LUA % {"bodies": bodies, "path": path, "headers": headers}
+def lua_script(bodies: Path, path: str = "/v1/decisions", headers: str = "", threads: int = 2) -> str:
+    """wrk's script: POST each line of ``bodies`` in turn to ``path``, each of ``threads`` wrk threads
+    from its own share of them; ``headers``: more Lua table entries (``, ["Name"] = "value" .. i``)."""
+    return LUA % {"bodies": bodies, "path": path, "headers": headers, "threads": max(threads, 1)}
 
 
 def free_port() -> int:
@@ -150,7 +161,12 @@ def main() -> int:
         bodies = Path(work, "bodies.jsonl")
         bodies.write_text("".join(json.dumps(doc) + "\n" for doc in incidents(args.variety)))
         script = Path(work, "decisions.lua")
-        script.write_text(lua_script(bodies))
+        script.write_text(lua_script(bodies, threads=args.threads))
+        # The warm-up sends other incidents (another seed), so that it fills no answer the measured run asks for.
+        warm_bodies = Path(work, "warm-up.jsonl")
+        warm_bodies.write_text("".join(json.dumps(doc) + "\n" for doc in incidents(args.variety, seed=4)))
+        warm_script = Path(work, "warm-up.lua")
+        warm_script.write_text(lua_script(warm_bodies, threads=args.threads))
         env = {**os.environ, "CALLGUIDE_DATABASE_URL": f"sqlite:///{work}/records.db"}
         log = open(Path(work, "server.log"), "wb")
         process = subprocess.Popen([serve, "serve", "--host", HOST, "--port", str(port), "--workers",
@@ -158,7 +174,7 @@ def main() -> int:
                                    start_new_session=True)
         try:
             wait_ready(base, process)
-            run_wrk(f"{base}/v1/decisions", args.connections, args.threads, 3, str(script))  # warm-up
+            run_wrk(f"{base}/v1/decisions", args.connections, args.threads, 3, str(warm_script))  # warm-up
             run_wrk(f"{base}/healthz", args.connections, args.threads, 2, None)
             noop = run_wrk(f"{base}/healthz", args.connections, args.threads, args.duration, None)
             decisions = run_wrk(f"{base}/v1/decisions", args.connections, args.threads, args.duration, str(script))
