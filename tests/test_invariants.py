@@ -80,6 +80,32 @@ def test_invariant_3_rationale_cites_real_rules(decider, book, known):
 
 @SETTINGS
 @given(known_facts())
+def test_no_reason_beside_the_answer_points_below_it(decider, book, known):
+    """Nothing argues a person out of the answer: a rule listed as also applying recommends the
+    answer itself, or is a limit the answer keeps within (a ceiling at or above it); a rule that
+    would have gone lower is only ever listed as outweighed."""
+    decision = decider.decide(nest(known))
+    for reason in decision.rationale:
+        rule = book.rule(reason.rule)
+        if reason.role == "also_applies" and rule.then.recommend is not None:
+            assert rule.then.recommend == decision.recommendation or (
+                rule.then.strength == "ceiling" and rank(rule.then.recommend) >= rank(decision.recommendation)), reason
+
+
+def test_a_limit_the_answer_keeps_within_is_still_a_reason(decider):
+    """A neurodivergent child's low-value damage at home: the reasonable-parent test sets "no
+    police", and the Child First limit for their needs is listed beside it, not dropped."""
+    decision = decider.decide({"person": {"age": 13, "neurodivergent": True},
+                               "setting": {"type": "childrens_home", "location": "in_placement"},
+                               "incident": {"kind": "criminal_damage", "damage_value_gbp": 120, "in_progress": False,
+                                            "risk_to_life": False, "injury": "none", "child_calm_now": True}})
+    assert decision.recommendation.value == "no_police"
+    roles = {reason.rule: reason.role for reason in decision.rationale}
+    assert roles.get("needs-explain-behaviour") == "also_applies", roles
+
+
+@SETTINGS
+@given(known_facts())
 def test_invariant_4_safety_questions_come_first(decider, known):
     decision = decider.decide(nest(known))
     current = rank(decision.recommendation)

@@ -97,8 +97,12 @@ def _chain(decisive: list[Rule], fired: list[Rule]) -> list[Rule]:
 
 
 def _also_applies(rule: Rule, level: Level) -> bool:
-    """Worth listing after the decisive rules: it points the same way, or it adds a finding."""
+    """Worth listing after the decisive rules: it points the same way, it adds a finding, or it is a
+    limit the answer keeps within (the young person's neurodivergence, a plan that foresees the
+    behaviour: a reason not to go higher, even when another limit set the answer lower)."""
     if rule.then.recommend is not None:
+        if rule.then.strength == "ceiling":
+            return rule.then.recommend.rank >= level.rank
         return rule.then.recommend == level
     return bool(rule.then.derive)
 
