@@ -57,9 +57,9 @@ class FactWords:
 
 @dataclass(frozen=True)
 class Asking:
-    """How a kind of incident is asked about: ``first`` leads among questions otherwise equal, and
-    the staff pages ask it right after "what happened"; ``not_asked`` does not fit the kind, so the
-    pages leave it unknown (the decision still lists it, in its place)."""
+    """How a kind of incident is asked about: ``first`` leads among the decision's questions that are
+    equally near, and the staff pages ask it right after "what happened"; ``not_asked`` does not fit
+    the kind, so the pages leave it unknown (the decision still lists it, in its place)."""
 
     first: tuple[str, ...] = ()
     not_asked: frozenset[str] = frozenset()

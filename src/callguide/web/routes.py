@@ -170,9 +170,9 @@ def should_result(request: Request) -> Response:
     if isinstance(context, Response):
         return context
     decision = context["decision"]
+    words = flow.vocabulary(decider_of(request))
     return page(request, "should/result.html", section=SECTION, split=answer.do_now(decision),
-                 open_questions=flow.unanswered_questions(decision, context["state"], flow.vocabulary(decider_of(request))),
-                 **context)
+                 open_questions=flow.unanswered_questions(decision, context["state"], words), **context)
 
 
 @router.get("/should-i-call/record", response_class=HTMLResponse)
