@@ -182,6 +182,13 @@ def test_prune_drops_an_answer_only_when_a_plain_test_rules_out_every_reader(boo
                                                     {"incident.kind": {"in": ["assault"]}, **wants})
     assert "incident.victim_wants_police" in pruned({"incident.kind": {"not": "assault"}, **wants})
     assert "incident.victim_wants_police" in pruned({"any": [{"incident.kind": "theft"}, {"person.age": 15}], **wants})
+    # Read only inside ``any``: kept while a branch that reads it could hold, dropped when none can.
+    assert "incident.victim_wants_police" not in pruned(
+        {"any": [{"person.age": 15}, {"incident.weapon": "none", **wants}]})
+    assert "incident.victim_wants_police" in pruned(
+        {"any": [{"person.age": 15}, {"incident.weapon": "bladed", **wants}]})
+    assert "incident.victim_wants_police" in pruned(
+        {"any": [{"person.age": 15}, {"incident.weapon": {"not": "none"}, **wants}]})
 
 
 @pytest.mark.parametrize("choice", happened.CHOICES)

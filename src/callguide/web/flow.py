@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
-from ..conditions import Conditions
+from ..conditions import AnyOf, Conditions
 from ..decision import Decider, Decision
 from ..facts import SAFETY_CRITICAL, Incident, Level, allowed_values, fact_paths, parse_incident
 from ..questions import QuestionOut
@@ -257,15 +257,22 @@ def _readers(book: Any) -> dict[str, list[Conditions]]:
 
 
 def _could_hold(conditions: Conditions, fact: str, state: Mapping[str, Any]) -> bool:
-    """False only when a plain ``is``/``in`` test (not one inside ``any``) on another answered fact
-    is not met."""
-    for test in conditions.top_tests():
+    """False when a plain ``is``/``in`` test that must hold, on another answered fact, is not met;
+    or when ``fact`` is read only inside ``any`` groups and no branch that reads it could hold (the
+    branch "an adult who was harmed and said no" does not matter when nobody was harmed). Other
+    groups might hold another way, so they never rule a reader out."""
+    tests = conditions.top_tests()
+    for test in tests:
         value = state.get(test.path, UNKNOWN)
         if test.path == fact or value == UNKNOWN:
             continue
         if (test.op == "is" and value != test.value) or (test.op == "in" and value not in test.value):
             return False
-    return True
+    if any(test.path == fact for test in tests):
+        return True
+    branches = [branch for item in conditions.items if isinstance(item, AnyOf) for branch in item.groups
+                if fact in branch.reads()]
+    return not branches or any(_could_hold(branch, fact, state) for branch in branches)
 
 
 def encode(state: Mapping[str, Any]) -> list[tuple[str, str]]:
