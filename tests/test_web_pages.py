@@ -626,3 +626,37 @@ def test_the_plan_is_asked_before_the_means_to_carry_it_out(decider):
     assert flow.next_step(state, decider) == "health.suicide_plan"
     state = flow.answer(state, "health.suicide_plan", "yes", decider)
     assert flow.next_step(state, decider) in ("health.means_available", "call-999")
+
+
+# -- Journeys on a bad night (journeys2): what the pages must say ------------------------------------
+def _main_text(html_text: str) -> str:
+    import html
+    import re
+
+    main = html_text[html_text.index("<main"):html_text.index("</main>")]
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", main)))
+
+
+@pytest.mark.parametrize("query, must", [
+    # a fire still burning: the rule's own first step (fire-in-progress), not only "while you wait"
+    ("incident.kind=fire_setting&incident.in_progress=yes&setting.type=childrens_home", "Get everyone out"),
+    # a gun: never handle it (DOMAIN: advice about securing a knife does not apply to a gun)
+    ("incident.kind=weapon&incident.weapon=firearm", "Do not touch, move or try to take the gun"),
+    # an overdose or heavy bleeding: the ambulance step
+    ("incident.kind=self_harm&health.medical_emergency=yes", "Ask the 999 operator for an ambulance"),
+])
+def test_the_999_page_says_what_to_do_now_from_the_rules_that_made_it_an_emergency(client, query, must):
+    response = client.get(f"/should-i-call/call-999?incident.risk_to_life=no&{query}")
+    assert 'data-recommendation="call_999"' in response.text
+    assert 'id="do-now"' in response.text
+    assert must in _main_text(response.text)
+
+
+def test_the_999_page_never_presumes_the_young_person_is_a_suspect(client):
+    """While someone is in danger nobody knows who did what, and a harmed young person is a victim:
+    no "if the young person is arrested" on the 999 page (custody actions are for a suspect)."""
+    for query in ("incident.risk_to_life=yes",
+                  "incident.risk_to_life=no&incident.kind=assault&incident.victim=self&incident.in_progress=yes"):
+        text = _main_text(client.get(f"/should-i-call/call-999?{query}").text)
+        assert "arrested" not in text and "Call 999" in text, query
+

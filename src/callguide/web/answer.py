@@ -87,6 +87,17 @@ def do_now(decision: Decision) -> Split:
     return Split(now, [a for a in decision.actions if a.id not in shown])
 
 
+def emergency_now(decision: Decision) -> list[ActionOut]:
+    """What the "Call 999 now" page lists under "Do now": the now-actions of the rules that made
+    it an emergency (get everyone out of a fire, never touch a gun) and any medical help, besides
+    the call itself; at most three. Not what to tell officers when they come or if the young person
+    is arrested: while someone is in danger nobody yet knows who did what."""
+    decisive = {r.rule for r in decision.rationale if r.role == "decisive"}
+    return [a for a in decision.actions
+            if a.by == "now" and a.first != "call" and (a.rule in decisive or a.first in MEDICAL_FIRST)
+            ][:DO_NOW_SHOWN]
+
+
 # -- the record --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Record:

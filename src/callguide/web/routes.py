@@ -133,8 +133,9 @@ def should_call_999(request: Request) -> HTMLResponse:
     medical = answer.medical_first(decision)
     if decision.recommendation is not Level.call_999:
         decision = None
+    now = [] if decision is None else answer.emergency_now(decision)
     return page(request, "should/call999.html", section=SECTION, decision=decision, state=state,
-                 medical=medical,
+                 medical=medical, now=now,
                  back=f"/should-i-call/question?{flow.query(state, fact=flow.DANGER)}")
 
 
