@@ -660,3 +660,12 @@ def test_the_999_page_never_presumes_the_young_person_is_a_suspect(client):
         text = _main_text(client.get(f"/should-i-call/call-999?{query}").text)
         assert "arrested" not in text and "Call 999" in text, query
 
+
+def test_an_unanswered_question_names_the_question_in_its_error(client):
+    response = client.post("/should-i-call/question", data={
+        "fact": "incident.in_progress", "answer": "", "incident.risk_to_life": "no", "incident.kind": "assault"})
+    text = _main_text(response.text)
+    assert "There is a problem" in text
+    assert "Select an answer to “Is it still happening now?”, or “I don’t know”" in text
+    assert response.text.count("Is it still happening now?") >= 3  # the summary, the message, the legend
+

@@ -118,9 +118,19 @@ async def should_answer(request: Request) -> Response:
     try:
         state = flow.answer(state, fact, raw, decider)
     except flow.AnswerError as exc:
-        return _question_page(request, fact, state, current=raw, error=str(exc),
+        return _question_page(request, fact, state, current=raw, error=_named(fact, str(exc), decider, state),
                               start=bool(form.get("start")))
     return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
+
+
+def _named(fact: str, message: str, decider: Any, state: dict[str, Any]) -> str:
+    """An error that names its question: no choice made on a page of radios says which question
+    (GOV.UK: the message is specific to the field), not only "Select an answer". "What happened?"
+    and the danger question have their own words already, and a number's error names its field."""
+    q = flow.question(fact, decider, state)
+    if q.kind != "radios" or fact in (flow.KIND, flow.DANGER):
+        return message
+    return f"Select an answer to \u201c{q.ask}\u201d, or \u201cI don\u2019t know\u201d"
 
 
 @router.get("/should-i-call/call-999", response_class=HTMLResponse)
