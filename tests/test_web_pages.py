@@ -669,3 +669,13 @@ def test_an_unanswered_question_names_the_question_in_its_error(client):
     assert "Select an answer to “Is it still happening now?”, or “I don’t know”" in text
     assert response.text.count("Is it still happening now?") >= 3  # the summary, the message, the legend
 
+
+def test_who_caused_the_harm_not_known_reads_dont_know_like_every_other_answer(decider):
+    """Check your answers and the record show "I don't know" as "Don't know" for every question,
+    who caused the harm too ("Nobody knows who yet" is its own answer, ``not_known``)."""
+    from callguide.web.words import Words
+
+    words = Words(flow.vocabulary(decider), {"incident.kind": "assault", "incident.harmed_by": flow.UNKNOWN})
+    assert words.answer("incident.harmed_by", flow.UNKNOWN) == words.answer("incident.weapon", flow.UNKNOWN) == "Don’t know"
+    assert words.answer("incident.harmed_by", "not_known") == "Nobody knows who yet"
+
