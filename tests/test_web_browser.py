@@ -559,12 +559,12 @@ def test_call_check_updates_live_and_works_as_a_form(browser, base_url, page):
     nojs = browser.new_context(base_url=base_url, java_script_enabled=False, viewport=CALL_CHECK_SCREEN)
     p2 = nojs.new_page()
     p2.goto("/call-check")
-    choose(p2, ("Anyone in immediate danger", "no"), ("What happened", "missing"), ("We know where they are", "no"))
+    choose(p2, ("Anyone in immediate danger", "no"), ("What happened", "missing"), ("Whereabouts known", "no"))
     p2.get_by_label("Hours away", exact=True).fill("3")
     p2.get_by_role("button", name="Update the check").click()
     assert p2.locator("#cc-panel").get_attribute("data-recommendation") == "call_101"
     assert "Missing-person process" in p2.locator("#cc-response").inner_text()
-    assert p2.get_by_label("We know where they are", exact=True).input_value() == "no"  # the form keeps what was said
+    assert p2.get_by_label("Whereabouts known", exact=True).input_value() == "no"  # the form keeps what was said
     nojs.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -679,3 +680,11 @@ def test_who_caused_the_harm_not_known_reads_dont_know_like_every_other_answer(d
     assert words.answer("incident.harmed_by", flow.UNKNOWN) == words.answer("incident.weapon", flow.UNKNOWN) == "Don’t know"
     assert words.answer("incident.harmed_by", "not_known") == "Nobody knows who yet"
 
+
+def test_the_record_of_a_missing_young_person_is_in_the_third_person(client):
+    state = ("incident.risk_to_life=no&person.status=looked_after&person.age=15&setting.type=childrens_home"
+             "&incident.kind=missing&missing.whereabouts_known=no&missing.immediate_concern=no"
+             "&missing.enquiries_done=yes&missing.hours_absent=3")
+    record = _main_text(client.get(f"/should-i-call/record?{state}").text)
+    assert "Whereabouts known: No" in record
+    assert not re.search(r"\b(we|We|I|our|Our)\b", record), record
