@@ -688,3 +688,17 @@ def test_the_record_of_a_missing_young_person_is_in_the_third_person(client):
     record = _main_text(client.get(f"/should-i-call/record?{state}").text)
     assert "Whereabouts known: No" in record
     assert not re.search(r"\b(we|We|I|our|Our)\b", record), record
+
+
+def test_the_999_page_goes_back_to_the_answer_that_made_it_999(client):
+    """A night worker who tapped "Yes, still happening" by mistake goes Back to that question, not
+    to the first page (journeys2: going back and changing an answer)."""
+    state = ("incident.risk_to_life=no&person.status=looked_after&setting.type=childrens_home"
+             "&incident.kind=fire_setting&incident.in_progress=yes")
+    text = client.get(f"/should-i-call/call-999?{state}").text
+    back = re.search(r'<a href="([^"]+)" class="govuk-back-link"', text).group(1)
+    assert "fact=incident.in_progress" in back and "incident.kind=fire_setting" in back.replace("&amp;", "&")
+    # "not sure" about danger, the first question: back to it
+    text = client.get("/should-i-call/call-999?incident.risk_to_life=unknown").text
+    assert "fact=incident.risk_to_life" in re.search(r'<a href="([^"]+)" class="govuk-back-link"', text).group(1)
+

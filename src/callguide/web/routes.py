@@ -146,7 +146,7 @@ def should_call_999(request: Request) -> HTMLResponse:
     now = [] if decision is None else answer.emergency_now(decision)
     return page(request, "should/call999.html", section=SECTION, decision=decision, state=state,
                  medical=medical, now=now,
-                 back=f"/should-i-call/question?{flow.query(state, fact=flow.DANGER)}")
+                 back=_back(None, state))  # the last answer given (the one that made it 999), to change it
 
 
 @router.get("/should-i-call/check", response_class=HTMLResponse)
