@@ -702,3 +702,11 @@ def test_the_999_page_goes_back_to_the_answer_that_made_it_999(client):
     text = client.get("/should-i-call/call-999?incident.risk_to_life=unknown").text
     assert "fact=incident.risk_to_life" in re.search(r'<a href="([^"]+)" class="govuk-back-link"', text).group(1)
 
+
+def test_no_hint_repeats_its_question(decider):
+    """A hint adds something the question does not say (the hate question's hint repeated its list)."""
+    words = flow.vocabulary(decider)
+    for path, fact in words.facts.items():
+        if fact.hint:
+            said = fact.hint.removeprefix("For example ").rstrip(".").lower()
+            assert said not in fact.ask.lower(), path
