@@ -744,3 +744,19 @@ def test_the_phase_banner_and_back_links_are_inside_landmarks(page):
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("() => axe.run(document, {runOnly: {type: 'rule', values: ['region']}})")
         assert [v["nodes"] for v in result["violations"]] == [], url
+
+
+def test_bin_fire_at_night_says_get_everyone_out_on_the_first_screen(page):
+    """Night staff: a 14-year-old set fire to a bin in her bedroom and it is still burning. The 999
+    page says the rule's first step, get everyone out and ask for the fire service, on the first
+    phone screen, and never what to do if the young person is arrested (journeys2 F1)."""
+    journey(page, "No", {**HOME_15, "age": "14"}, "A fire was started", {"incident.in_progress": "Yes"})
+    assert "/should-i-call/call-999" in page.url
+    assert page.locator("#call-999-panel").get_attribute("data-recommendation") == "call_999"
+    first = page.locator("#do-now li").first
+    assert "Get everyone out" in first.inner_text() and "fire service" in first.inner_text()
+    assert first_screen_bottom(page, "#do-now li:first-child") <= 844
+    assert "arrested" not in page.locator("main").inner_text()
+    check_a11y(page)
+    page.locator("a.govuk-back-link").click()  # back to the answer that made it 999, to change it
+    assert fact_on_page(page) == "incident.in_progress"
