@@ -710,3 +710,19 @@ def test_no_hint_repeats_its_question(decider):
         if fact.hint:
             said = fact.hint.removeprefix("For example ").rstrip(".").lower()
             assert said not in fact.ask.lower(), path
+
+
+def test_the_missing_person_route_is_named_only_for_a_missing_young_person(client):
+    """A carer reporting an assault on the young person is told to call 101, not about a
+    missing-person route; a missing young person's "Call 101 now" still names it."""
+    def panel(query: str) -> str:
+        text = client.get(f"/should-i-call/result?incident.risk_to_life=no&{query}").text
+        start = text.index('id="result-panel"')
+        return _main_text("<main>" + text[start:text.index("</div>", text.index("</div>", start) + 1)] + "</main>")
+
+    assault = panel("setting.type=foster_care&incident.kind=assault&incident.victim=self&incident.harmed_by=adult"
+                    "&incident.injury=minor&incident.in_progress=no")
+    assert "Call the police on 101" in assault and "missing" not in assault
+    missing = panel("setting.type=childrens_home&person.age=15&incident.kind=missing&missing.whereabouts_known=no"
+                    "&missing.immediate_concern=no&missing.enquiries_done=yes&missing.hours_absent=3")
+    assert "Call 101 now" in missing and "missing-person route" in missing

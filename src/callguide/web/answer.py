@@ -33,6 +33,8 @@ CHECKS_FIRST_BODY = ("Try their phone, their friends and family and the places t
                      "each enquiry and its time. If they are still missing, call 101 and use the missing-person "
                      "route; call 999 at once if a specific worry for their safety comes up.")
 CALL_101_NOW = "Call 101 now"
+MISSING_101_BODY = ("Involve the police now, but it is not an emergency: call 101 and use the missing-person "
+                    "route.")
 DO_NOW_SHOWN = 3
 
 
@@ -59,9 +61,10 @@ def lead(state: Mapping[str, Any], decision: Decision, words: Words, book: Ruleb
     medical = medical_first(decision)
     action = police_lead(decision)
     check = action is not None and action.first == "check"
+    missing_101 = state.get("incident.kind") == "missing" and decision.recommendation is Level.call_101
     if check:  # the rulebook requires a headline of a rule with a check first
         title = render(book.rule(action.rule).then.headline or "", words.known, book)
-    elif state.get("incident.kind") == "missing" and decision.recommendation is Level.call_101:
+    elif missing_101:
         title = CALL_101_NOW
     else:
         title = words.level_title(decision.recommendation)
@@ -70,6 +73,8 @@ def lead(state: Mapping[str, Any], decision: Decision, words: Words, book: Ruleb
         body = words.fill(decision.headline)
     elif check:
         body = CHECKS_FIRST_BODY
+    elif missing_101:  # the level's own words are for every call 101: the route is a missing child's
+        body = MISSING_101_BODY
     else:
         body = words.level_body(decision.recommendation)
     return Lead(title, body, medical)
