@@ -726,3 +726,25 @@ def test_the_missing_person_route_is_named_only_for_a_missing_young_person(clien
     missing = panel("setting.type=childrens_home&person.age=15&incident.kind=missing&missing.whereabouts_known=no"
                     "&missing.immediate_concern=no&missing.enquiries_done=yes&missing.hours_absent=3")
     assert "Call 101 now" in missing and "missing-person route" in missing
+
+
+def test_back_from_a_changed_answer_goes_to_check_your_answers(client, decider):
+    """Changing an answer from check your answers and thinking better of it: Back returns to check
+    your answers (GOV.UK's change pattern), also after an error, not to the question before it."""
+    import html
+
+    state = flow.answer({flow.DANGER: False, "person.status": "looked_after", "person.age": 15,
+                         "setting.type": "foster_care"}, flow.KIND, "criminal_damage", decider)
+    while (step := flow.next_step(state, decider)) not in ("check", "call-999"):
+        state = flow.answer(state, step, "" if flow.question(step, decider).kind == "number" else "unknown", decider)
+    check = client.get(f"/should-i-call/check?{flow.query(state)}").text
+    change = html.unescape(re.search(r'<a class="govuk-link" href="([^"]+fact=setting.type[^"]*)">Change', check).group(1))
+    back = re.compile(r'<a href="([^"]+)" class="govuk-back-link')
+    page = client.get(change).text
+    assert back.search(page).group(1).startswith("/should-i-call/check?")
+    error = client.post("/should-i-call/question", data={**dict(flow.encode(state)), "fact": "setting.type",
+                                                        "change": "check"}).text
+    assert "There is a problem" in error and back.search(error).group(1).startswith("/should-i-call/check?")
+    # the same question reached by the journey, not from check your answers: back to the question before
+    plain = client.get(f"/should-i-call/question?{flow.query(state, fact='setting.type')}").text
+    assert "fact=person.age" in back.search(plain).group(1)

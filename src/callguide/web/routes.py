@@ -79,8 +79,14 @@ def should_start(request: Request) -> HTMLResponse:
     return _question_page(request, flow.DANGER, {}, start=True)
 
 
+# A question opened by "Change" on check your answers: its Back link goes back there (GOV.UK's
+# pattern for changing an answer), and Continue comes back there once nothing new needs asking.
+CHANGE = "change"
+FROM_CHECK = "check"
+
+
 def _question_page(request: Request, fact: str, state: dict[str, Any], current: Any = None,
-                   error: str | None = None, start: bool = False) -> HTMLResponse:
+                   error: str | None = None, start: bool = False, from_check: bool = False) -> HTMLResponse:
     decider = decider_of(request)
     q = flow.question(fact, decider, state)
     if current is None and fact == flow.KIND:
@@ -92,7 +98,9 @@ def _question_page(request: Request, fact: str, state: dict[str, Any], current: 
     # as a failed load in the browser's console); the JSON API keeps its 422.
     return page(request, "should/question.html", section=SECTION,
                  q=q, state=state, pairs=flow.encode(state), current=current, error=error, start=start,
-                 errors=[(field_id, error)] if error else [], back=None if start else _back(fact, state))
+                 errors=[(field_id, error)] if error else [], from_check=from_check,
+                 back=None if start else f"/should-i-call/check?{flow.query(state)}" if from_check
+                 else _back(fact, state))
 
 
 @router.get("/should-i-call/question", response_class=HTMLResponse)
@@ -102,7 +110,7 @@ def should_question(request: Request) -> Response:
     fact = request.query_params.get("fact")
     if fact not in flow.fact_paths():
         return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
-    return _question_page(request, fact, state)
+    return _question_page(request, fact, state, from_check=request.query_params.get(CHANGE) == FROM_CHECK)
 
 
 @router.post("/should-i-call/question", response_class=HTMLResponse)
@@ -110,7 +118,7 @@ async def should_answer(request: Request) -> Response:
     decider = decider_of(request)
     form = await request.form()
     fact = str(form.get("fact", ""))
-    items = [(k, str(v)) for k, v in form.multi_items() if k not in ("fact", "answer")]
+    items = [(k, str(v)) for k, v in form.multi_items() if k not in ("fact", "answer", CHANGE)]
     state = flow.read_state(items, decider)
     if fact not in flow.fact_paths():
         return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
@@ -119,7 +127,7 @@ async def should_answer(request: Request) -> Response:
         state = flow.answer(state, fact, raw, decider)
     except flow.AnswerError as exc:
         return _question_page(request, fact, state, current=raw, error=_named(fact, str(exc), decider, state),
-                              start=bool(form.get("start")))
+                              start=bool(form.get("start")), from_check=form.get(CHANGE) == FROM_CHECK)
     return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
 
 
