@@ -748,3 +748,18 @@ def test_back_from_a_changed_answer_goes_to_check_your_answers(client, decider):
     # the same question reached by the journey, not from check your answers: back to the question before
     plain = client.get(f"/should-i-call/question?{flow.query(state, fact='setting.type')}").text
     assert "fact=person.age" in back.search(plain).group(1)
+
+
+def test_the_999_page_for_a_bleeding_young_person_sends_an_ambulance_not_to_a_and_e(client):
+    """Heavy bleeding after self-harm: the 999 page's "Do now" is the ambulance step, not "get them
+    to A&E" (other medical help, for when nobody needs an ambulance)."""
+    text = client.get("/should-i-call/call-999?incident.risk_to_life=no&incident.kind=self_harm"
+                      "&incident.injury=serious&health.medical_emergency=yes").text
+    do_now = _main_text("<main>" + text[text.index('id="do-now"'):text.index("</ol>", text.index('id="do-now"'))] + "</main>")
+    assert "Ask the 999 operator for an ambulance" in do_now and "A&E" not in do_now
+
+
+def test_the_999_page_for_a_missing_young_person_at_risk_says_have_the_philomena_form_ready(client):
+    text = _main_text(client.get("/should-i-call/call-999?incident.risk_to_life=no&incident.kind=missing"
+                                 "&missing.immediate_concern=yes").text)
+    assert "Philomena form ready" in text and "arrested" not in text

@@ -92,15 +92,19 @@ def do_now(decision: Decision) -> Split:
     return Split(now, [a for a in decision.actions if a.id not in shown])
 
 
-def emergency_now(decision: Decision) -> list[ActionOut]:
-    """What the "Call 999 now" page lists under "Do now": the now-actions of the rules that made
-    it an emergency (get everyone out of a fire, never touch a gun) and any medical help, besides
-    the call itself; at most three. Not what to tell officers when they come or if the young person
-    is arrested: while someone is in danger nobody yet knows who did what."""
-    decisive = {r.rule for r in decision.rationale if r.role == "decisive"}
+def emergency_now(decision: Decision, book: Rulebook) -> list[ActionOut]:
+    """What the "Call 999 now" page lists under "Do now", besides the call itself: the rules' other
+    now-actions (get everyone out of a fire, never touch a gun, the ambulance step, have the
+    Philomena form ready), at most three. Not other medical help ("get them to A&E" while an
+    ambulance is on its way), and not an action only for a young person who is a suspect (what to
+    tell officers, what to ask if they are arrested): while someone is in danger nobody yet knows
+    who did what, and a young person who was harmed is a victim."""
+    def suspect_only(action: ActionOut) -> bool:
+        found = next((a for a in book.rule(action.rule).then.actions if a.id == action.id), None)
+        return found is not None and set(found.for_) == {"suspect"}
+
     return [a for a in decision.actions
-            if a.by == "now" and a.first != "call" and (a.rule in decisive or a.first in MEDICAL_FIRST)
-            ][:DO_NOW_SHOWN]
+            if a.by == "now" and a.first in (None, "ambulance") and not suspect_only(a)][:DO_NOW_SHOWN]
 
 
 # -- the record --------------------------------------------------------------------------------

@@ -151,7 +151,7 @@ def should_call_999(request: Request) -> HTMLResponse:
     medical = answer.medical_first(decision)
     if decision.recommendation is not Level.call_999:
         decision = None
-    now = [] if decision is None else answer.emergency_now(decision)
+    now = [] if decision is None else answer.emergency_now(decision, decider.book)
     return page(request, "should/call999.html", section=SECTION, decision=decision, state=state,
                  medical=medical, now=now,
                  back=_back(None, state))  # the last answer given (the one that made it 999), to change it
