@@ -191,3 +191,16 @@ def test_handout_and_answer_sheet_print_in_plain_words(page):
     page.goto("/walkthrough/answers?id=broken-window-glass&id=glass-in-the-kitchen")
     assert page.locator("section.cg-sheet").count() == 2
     assert page.locator("h1").inner_text() == "Course answer sheet"
+
+
+def test_the_list_fits_a_phone_without_sideways_scrolling(page):
+    """A trainer on a 375px phone: the Topic filter's longest choice ("Missing from care (Philomena
+    protocol), and care leavers out of contact") made the page scroll sideways (journeys2, F2)."""
+    page.set_viewport_size({"width": 375, "height": 812})
+    for url in ("/walkthrough", "/walkthrough?topic=missing", "/walkthrough/broken-window-glass?step=1"):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, url
+    page.goto("/walkthrough")
+    box = page.get_by_label("Topic").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 375
+    check_a11y(page)

@@ -559,12 +559,12 @@ def test_call_check_updates_live_and_works_as_a_form(browser, base_url, page):
     nojs = browser.new_context(base_url=base_url, java_script_enabled=False, viewport=CALL_CHECK_SCREEN)
     p2 = nojs.new_page()
     p2.goto("/call-check")
-    choose(p2, ("Anyone in immediate danger", "no"), ("What happened", "missing"), ("We know where they are", "no"))
+    choose(p2, ("Anyone in immediate danger", "no"), ("What happened", "missing"), ("Whereabouts known", "no"))
     p2.get_by_label("Hours away", exact=True).fill("3")
     p2.get_by_role("button", name="Update the check").click()
     assert p2.locator("#cc-panel").get_attribute("data-recommendation") == "call_101"
     assert "Missing-person process" in p2.locator("#cc-response").inner_text()
-    assert p2.get_by_label("We know where they are", exact=True).input_value() == "no"  # the form keeps what was said
+    assert p2.get_by_label("Whereabouts known", exact=True).input_value() == "no"  # the form keeps what was said
     nojs.close()
 
 
@@ -744,3 +744,19 @@ def test_the_phase_banner_and_back_links_are_inside_landmarks(page):
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("() => axe.run(document, {runOnly: {type: 'rule', values: ['region']}})")
         assert [v["nodes"] for v in result["violations"]] == [], url
+
+
+def test_bin_fire_at_night_says_get_everyone_out_on_the_first_screen(page):
+    """Night staff: a 14-year-old set fire to a bin in her bedroom and it is still burning. The 999
+    page says the rule's first step, get everyone out and ask for the fire service, on the first
+    phone screen, and never what to do if the young person is arrested (journeys2 F1)."""
+    journey(page, "No", {**HOME_15, "age": "14"}, "A fire was started", {"incident.in_progress": "Yes"})
+    assert "/should-i-call/call-999" in page.url
+    assert page.locator("#call-999-panel").get_attribute("data-recommendation") == "call_999"
+    first = page.locator("#do-now li").first
+    assert "Get everyone out" in first.inner_text() and "fire service" in first.inner_text()
+    assert first_screen_bottom(page, "#do-now li:first-child") <= 844
+    assert "arrested" not in page.locator("main").inner_text()
+    check_a11y(page)
+    page.locator("a.govuk-back-link").click()  # back to the answer that made it 999, to change it
+    assert fact_on_page(page) == "incident.in_progress"

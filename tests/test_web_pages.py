@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -703,3 +704,137 @@ def test_a_missing_young_person_is_asked_about_their_safety_not_an_incident(clie
     open_questions = open_questions[:open_questions.index("</ul>")]
     assert "immediate_concern" in open_questions
     assert "weapon" not in open_questions and "incident.injury" not in open_questions
+# -- Journeys on a bad night (journeys2): what the pages must say ------------------------------------
+def _main_text(html_text: str) -> str:
+    import html
+    import re
+
+    main = html_text[html_text.index("<main"):html_text.index("</main>")]
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", main)))
+
+
+@pytest.mark.parametrize("query, must", [
+    # a fire still burning: the rule's own first step (fire-in-progress), not only "while you wait"
+    ("incident.kind=fire_setting&incident.in_progress=yes&setting.type=childrens_home", "Get everyone out"),
+    # a gun: never handle it (DOMAIN: advice about securing a knife does not apply to a gun)
+    ("incident.kind=weapon&incident.weapon=firearm", "Do not touch, move or try to take the gun"),
+    # an overdose or heavy bleeding: the ambulance step
+    ("incident.kind=self_harm&health.medical_emergency=yes", "Ask the 999 operator for an ambulance"),
+])
+def test_the_999_page_says_what_to_do_now_from_the_rules_that_made_it_an_emergency(client, query, must):
+    response = client.get(f"/should-i-call/call-999?incident.risk_to_life=no&{query}")
+    assert 'data-recommendation="call_999"' in response.text
+    assert 'id="do-now"' in response.text
+    assert must in _main_text(response.text)
+
+
+def test_the_999_page_never_presumes_the_young_person_is_a_suspect(client):
+    """While someone is in danger nobody knows who did what, and a harmed young person is a victim:
+    no "if the young person is arrested" on the 999 page (custody actions are for a suspect)."""
+    for query in ("incident.risk_to_life=yes",
+                  "incident.risk_to_life=no&incident.kind=assault&incident.victim=self&incident.in_progress=yes"):
+        text = _main_text(client.get(f"/should-i-call/call-999?{query}").text)
+        assert "arrested" not in text and "Call 999" in text, query
+
+
+def test_an_unanswered_question_names_the_question_in_its_error(client):
+    response = client.post("/should-i-call/question", data={
+        "fact": "incident.in_progress", "answer": "", "incident.risk_to_life": "no", "incident.kind": "assault"})
+    text = _main_text(response.text)
+    assert "There is a problem" in text
+    assert "Select an answer to “Is it still happening now?”, or “I don’t know”" in text
+    assert response.text.count("Is it still happening now?") >= 3  # the summary, the message, the legend
+
+
+def test_who_caused_the_harm_not_known_reads_dont_know_like_every_other_answer(decider):
+    """Check your answers and the record show "I don't know" as "Don't know" for every question,
+    who caused the harm too ("Nobody knows who yet" is its own answer, ``not_known``)."""
+    from callguide.web.words import Words
+
+    words = Words(flow.vocabulary(decider), {"incident.kind": "assault", "incident.harmed_by": flow.UNKNOWN})
+    assert words.answer("incident.harmed_by", flow.UNKNOWN) == words.answer("incident.weapon", flow.UNKNOWN) == "Don’t know"
+    assert words.answer("incident.harmed_by", "not_known") == "Nobody knows who yet"
+
+
+def test_the_record_of_a_missing_young_person_is_in_the_third_person(client):
+    state = ("incident.risk_to_life=no&person.status=looked_after&person.age=15&setting.type=childrens_home"
+             "&incident.kind=missing&missing.whereabouts_known=no&missing.immediate_concern=no"
+             "&missing.enquiries_done=yes&missing.hours_absent=3")
+    record = _main_text(client.get(f"/should-i-call/record?{state}").text)
+    assert "Whereabouts known: No" in record
+    assert not re.search(r"\b(we|We|I|our|Our)\b", record), record
+
+
+def test_the_999_page_goes_back_to_the_answer_that_made_it_999(client):
+    """A night worker who tapped "Yes, still happening" by mistake goes Back to that question, not
+    to the first page (journeys2: going back and changing an answer)."""
+    state = ("incident.risk_to_life=no&person.status=looked_after&setting.type=childrens_home"
+             "&incident.kind=fire_setting&incident.in_progress=yes")
+    text = client.get(f"/should-i-call/call-999?{state}").text
+    back = re.search(r'<a href="([^"]+)" class="govuk-back-link"', text).group(1)
+    assert "fact=incident.in_progress" in back and "incident.kind=fire_setting" in back.replace("&amp;", "&")
+    # "not sure" about danger, the first question: back to it
+    text = client.get("/should-i-call/call-999?incident.risk_to_life=unknown").text
+    assert "fact=incident.risk_to_life" in re.search(r'<a href="([^"]+)" class="govuk-back-link"', text).group(1)
+
+
+def test_no_hint_repeats_its_question(decider):
+    """A hint adds something the question does not say (the hate question's hint repeated its list)."""
+    words = flow.vocabulary(decider)
+    for path, fact in words.facts.items():
+        if fact.hint:
+            said = fact.hint.removeprefix("For example ").rstrip(".").lower()
+            assert said not in fact.ask.lower(), path
+
+
+def test_the_missing_person_route_is_named_only_for_a_missing_young_person(client):
+    """A carer reporting an assault on the young person is told to call 101, not about a
+    missing-person route; a missing young person's "Call 101 now" still names it."""
+    def panel(query: str) -> str:
+        text = client.get(f"/should-i-call/result?incident.risk_to_life=no&{query}").text
+        start = text.index('id="result-panel"')
+        return _main_text("<main>" + text[start:text.index("</div>", text.index("</div>", start) + 1)] + "</main>")
+
+    assault = panel("setting.type=foster_care&incident.kind=assault&incident.victim=self&incident.harmed_by=adult"
+                    "&incident.injury=minor&incident.in_progress=no")
+    assert "Call the police on 101" in assault and "missing" not in assault
+    missing = panel("setting.type=childrens_home&person.age=15&incident.kind=missing&missing.whereabouts_known=no"
+                    "&missing.immediate_concern=no&missing.enquiries_done=yes&missing.hours_absent=3")
+    assert "Call 101 now" in missing and "missing-person route" in missing
+
+
+def test_back_from_a_changed_answer_goes_to_check_your_answers(client, decider):
+    """Changing an answer from check your answers and thinking better of it: Back returns to check
+    your answers (GOV.UK's change pattern), also after an error, not to the question before it."""
+    import html
+
+    state = flow.answer({flow.DANGER: False, "person.status": "looked_after", "person.age": 15,
+                         "setting.type": "foster_care"}, flow.KIND, "criminal_damage", decider)
+    while (step := flow.next_step(state, decider)) not in ("check", "call-999"):
+        state = flow.answer(state, step, "" if flow.question(step, decider).kind == "number" else "unknown", decider)
+    check = client.get(f"/should-i-call/check?{flow.query(state)}").text
+    change = html.unescape(re.search(r'<a class="govuk-link" href="([^"]+fact=setting.type[^"]*)">Change', check).group(1))
+    back = re.compile(r'<a href="([^"]+)" class="govuk-back-link')
+    page = client.get(change).text
+    assert back.search(page).group(1).startswith("/should-i-call/check?")
+    error = client.post("/should-i-call/question", data={**dict(flow.encode(state)), "fact": "setting.type",
+                                                        "change": "check"}).text
+    assert "There is a problem" in error and back.search(error).group(1).startswith("/should-i-call/check?")
+    # the same question reached by the journey, not from check your answers: back to the question before
+    plain = client.get(f"/should-i-call/question?{flow.query(state, fact='setting.type')}").text
+    assert "fact=person.age" in back.search(plain).group(1)
+
+
+def test_the_999_page_for_a_bleeding_young_person_sends_an_ambulance_not_to_a_and_e(client):
+    """Heavy bleeding after self-harm: the 999 page's "Do now" is the ambulance step, not "get them
+    to A&E" (other medical help, for when nobody needs an ambulance)."""
+    text = client.get("/should-i-call/call-999?incident.risk_to_life=no&incident.kind=self_harm"
+                      "&incident.injury=serious&health.medical_emergency=yes").text
+    do_now = _main_text("<main>" + text[text.index('id="do-now"'):text.index("</ol>", text.index('id="do-now"'))] + "</main>")
+    assert "Ask the 999 operator for an ambulance" in do_now and "A&E" not in do_now
+
+
+def test_the_999_page_for_a_missing_young_person_at_risk_says_have_the_philomena_form_ready(client):
+    text = _main_text(client.get("/should-i-call/call-999?incident.risk_to_life=no&incident.kind=missing"
+                                 "&missing.immediate_concern=yes").text)
+    assert "Philomena form ready" in text and "arrested" not in text

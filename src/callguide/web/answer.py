@@ -33,6 +33,8 @@ CHECKS_FIRST_BODY = ("Try their phone, their friends and family and the places t
                      "each enquiry and its time. If they are still missing, call 101 and use the missing-person "
                      "route; call 999 at once if a specific worry for their safety comes up.")
 CALL_101_NOW = "Call 101 now"
+MISSING_101_BODY = ("Involve the police now, but it is not an emergency: call 101 and use the missing-person "
+                    "route.")
 DO_NOW_SHOWN = 3
 
 
@@ -59,9 +61,10 @@ def lead(state: Mapping[str, Any], decision: Decision, words: Words, book: Ruleb
     medical = medical_first(decision)
     action = police_lead(decision)
     check = action is not None and action.first == "check"
+    missing_101 = state.get("incident.kind") == "missing" and decision.recommendation is Level.call_101
     if check:  # the rulebook requires a headline of a rule with a check first
         title = render(book.rule(action.rule).then.headline or "", words.known, book)
-    elif state.get("incident.kind") == "missing" and decision.recommendation is Level.call_101:
+    elif missing_101:
         title = CALL_101_NOW
     else:
         title = words.level_title(decision.recommendation)
@@ -70,6 +73,8 @@ def lead(state: Mapping[str, Any], decision: Decision, words: Words, book: Ruleb
         body = words.fill(decision.headline)
     elif check:
         body = CHECKS_FIRST_BODY
+    elif missing_101:  # the level's own words are for every call 101: the route is a missing child's
+        body = MISSING_101_BODY
     else:
         body = words.level_body(decision.recommendation)
     return Lead(title, body, medical)
@@ -85,6 +90,21 @@ def do_now(decision: Decision) -> Split:
     now = [a for a in decision.actions if a.by == "now"][:DO_NOW_SHOWN]
     shown = {a.id for a in now}
     return Split(now, [a for a in decision.actions if a.id not in shown])
+
+
+def emergency_now(decision: Decision, book: Rulebook) -> list[ActionOut]:
+    """What the "Call 999 now" page lists under "Do now", besides the call itself: the rules' other
+    now-actions (get everyone out of a fire, never touch a gun, the ambulance step, have the
+    Philomena form ready), at most three. Not other medical help ("get them to A&E" while an
+    ambulance is on its way), and not an action only for a young person who is a suspect (what to
+    tell officers, what to ask if they are arrested): while someone is in danger nobody yet knows
+    who did what, and a young person who was harmed is a victim."""
+    def suspect_only(action: ActionOut) -> bool:
+        found = next((a for a in book.rule(action.rule).then.actions if a.id == action.id), None)
+        return found is not None and set(found.for_) == {"suspect"}
+
+    return [a for a in decision.actions
+            if a.by == "now" and a.first in (None, "ambulance") and not suspect_only(a)][:DO_NOW_SHOWN]
 
 
 # -- the record --------------------------------------------------------------------------------

@@ -79,8 +79,14 @@ def should_start(request: Request) -> HTMLResponse:
     return _question_page(request, flow.DANGER, {}, start=True)
 
 
+# A question opened by "Change" on check your answers: its Back link goes back there (GOV.UK's
+# pattern for changing an answer), and Continue comes back there once nothing new needs asking.
+CHANGE = "change"
+FROM_CHECK = "check"
+
+
 def _question_page(request: Request, fact: str, state: dict[str, Any], current: Any = None,
-                   error: str | None = None, start: bool = False) -> HTMLResponse:
+                   error: str | None = None, start: bool = False, from_check: bool = False) -> HTMLResponse:
     decider = decider_of(request)
     q = flow.question(fact, decider, state)
     if current is None and fact == flow.KIND:
@@ -92,7 +98,9 @@ def _question_page(request: Request, fact: str, state: dict[str, Any], current: 
     # as a failed load in the browser's console); the JSON API keeps its 422.
     return page(request, "should/question.html", section=SECTION,
                  q=q, state=state, pairs=flow.encode(state), current=current, error=error, start=start,
-                 errors=[(field_id, error)] if error else [], back=None if start else _back(fact, state))
+                 errors=[(field_id, error)] if error else [], from_check=from_check,
+                 back=None if start else f"/should-i-call/check?{flow.query(state)}" if from_check
+                 else _back(fact, state))
 
 
 @router.get("/should-i-call/question", response_class=HTMLResponse)
@@ -102,7 +110,7 @@ def should_question(request: Request) -> Response:
     fact = request.query_params.get("fact")
     if fact not in flow.fact_paths():
         return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
-    return _question_page(request, fact, state)
+    return _question_page(request, fact, state, from_check=request.query_params.get(CHANGE) == FROM_CHECK)
 
 
 @router.post("/should-i-call/question", response_class=HTMLResponse)
@@ -110,7 +118,7 @@ async def should_answer(request: Request) -> Response:
     decider = decider_of(request)
     form = await request.form()
     fact = str(form.get("fact", ""))
-    items = [(k, str(v)) for k, v in form.multi_items() if k not in ("fact", "answer")]
+    items = [(k, str(v)) for k, v in form.multi_items() if k not in ("fact", "answer", CHANGE)]
     state = flow.read_state(items, decider)
     if fact not in flow.fact_paths():
         return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
@@ -118,9 +126,19 @@ async def should_answer(request: Request) -> Response:
     try:
         state = flow.answer(state, fact, raw, decider)
     except flow.AnswerError as exc:
-        return _question_page(request, fact, state, current=raw, error=str(exc),
-                              start=bool(form.get("start")))
+        return _question_page(request, fact, state, current=raw, error=_named(fact, str(exc), decider, state),
+                              start=bool(form.get("start")), from_check=form.get(CHANGE) == FROM_CHECK)
     return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
+
+
+def _named(fact: str, message: str, decider: Any, state: dict[str, Any]) -> str:
+    """An error that names its question: no choice made on a page of radios says which question
+    (GOV.UK: the message is specific to the field), not only "Select an answer". "What happened?"
+    and the danger question have their own words already, and a number's error names its field."""
+    q = flow.question(fact, decider, state)
+    if q.kind != "radios" or fact in (flow.KIND, flow.DANGER):
+        return message
+    return f"Select an answer to \u201c{q.ask}\u201d, or \u201cI don\u2019t know\u201d"
 
 
 @router.get("/should-i-call/call-999", response_class=HTMLResponse)
@@ -133,9 +151,10 @@ def should_call_999(request: Request) -> HTMLResponse:
     medical = answer.medical_first(decision)
     if decision.recommendation is not Level.call_999:
         decision = None
+    now = [] if decision is None else answer.emergency_now(decision, decider.book)
     return page(request, "should/call999.html", section=SECTION, decision=decision, state=state,
-                 medical=medical,
-                 back=f"/should-i-call/question?{flow.query(state, fact=flow.DANGER)}")
+                 medical=medical, now=now,
+                 back=_back(None, state))  # the last answer given (the one that made it 999), to change it
 
 
 @router.get("/should-i-call/check", response_class=HTMLResponse)

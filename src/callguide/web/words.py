@@ -36,7 +36,7 @@ class Words:
 
     def answer(self, fact: str, value: Any) -> str:
         """An answer as the check-your-answers page and the record show it."""
-        if value == UNKNOWN and not (fact == "incident.harmed_by"):
+        if value == UNKNOWN:  # every "I don't know", incident.harmed_by's too ("Nobody knows who yet" is not_known)
             return "Not sure" if fact == "incident.risk_to_life" else "Don\u2019t know"
         if fact == "incident.kind":
             return happened.label(self.state, self.vocabulary)
