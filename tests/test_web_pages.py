@@ -838,3 +838,20 @@ def test_the_999_page_for_a_missing_young_person_at_risk_says_have_the_philomena
     text = _main_text(client.get("/should-i-call/call-999?incident.risk_to_life=no&incident.kind=missing"
                                  "&missing.immediate_concern=yes").text)
     assert "Philomena form ready" in text and "arrested" not in text
+
+
+def test_who_caused_the_harm_offers_i_dont_know_once_and_not_the_young_person_they_harmed(decider):
+    """"Nobody knows who yet" and "I don't know" asked the same thing twice; and once the young
+    person is the one harmed, they are not offered as the one who caused it (that is self-harm)."""
+    labels = [label for _, label in flow.question("incident.harmed_by", decider, {flow.KIND: "assault"}).options]
+    assert labels.count("I\u2019m not sure") + labels.count("I don\u2019t know") == 1
+    assert "Nobody knows who yet" not in labels
+    values = [value for value, _ in flow.question("incident.harmed_by", decider,
+                                                  {flow.KIND: "assault", "incident.victim": "self"}).options]
+    assert "young_person" not in values and "adult" in values
+    values = [value for value, _ in flow.question("incident.harmed_by", decider,
+                                                  {flow.KIND: "assault", "incident.victim": "staff"}).options]
+    assert "young_person" in values
+    # An answer made impossible by a later one is dropped, and asked again.
+    state = {flow.DANGER: False, flow.KIND: "assault", "incident.harmed_by": "young_person", "incident.victim": "self"}
+    assert "incident.harmed_by" not in flow.prune(state, decider)

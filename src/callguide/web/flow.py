@@ -56,6 +56,12 @@ NOT_THERE: dict[str, dict[str, frozenset[str]]] = {
     "incident.victim": {"childrens_home": frozenset({"carer"}), "supported_accommodation": frozenset({"carer"}),
                         "foster_care": frozenset({"staff"})},
 }
+# Answers that cannot be true beside another answer: when the young person is the one harmed,
+# they are not the one who caused it (that is self-harm, its own kind of incident).
+NOT_WITH: dict[str, dict[tuple[str, str], frozenset[str]]] = {
+    "incident.harmed_by": {("incident.victim", "self"): frozenset({"young_person"})},
+}
+NOT_KNOWN = "not_known"
 
 # Upper limits the facts contract leaves open, so that a slip of the finger is asked again.
 NUMBER_CEILINGS: dict[str, float] = {
@@ -115,19 +121,26 @@ def question(fact: str, decider: Decider, state: Mapping[str, Any] | None = None
     if fact == KIND:
         groups = happened.grouped(words)
         return Question(fact, ask, hint, "radios", [o for _, group in groups for o in group], groups)
-    choices = [(value, label) for value, label in options(fact, words) if fits(fact, value, state or {})]
+    # A value that only says nobody knows yet ("incident.harmed_by: not_known") is the page's own
+    # "I don't know": offering both asked the same thing twice.
+    choices = [(value, label) for value, label in options(fact, words)
+               if fits(fact, value, state or {}) and value != NOT_KNOWN]
     if not choices:
         return Question(fact, ask, hint, "number", [])
     if fact == DANGER:
         choices.append((UNKNOWN, "I\u2019m not sure"))
-    elif UNKNOWN not in dict(choices):  # incident.harmed_by has its own "Nobody knows yet"
+    else:
         choices.append((UNKNOWN, "I don\u2019t know"))
     return Question(fact, ask, hint, "radios", choices)
 
 
 def fits(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
-    """Whether an answer can be true where the young person lives (``NOT_THERE``)."""
-    return str(value) not in NOT_THERE.get(fact, {}).get(str(state.get("setting.type")), frozenset())
+    """Whether an answer can be true where the young person lives (``NOT_THERE``) and beside the
+    other answers (``NOT_WITH``)."""
+    if str(value) in NOT_THERE.get(fact, {}).get(str(state.get("setting.type")), frozenset()):
+        return False
+    return not any(str(value) in ruled_out and str(state.get(other)) == answer
+                   for (other, answer), ruled_out in NOT_WITH.get(fact, {}).items())
 
 
 class AnswerError(ValueError):
