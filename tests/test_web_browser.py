@@ -394,7 +394,7 @@ def test_serious_self_harm_leads_with_medical_help(page):
              "incident.weapon": "No weapon"})
     if "/should-i-call/check" in page.url:
         page.get_by_role("button", name="Get the answer").click()
-        assert heading(page) == "Get medical help now: 999 for an ambulance, or NHS 111"
+        assert heading(page) == "Get medical help now: A&E, NHS 111 or the crisis team (999 if their life is at risk)"
         assert page.locator("#medical-panel").bounding_box()["y"] < page.locator("#result-panel").bounding_box()["y"]
         assert page.locator("main a[href='tel:111']").is_visible()
         assert page.locator(".cg-panel--no_police").count() == 0
@@ -414,7 +414,7 @@ def test_mental_health_crisis_leads_with_medical_help(page):
             {"health.mental_health_crisis": "Yes", "incident.in_progress": "No", "incident.injury": "No one was hurt",
              "incident.weapon": "No weapon"})
     assert get_the_answer(page) in ("no_police", "report_later")
-    assert heading(page) == "Get medical help now: 999 for an ambulance, or NHS 111"
+    assert heading(page) == "Get medical help now: A&E, NHS 111 or the crisis team (999 if their life is at risk)"
     assert page.locator("#medical-panel").bounding_box()["y"] < page.locator("#result-panel").bounding_box()["y"]
     assert "crisis" in page.locator("#do-now li").first.inner_text().lower()
     assert page.locator(".cg-panel--no_police").count() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from types import SimpleNamespace
 
@@ -242,7 +243,8 @@ def test_a_mental_health_crisis_of_kind_other_leads_with_medical_help(client, de
     assert 'data-recommendation="no_police"' in screen and "cg-panel--no_police" not in screen
     assert "restorative" not in screen
     record = client.get(f"/should-i-call/record?{answers}").text
-    assert "Get medical help now: 999 for an ambulance, or NHS 111. Police: No need to call the police." in record
+    assert ("Get medical help now: A&E, NHS 111 or the crisis team (999 if their life is at risk). "
+            "Police: No need to call the police.") in html.unescape(record)
 
 
 def test_a_call_101_under_medical_help_first_still_has_its_101_button(client, decider):
@@ -855,3 +857,16 @@ def test_who_caused_the_harm_offers_i_dont_know_once_and_not_the_young_person_th
     # An answer made impossible by a later one is dropped, and asked again.
     state = {flow.DANGER: False, flow.KIND: "assault", "incident.harmed_by": "young_person", "incident.victim": "self"}
     assert "incident.harmed_by" not in flow.prune(state, decider)
+
+
+def test_the_medical_panel_names_the_help_the_rules_put_first(decider):
+    """An ambulance when the rules' first medical help is an ambulance; A&E, NHS 111 or the crisis
+    team (with 999 if a life is at risk) when it is other medical help, such as the crisis team."""
+    from callguide.web import answer
+
+    ambulance = decider.decide({"incident": {"kind": "self_harm"}, "health": {"medical_emergency": True}})
+    assert [a.first for a in ambulance.actions if a.first in answer.MEDICAL_FIRST][0] == "ambulance"
+    assert answer.medical_line(ambulance) == "Get medical help now: call 999 for an ambulance"
+    crisis = decider.decide({"incident": {"kind": "other", "risk_to_life": False}, "health": {"mental_health_crisis": True}})
+    assert "crisis team" in answer.medical_line(crisis) and "999" in answer.medical_line(crisis)
+    assert answer.medical_line(decider.decide({"incident": {"kind": "criminal_damage", "damage_value_gbp": 20}})) == ""

@@ -27,8 +27,11 @@ from ..facts import Level
 from ..rulebook import Rulebook
 from .words import UNKNOWN, Words
 
-MEDICAL_LINE = "Get medical help now: 999 for an ambulance, or NHS 111"
-MEDICAL_FIRST = ("ambulance", "medical")  # ActionOut.first values that are medical help
+# The medical panel's heading, by the first medical action's ``first``: an ambulance, or other
+# medical help (A&E, NHS 111, the crisis team), where 999 stays the way if a life is at risk.
+MEDICAL_LINES = {"ambulance": "Get medical help now: call 999 for an ambulance",
+                 "medical": "Get medical help now: A&E, NHS 111 or the crisis team (999 if their life is at risk)"}
+MEDICAL_FIRST = tuple(MEDICAL_LINES)  # ActionOut.first values that are medical help
 CHECKS_FIRST_BODY = ("Try their phone, their friends and family and the places they usually go, and write down "
                      "each enquiry and its time. If they are still missing, call 101 and use the missing-person "
                      "route; call 999 at once if a specific worry for their safety comes up.")
@@ -43,6 +46,12 @@ def medical_first(decision: Decision) -> bool:
     return any(action.first in MEDICAL_FIRST for action in decision.actions)
 
 
+def medical_line(decision: Decision) -> str:
+    """The medical panel's heading for the first medical help the rules name ("" if none)."""
+    first = next((action.first for action in decision.actions if action.first in MEDICAL_FIRST), None)
+    return MEDICAL_LINES[first] if first else ""
+
+
 def police_lead(decision: Decision) -> ActionOut | None:
     """The action the police answer leads with: the first one that is not medical help (the
     actions come in their ``first`` order: the call, medical help, a check, then the rest)."""
@@ -54,6 +63,7 @@ class Lead:
     title: str     # the answer's heading ("Police: ..." under the medical panel)
     body: str      # the paragraph under it
     medical: bool  # "Get medical help now" comes first
+    medical_line: str = ""  # its heading (MEDICAL_LINES)
 
 
 def lead(state: Mapping[str, Any], decision: Decision, words: Words, book: Rulebook) -> Lead:
@@ -77,7 +87,7 @@ def lead(state: Mapping[str, Any], decision: Decision, words: Words, book: Ruleb
         body = MISSING_101_BODY
     else:
         body = words.level_body(decision.recommendation)
-    return Lead(title, body, medical)
+    return Lead(title, body, medical, medical_line(decision))
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,7 @@ def record(state: Mapping[str, Any], decision: Decision, words: Words, answer: L
             known.append(f"{words.label(fact)}: {words.answer(fact, value)}")
     advice = answer.title
     if answer.medical:
-        advice = f"{MEDICAL_LINE}. Police: {advice}"
+        advice = f"{answer.medical_line}. Police: {advice}"
     return Record(
         what=words.answer("incident.kind", state.get("incident.kind", "other")),
         known=known, unknown=unknown,

@@ -180,7 +180,7 @@ def _answer_context(request: Request) -> dict[str, Any] | Response:
     words = Words(flow.vocabulary(decider), state)
     lead = answer.lead(state, decision, words, decider.book)
     return {"state": state, "decision": decision, "words": words, "lead": lead,
-            "title": lead.title, "body": lead.body, "medical": lead.medical, "medical_line": answer.MEDICAL_LINE}
+            "title": lead.title, "body": lead.body, "medical": lead.medical, "medical_line": lead.medical_line}
 
 
 @router.get("/should-i-call/result", response_class=HTMLResponse)
