@@ -254,8 +254,9 @@ def test_the_readable_decision_says_which_answers_go_together(decider, book):
 
 
 def test_the_pages_ask_the_same_questions_and_reach_no_police(decider):
-    """The "Should I call?" pages ask Decision.questions in order, so a carer answering them
-    truthfully about low-value damage at home, now calm, gets a reasonable parent's answer."""
+    """The "Should I call?" pages ask Decision.questions in order (those that fit the kind: no
+    ambulance question about damage), so a carer answering them truthfully about low-value damage
+    at home, now calm, gets a reasonable parent's answer."""
     from callguide.web import flow
 
     truth = {"incident.risk_to_life": False, "incident.kind": "criminal_damage", "setting.location": "in_placement",
@@ -268,7 +269,9 @@ def test_the_pages_ask_the_same_questions_and_reach_no_police(decider):
         if step in ("check", "call-999"):
             break
         if step not in flow.ALWAYS_KEPT:  # danger, who and where, what happened: always asked first
-            assert step == next(q.fact for q in decider.decide(flow.incident(state)).questions if q.fact not in state)
+            asking = decider.book.vocabulary.asking_for(state[flow.KIND])
+            listed = flow.fitting(decider.decide(flow.incident(state)).questions, asking)
+            assert step == next(q.fact for q in listed if q.fact not in state)
         state[step] = truth.get(step, flow.UNKNOWN)
     assert step == "check"
     assert decider.decide(flow.incident(state)).recommendation == Level.no_police
@@ -287,3 +290,20 @@ def test_among_equally_near_questions_the_kinds_first_facts_lead(decider):
     # A kind the vocabulary says nothing of keeps the facts' own order: the weapon before the injury.
     damage = [q.fact for q in decide(decider, {"incident.kind": "criminal_damage", "incident.risk_to_life": False}).questions]
     assert damage.index("incident.weapon") < damage.index("incident.injury"), damage
+
+
+def test_questions_speak_the_settings_words_in_every_surface(decider):
+    """"Does their plan ... agree?" names the setting's plan: a care plan in foster care, a pathway
+    plan for a care leaver; the decision, the call check and the pages all fill it in."""
+    from callguide.callcheck import CallCheckRequest, check_call
+
+    def plan_question(facts: dict) -> str:
+        decision = decider.decide(facts)
+        return next(q.ask for q in decision.questions if q.fact == "person.police_in_plan")
+
+    base = {"incident": {"kind": "criminal_damage", "risk_to_life": False, "damage_value_gbp": 40}}
+    foster = plan_question({**base, "setting": {"type": "foster_care"}})
+    leaver = plan_question({**base, "setting": {"type": "other"}, "person": {"status": "care_leaver", "age": 19}})
+    assert "care plan" in foster and "pathway plan" in leaver and "{" not in foster + leaver
+    check = check_call(CallCheckRequest.model_validate({**base, "setting": {"type": "foster_care"}}), decider)
+    assert "{words." not in check.model_dump_json() and "{Words." not in check.model_dump_json()

@@ -169,6 +169,16 @@ def test_how_each_kind_is_asked_names_only_the_contracts_kinds_and_facts(rules_c
         load_rulebook(rules_copy)
 
 
+def test_a_question_may_use_only_the_settings_words(rules_copy):
+    path = rules_copy / "vocabulary.yaml"
+    text = path.read_text()
+    old = '    ask: "Does their {words.plan} agree'
+    assert old in text  # the edit below really changes the vocabulary
+    path.write_text(text.replace(old, '    ask: "Does their {words.planner} agree', 1))
+    with pytest.raises(RulebookError, match=r"facts.person.police_in_plan.ask: \{words.planner\} is not a word"):
+        load_rulebook(rules_copy)
+
+
 def test_rule_texts_may_only_use_words_every_setting_defines(rules_copy):
     add_rule(rules_copy, """
   - id: uses-unknown-word

@@ -190,7 +190,7 @@ def _first_questions(asking: Row, known: dict[str, Any], book: Any) -> list[str]
     """While asking first: the questions themselves, most urgent first, as many as fit in the words."""
     words = [book.vocabulary.call_check.phrase("ask_first_opening")]
     for path in (p for p in asking.then["ask"] if p not in known):
-        ask = book.vocabulary.fact(path).ask
+        ask = book.vocabulary.ask(path, known)
         if len(" ".join(words + [ask]).split()) > SPOKEN_WORDS:
             break
         words.append(ask)

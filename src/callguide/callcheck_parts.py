@@ -235,7 +235,7 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
 
     if judged.ask_first is not None:
         for index, path in enumerate(judged.ask_first.then["ask"]):
-            add(0, index, HandlerQuestion(fact=path, ask=book.vocabulary.fact(path).ask, urgent=True,
+            add(0, index, HandlerQuestion(fact=path, ask=book.vocabulary.ask(path, known), urgent=True,
                                           why=words.phrase("why_ask_first")))
     base = judged.response.then["kind"]
     # The carers' answer can only change for a fact the decision lists as a question (or a number
@@ -254,7 +254,7 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
         urgent = becomes == "emergency_attendance"
         tier = 1 if urgent else 2 if (becomes in POLICE_INVOLVED) != (base in POLICE_INVOLVED) else 4
         add(tier, index, HandlerQuestion(
-            fact=path, ask=book.vocabulary.fact(path).ask, urgent=urgent, would_become=Level(pick.then["level"]),
+            fact=path, ask=book.vocabulary.ask(path, known), urgent=urgent, would_become=Level(pick.then["level"]),
             would_change_to=becomes, why=words.phrase("why_response", response=words.responses[becomes].becomes)))
     emergency = base == "emergency_attendance"
     for index, q in enumerate(decision.questions):
@@ -266,7 +266,7 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
             why=words.phrase("why_staff", level=book.vocabulary.level(q.would_become).short)))
     for index, step in enumerate(steps):
         if step.expected and step.said is None:
-            add(3, index, HandlerQuestion(fact=step.step, ask=book.vocabulary.fact(step.step).ask, urgent=False,
+            add(3, index, HandlerQuestion(fact=step.step, ask=book.vocabulary.ask(step.step, known), urgent=False,
                                           why=words.phrase("why_step", source=step.source)))
     return [q for _, _, q in sorted(ranked, key=lambda item: item[:2])]
 

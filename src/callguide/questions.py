@@ -170,9 +170,14 @@ class QuestionFinder:
                 elif path not in best or key < best[path][0]:
                     best[path] = (key, would, sorted(p for p in assignment if p != path))
         ranked = sorted(best.items(), key=lambda item: item[1][0])
-        return [QuestionOut.model_construct(fact=path, ask=self.book.questions[path].ask, would_become=would,
+        return [QuestionOut.model_construct(fact=path, ask=self._ask(path, known), would_become=would,
                             safety_critical=path in SAFETY_CRITICAL, together_with=others)
                 for path, (_, would, others) in ranked]
+
+    def _ask(self, path: str, known: dict[str, Any]) -> str:
+        """The question in the setting's words ("Does their care plan ...")."""
+        words = self.book.vocabulary
+        return words.ask(path, known) if words is not None else self.book.questions[path].ask
 
     def _first(self, kind: Any) -> dict[str, int]:
         """The facts the vocabulary asks first for this kind of incident, with their places."""

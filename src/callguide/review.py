@@ -57,7 +57,7 @@ def _fact(path: str, book: Rulebook) -> str:
     if path == "outcome.recommendation":
         return "the answer callguide has reached"
     question = _question(path, book)
-    return f"“{question.ask}”" if question else path.split(".", 1)[1].replace("_", " ")
+    return f"“{_template(question.ask, book)}”" if question else path.split(".", 1)[1].replace("_", " ")
 
 
 def _question(path: str, book: Rulebook) -> Any:
@@ -260,7 +260,7 @@ def vocabulary_section(book: Rulebook) -> list[str]:
     lines += ["", "### Deadlines", ""] + [f"- `{key}`: “{text}”" for key, text in words.deadlines.items()]
     lines += ["", "### Each fact: its label, its question and the words for its answers", ""]
     for path, fact in words.facts.items():
-        parts = [f"asked “{fact.ask}”"] + ([f"hint “{fact.hint}”"] if fact.hint else [])
+        parts = [f"asked “{_template(fact.ask, book)}”"] + ([f"hint “{_template(fact.hint, book)}”"] if fact.hint else [])
         parts += [f"unit {fact.unit}"] if fact.unit else []
         if fact.values:
             parts.append("answers: " + "; ".join(f"{plain(value)} “{text}”" for value, text in fact.values.items()))
@@ -310,7 +310,7 @@ def _call_check_words(book: Rulebook) -> list[str]:
     lines += ["", "Fixed phrases ({response}, {level} and {source} are filled in):", ""]
     lines += [f"- {plain(name)}: “{text}”" for name, text in words.phrases.items()]
     lines += ["", "Facts only the call check records:", ""]
-    lines += [f"- **{fact.label}** (`{path}`): asked “{fact.ask}”" for path, fact in words.facts.items()]
+    lines += [f"- **{fact.label}** (`{path}`): asked “{_template(fact.ask, book)}”" for path, fact in words.facts.items()]
     return lines + [""]
 
 

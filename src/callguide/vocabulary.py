@@ -132,6 +132,10 @@ class Vocabulary:
         """A fact's words: the contract's facts, then those only the call check records."""
         return self.facts[path] if path in self.facts else self.call_check.facts[path]
 
+    def ask(self, path: str, known: Mapping[str, Any]) -> str:
+        """A fact's question in the setting's words ("Does their care plan agree ...?")."""
+        return self.fill(self.fact(path).ask, known)
+
     def label(self, path: str) -> str:
         return self.fact(path).label
 
@@ -204,7 +208,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
     if not isinstance(raw, dict):
         raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings', 'facts' and "
                               "'call_check' (and optionally 'care_leaver_staying' and 'asking')")
-    return Vocabulary(
+    vocabulary = Vocabulary(
         facts=_facts(path.name, raw.get("facts") or {}),
         levels=_levels(path.name, raw.get("levels") or {}),
         deadlines=_deadlines(path.name, raw.get("deadlines") or {}),
@@ -213,6 +217,23 @@ def load_vocabulary(path: Path) -> Vocabulary:
         staying=_staying(path.name, raw.get("care_leaver_staying") or {}, settings),
         asking=_asking(path.name, raw.get("asking") or {}),
     )
+    _check_question_words(path.name, vocabulary)
+    return vocabulary
+
+
+def _check_question_words(name: str, vocabulary: Vocabulary) -> None:
+    """A question or hint may use the setting's words (``{words.plan}``), and nothing else: it is
+    about a fact nobody has answered yet."""
+    for path, words in vocabulary.facts.items():
+        for field_name, text in (("ask", words.ask), ("hint", words.hint)):
+            try:
+                used = [found for _, found, _, _ in string.Formatter().parse(text) if found is not None]
+            except ValueError as exc:
+                raise VocabularyError(f"{name}: facts.{path}.{field_name}: {exc}") from None
+            wrong = [found for found in used if not placeholder_ok(found, vocabulary)]
+            if wrong:
+                raise VocabularyError(f"{name}: facts.{path}.{field_name}: {{{wrong[0]}}} is not a word every "
+                                      "setting defines ({words.NAME})")
 
 
 def _facts(name: str, raw: dict[str, Any], paths: Any = None, section: str = "facts") -> dict[str, FactWords]:

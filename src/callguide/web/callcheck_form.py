@@ -130,7 +130,7 @@ def first_asks(check: Any, answered: set[str], book: Rulebook) -> list[str]:
     paths += [path for path in PAGE_ASKS_FIRST if path not in paths]
     vocabulary = book.vocabulary
     assert vocabulary is not None  # load_rulebook always sets it
-    return [vocabulary.fact(path).ask for path in paths if path not in answered]
+    return [vocabulary.ask(path, {}) for path in paths if path not in answered]
 
 
 def thrive_facts(check: Any, vocabulary: Vocabulary) -> list[tuple[str, str, str | None]]:
