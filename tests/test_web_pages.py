@@ -870,3 +870,24 @@ def test_the_medical_panel_names_the_help_the_rules_put_first(decider):
     crisis = decider.decide({"incident": {"kind": "other", "risk_to_life": False}, "health": {"mental_health_crisis": True}})
     assert "crisis team" in answer.medical_line(crisis) and "999" in answer.medical_line(crisis)
     assert answer.medical_line(decider.decide({"incident": {"kind": "criminal_damage", "damage_value_gbp": 20}})) == ""
+
+
+def test_the_answer_so_far_is_offered_only_once_no_question_left_could_make_it_999(client, decider):
+    """A broken window in foster care took 16 pages. Once who, where and what happened are known
+    and no question left could make it a 999 call, each page offers the answer so far; while the
+    weapon, injury or still-happening questions could, it is not offered."""
+    state = {**WHO, "setting.type": "foster_care", flow.KIND: "criminal_damage"}
+    assert not flow.answer_so_far(state, decider)  # a weapon or an injury could still make it 999
+    page = client.get(f"/should-i-call/question?{flow.query(state)}&fact=incident.weapon").text
+    assert 'id="answer-so-far"' not in page
+    for fact, value in (("incident.weapon", "none"), ("incident.injury", "none"), ("incident.in_progress", False)):
+        state = flow.answer(state, fact, {False: "no"}.get(value, value), decider)
+    assert flow.answer_so_far(state, decider)
+    step = flow.next_step(state, decider)
+    page = client.get(f"/should-i-call/question?{flow.query(state)}&fact={step}").text
+    assert 'id="answer-so-far"' in page
+    result = client.get(f"/should-i-call/result?{flow.query(state)}")
+    assert result.status_code == 200 and 'data-recommendation="' in result.text and 'id="open-questions"' in result.text
+    # Never before who, where and what happened, nor for a missing young person before the missing route.
+    assert not flow.answer_so_far({flow.DANGER: False, flow.KIND: "criminal_damage"}, decider)
+    assert not flow.answer_so_far({**WHO, "setting.type": "foster_care", flow.KIND: "missing"}, decider)

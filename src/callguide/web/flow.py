@@ -350,6 +350,21 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     return "check"
 
 
+def answer_so_far(state: Mapping[str, Any], decider: Decider) -> bool:
+    """Whether the pages may offer the answer before every question is answered: who, where and
+    what happened are known (and, for a missing young person, the missing-person route), and no
+    question left could make it a 999 call. The rest can only refine it, and the answer page lists
+    them as "questions still worth asking"."""
+    if any(fact not in state for fact in ALWAYS_KEPT) or (
+            state[KIND] == "missing" and any(fact not in state for fact in MISSING_ROUTE)):
+        return False
+    decision = decider.decide(incident(state))
+    if needs_999(state, decision):
+        return False
+    left = [q for q in fitting(decision.questions, vocabulary(decider).asking_for(state[KIND])) if q.fact not in state]
+    return bool(left) and all(q.would_become is not Level.call_999 for q in left)
+
+
 def partner_first(fact: str, together_with: Iterable[str], state: Mapping[str, Any]) -> str:
     """A question that changes the answer only together with others (the decision's
     ``together_with``: "the means to carry out that plan" with "a plan to end their life") waits

@@ -99,6 +99,7 @@ def _question_page(request: Request, fact: str, state: dict[str, Any], current: 
     return page(request, "should/question.html", section=SECTION,
                  q=q, state=state, pairs=flow.encode(state), current=current, error=error, start=start,
                  errors=[(field_id, error)] if error else [], from_check=from_check,
+                 so_far=not start and not from_check and flow.answer_so_far(state, decider),
                  back=None if start else f"/should-i-call/check?{flow.query(state)}" if from_check
                  else _back(fact, state))
 
