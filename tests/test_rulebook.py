@@ -123,12 +123,7 @@ def test_every_fact_needs_its_words_in_the_vocabulary(rules_copy):
      "settings.foster_care.manager: no registered manager"),
 ], ids=["a setting without a word", "a registered manager in foster care"])
 def test_a_settings_words_must_be_complete_and_its_own(rules_copy, old, new, refusal):
-    path = rules_copy / "vocabulary.yaml"
-    text = path.read_text()
-    assert old in text  # the edit below really changes the vocabulary
-    path.write_text(text.replace(old, new, 1))
-    with pytest.raises(RulebookError, match=refusal):
-        load_rulebook(rules_copy)
+    refused_after_edit(rules_copy, old, new, refusal)
 
 
 @pytest.mark.parametrize("old, new, refusal", [
@@ -141,12 +136,7 @@ def test_a_settings_words_must_be_complete_and_its_own(rules_copy, old, new, ref
 ], ids=["a response without words", "a response without its short words", "a phrase with another's value",
         "a phrase that drops its value", "words for a fact the call check does not record"])
 def test_the_call_checks_words_are_complete_and_use_only_their_own_values(rules_copy, old, new, refusal):
-    path = rules_copy / "vocabulary.yaml"
-    text = path.read_text()
-    assert old in text  # the edit below really changes the vocabulary
-    path.write_text(text.replace(old, new, 1))
-    with pytest.raises(RulebookError, match=refusal):
-        load_rulebook(rules_copy)
+    refused_after_edit(rules_copy, old, new, refusal)
 
 
 @pytest.mark.parametrize("old, new, refusal", [
@@ -161,21 +151,21 @@ def test_the_call_checks_words_are_complete_and_use_only_their_own_values(rules_
 ], ids=["a kind the contract does not have", "a fact the contract does not have", "first and not asked at once",
         "an entry that is not first or not_asked"])
 def test_how_each_kind_is_asked_names_only_the_contracts_kinds_and_facts(rules_copy, old, new, refusal):
+    refused_after_edit(rules_copy, old, new, refusal)
+
+
+def test_a_question_may_use_only_the_settings_words(rules_copy):
+    refused_after_edit(rules_copy, '    ask: "Does their {words.plan} agree', '    ask: "Does their {words.planner} agree',
+                       r"facts.person.police_in_plan.ask: \{words.planner\} is not a word")
+
+
+def refused_after_edit(rules_copy, old: str, new: str, refusal: str) -> None:
+    """Replace ``old`` by ``new`` in the copy's vocabulary.yaml: loading must refuse it with ``refusal``."""
     path = rules_copy / "vocabulary.yaml"
     text = path.read_text()
     assert old in text  # the edit below really changes the vocabulary
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(RulebookError, match=refusal):
-        load_rulebook(rules_copy)
-
-
-def test_a_question_may_use_only_the_settings_words(rules_copy):
-    path = rules_copy / "vocabulary.yaml"
-    text = path.read_text()
-    old = '    ask: "Does their {words.plan} agree'
-    assert old in text  # the edit below really changes the vocabulary
-    path.write_text(text.replace(old, '    ask: "Does their {words.planner} agree', 1))
-    with pytest.raises(RulebookError, match=r"facts.person.police_in_plan.ask: \{words.planner\} is not a word"):
         load_rulebook(rules_copy)
 
 
