@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from callguide.conditions import parse_when
 from callguide.service import create_app
-from callguide.web import flow, happened
+from callguide.web import flow, happened, so_far
 
 
 @pytest.fixture(scope="module")
@@ -877,17 +877,28 @@ def test_the_answer_so_far_is_offered_only_once_no_question_left_could_make_it_9
     and no question left could make it a 999 call, each page offers the answer so far; while the
     weapon, injury or still-happening questions could, it is not offered."""
     state = {**WHO, "setting.type": "foster_care", flow.KIND: "criminal_damage"}
-    assert not flow.answer_so_far(state, decider)  # a weapon or an injury could still make it 999
+    assert not so_far.answer_so_far(state, decider)  # a weapon or an injury could still make it 999
     page = client.get(f"/should-i-call/question?{flow.query(state)}&fact=incident.weapon").text
     assert 'id="answer-so-far"' not in page
     for fact, value in (("incident.weapon", "none"), ("incident.injury", "none"), ("incident.in_progress", False)):
         state = flow.answer(state, fact, {False: "no"}.get(value, value), decider)
-    assert flow.answer_so_far(state, decider)
+    assert so_far.answer_so_far(state, decider)
     step = flow.next_step(state, decider)
     page = client.get(f"/should-i-call/question?{flow.query(state)}&fact={step}").text
     assert 'id="answer-so-far"' in page
     result = client.get(f"/should-i-call/result?{flow.query(state)}")
     assert result.status_code == 200 and 'data-recommendation="' in result.text and 'id="open-questions"' in result.text
     # Never before who, where and what happened, nor for a missing young person before the missing route.
-    assert not flow.answer_so_far({flow.DANGER: False, flow.KIND: "criminal_damage"}, decider)
-    assert not flow.answer_so_far({**WHO, "setting.type": "foster_care", flow.KIND: "missing"}, decider)
+    assert not so_far.answer_so_far({flow.DANGER: False, flow.KIND: "criminal_damage"}, decider)
+    assert not so_far.answer_so_far({**WHO, "setting.type": "foster_care", flow.KIND: "missing"}, decider)
+
+
+def test_away_with_whereabouts_known_is_not_asked_a_missing_childs_enquiries(decider):
+    """Away with whereabouts known is not missing (DfE 2014): after whereabouts and a specific
+    worry, no enquiries or hours away; not knowing where they are asks the whole route."""
+    state = {**WHO, "setting.type": "foster_care", flow.KIND: "missing"}
+    away = journey(decider, {**state, "missing.whereabouts_known": True})
+    assert away[0] == "missing.immediate_concern"
+    assert "missing.enquiries_done" not in away and "missing.hours_absent" not in away, away
+    gone = journey(decider, {**state, "missing.whereabouts_known": False})
+    assert gone[:3] == ["missing.immediate_concern", "missing.enquiries_done", "missing.hours_absent"], gone

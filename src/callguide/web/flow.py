@@ -46,6 +46,8 @@ WHO_AND_WHERE = ("person.status", "person.age", "setting.type")
 # §8.3, Philomena protocol; DfE guidance on children who go missing). Age is asked with "who".
 MISSING_ROUTE = ("missing.whereabouts_known", "missing.immediate_concern", "missing.enquiries_done",
                  "missing.hours_absent")
+# Away with whereabouts known is not missing (DfE 2014): no enquiries or hours to ask about.
+AWAY_ROUTE = MISSING_ROUTE[:2]
 # Asked whatever the rules read: they decide the words and the route, not only the level.
 ALWAYS_KEPT = (DANGER, *WHO_AND_WHERE, KIND)
 
@@ -337,7 +339,7 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
         if fact not in state:
             return fact
     if state[KIND] == "missing":
-        for fact in MISSING_ROUTE:
+        for fact in missing_route(state):
             if fact not in state:
                 return fact
     asking = vocabulary(decider).asking_for(state[KIND])
@@ -350,19 +352,9 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     return "check"
 
 
-def answer_so_far(state: Mapping[str, Any], decider: Decider) -> bool:
-    """Whether the pages may offer the answer before every question is answered: who, where and
-    what happened are known (and, for a missing young person, the missing-person route), and no
-    question left could make it a 999 call. The rest can only refine it, and the answer page lists
-    them as "questions still worth asking"."""
-    if any(fact not in state for fact in ALWAYS_KEPT) or (
-            state[KIND] == "missing" and any(fact not in state for fact in MISSING_ROUTE)):
-        return False
-    decision = decider.decide(incident(state))
-    if needs_999(state, decision):
-        return False
-    left = [q for q in fitting(decision.questions, vocabulary(decider).asking_for(state[KIND])) if q.fact not in state]
-    return bool(left) and all(q.would_become is not Level.call_999 for q in left)
+def missing_route(state: Mapping[str, Any]) -> tuple[str, ...]:
+    """The missing-person route's questions, or only the first two when their whereabouts are known."""
+    return AWAY_ROUTE if state.get("missing.whereabouts_known") is True else MISSING_ROUTE
 
 
 def partner_first(fact: str, together_with: Iterable[str], state: Mapping[str, Any]) -> str:
@@ -387,9 +379,3 @@ def fitting(questions: Iterable[QuestionOut], asking: Asking) -> list[QuestionOu
     only together with questions it does not ask."""
     return [q for q in questions if q.fact not in asking.not_asked
             and not (q.together_with and set(q.together_with) <= asking.not_asked)]
-
-
-def unanswered_questions(decision: Decision, state: Mapping[str, Any], words: Vocabulary) -> list[QuestionOut]:
-    """Questions still worth asking: the ones that fit and nobody has answered, or answered "don't know"."""
-    asking = words.asking_for(state.get(KIND))
-    return [q for q in fitting(decision.questions, asking) if state.get(q.fact, UNKNOWN) == UNKNOWN]

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from ..facts import Level
-from . import answer, callcheck_form, errors, flow, happened, walkthrough_routes
+from . import answer, callcheck_form, errors, flow, happened, so_far, walkthrough_routes
 from .pages import STATIC_DIR, decider_of, page, templates
 from .words import Words
 
@@ -99,7 +99,7 @@ def _question_page(request: Request, fact: str, state: dict[str, Any], current: 
     return page(request, "should/question.html", section=SECTION,
                  q=q, state=state, pairs=flow.encode(state), current=current, error=error, start=start,
                  errors=[(field_id, error)] if error else [], from_check=from_check,
-                 so_far=not start and not from_check and flow.answer_so_far(state, decider),
+                 offer_answer=not start and not from_check and so_far.answer_so_far(state, decider),
                  back=None if start else f"/should-i-call/check?{flow.query(state)}" if from_check
                  else _back(fact, state))
 
@@ -192,7 +192,7 @@ def should_result(request: Request) -> Response:
     decision = context["decision"]
     words = flow.vocabulary(decider_of(request))
     return page(request, "should/result.html", section=SECTION, split=answer.do_now(decision),
-                 open_questions=flow.unanswered_questions(decision, context["state"], words), **context)
+                 open_questions=so_far.unanswered_questions(decision, context["state"], words), **context)
 
 
 @router.get("/should-i-call/record", response_class=HTMLResponse)
