@@ -55,6 +55,7 @@ class WhatIf:
             for path in rule.conditions.reads():
                 self.readers.setdefault(path, []).append(index)
         self.derives = [tuple(rule.then.derive) for rule in self.rules]
+        self.bit = {rule.id: 1 << i for i, rule in enumerate(self.rules)}
         # The policy's three kinds of recommending rule as bit masks, one per level (highest first),
         # so the extremes of what fired are a few ANDs of big integers, whatever the rulebook's size.
         self.firm = _by_level(self.rules, ("safety", "firm"))
@@ -96,6 +97,13 @@ class WhatIf:
         self._readers: dict[tuple[str, Any], list[int]] = {}
         self._complex_readers: dict[tuple[str, Any], list[int]] = {}
         self._holds: dict[tuple[str, type, Any], int] = {}
+
+    def mask_of(self, rule_ids: Iterable[str]) -> int:
+        """The stage-1 rules with these ids, a mask (an id that is not one of them is left out)."""
+        mask = 0
+        for rule_id in rule_ids:
+            mask |= self.bit.get(rule_id, 0)
+        return mask
 
     def start(self, known: dict[str, Any]) -> "Base":
         flat = dict(known)
@@ -183,7 +191,7 @@ class WhatIf:
         finding one of them derives, are looked at (no rule stops firing, so the rest stands)."""
         fired |= added & self.plain
         todo = added & self.chained
-        for i in _bits(added & self.plain & self.deriving):
+        for i in bits(added & self.plain & self.deriving):
             todo |= self.derived_needers[i]
         todo &= mask & ~fired
         # A worklist: a rule that cannot fire yet leaves it, and comes back only when a rule that
@@ -251,7 +259,7 @@ def _atoms(conditions: Conditions) -> dict[str, list[FactTest | AnyOf]] | None:
     return by_path
 
 
-def _bits(mask: int) -> list[int]:
+def bits(mask: int) -> list[int]:
     """The indices of the set bits, lowest first."""
     found = []
     while mask:
@@ -295,7 +303,7 @@ class Base:
         return what_if.level_of_fired(what_if.grown(self.fired & ~stopped, flips & ~self.mask, mask))
 
     def fired_ids(self) -> set[str]:
-        return {self.what_if.rules[i].id for i in _bits(self.fired)}
+        return {self.what_if.rules[i].id for i in bits(self.fired)}
 
     def levels(self, path: str, values: list[Any]) -> list[Level | None]:
         """The level with ``path`` known as each of ``values``; None where no rule's match changes.
@@ -314,14 +322,6 @@ class Base:
                 flips |= self._flips(others, {path: value})
             found.append(self._level_after(flips) if flips else None)
         return found
-
-    def admitted(self) -> list[int]:
-        """The indices of the rules that can match an incident of this kind."""
-        return self.what_if._admitting(self.kind)
-
-    def fired_indices(self) -> set[int]:
-        """The indices (into ``WhatIf.rules``) of the rules that fire for the known facts."""
-        return set(_bits(self.fired))
 
     def level_with(self, changes: dict[str, Any]) -> Level:
         """The level with every fact in ``changes`` known as given, all at once (issue 11's routes)."""
