@@ -181,7 +181,7 @@ class QuestionFinder:
                 elif path not in best or key < best[path][0]:
                     best[path] = (key, would, sorted(p for p in assignment if p != path))
         ranked = sorted(best.items(), key=lambda item: item[1][0])
-        return [QuestionOut.model_construct(fact=path, ask=self.book.questions[path].ask, would_become=would,
+        return [QuestionOut(fact=path, ask=self.book.questions[path].ask, would_become=would,
                             safety_critical=path in SAFETY_CRITICAL, together_with=others)
                 for path, (_, would, others) in ranked]
 
