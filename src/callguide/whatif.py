@@ -97,6 +97,7 @@ class WhatIf:
         self._readers: dict[tuple[str, Any], list[int]] = {}
         self._complex_readers: dict[tuple[str, Any], list[int]] = {}
         self._holds: dict[tuple[str, type, Any], int] = {}
+        self._downstream: dict[int, int] = {}
 
     def mask_of(self, rule_ids: Iterable[str]) -> int:
         """The stage-1 rules with these ids, a mask (an id that is not one of them is left out)."""
@@ -208,16 +209,24 @@ class WhatIf:
         return fired
 
     def downstream(self, rules: int) -> int:
-        """``rules`` and every rule that needs a finding one of them derives, followed down the chain."""
-        found = todo = rules
-        derived_needers = self.derived_needers
-        while todo:
-            low = todo & -todo
-            todo ^= low
-            more = derived_needers[low.bit_length() - 1] & ~found
-            found |= more
-            todo |= more
-        return found
+        """``rules`` and every rule that needs a finding one of them derives, followed down the chain.
+        Only the deriving rules among ``rules`` lead anywhere, and where they lead is the same for
+        every incident, so it is kept per set of them (a what-if often loses the same finding)."""
+        deriving = rules & self.deriving
+        below = self._downstream.get(deriving)
+        if below is None:
+            found = todo = deriving
+            derived_needers = self.derived_needers
+            while todo:
+                low = todo & -todo
+                todo ^= low
+                more = derived_needers[low.bit_length() - 1] & ~found
+                found |= more
+                todo |= more
+            below = found
+            if len(self._downstream) < CACHE_SIZE:
+                self._downstream[deriving] = below
+        return rules | below
 
     def level_of_fired(self, fired: int) -> Level:
         """The policy's level when the rules in ``fired`` fire."""
