@@ -73,6 +73,7 @@ Route = tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]
 class _Known:
     known: dict[str, Any]
     derived: set[str]
+    open: int = -1  # the rules no known fact rules out (a mask): the others have no route
     routes: dict[int, Route | None] = field(default_factory=dict)
 
 
@@ -83,10 +84,10 @@ class QuestionFinder:
         self.book, self.values = book, values
         self.order = {path: i for i, path in enumerate(values)}
         self.conditions = [self._conditions(rule.conditions) for rule in rules]
-        self.derivers: dict[str, list[int]] = {}
+        self.derivers: dict[str, int] = {}  # for each finding, the rules that derive it (a mask)
         for i, rule in enumerate(rules):
             for name in rule.then.derive:
-                self.derivers.setdefault(name, []).append(i)
+                self.derivers[name] = self.derivers.get(name, 0) | 1 << i
         # Only rules that recommend or derive can move the answer; the rest only add actions.
         self.movers = {i for i, rule in enumerate(rules) if rule.then.recommend or rule.then.derive}
         # For a rule that only recommends: the levels above which (a floor) or below which (a
@@ -144,7 +145,8 @@ class QuestionFinder:
         can match this kind of incident), ``alone(path, values)`` the level with that one fact known as
         each value (None: unchanged) and ``together(assignment)`` the level with several facts known at once.
         """
-        ctx = _Known(known, {name for i in bits(fired & self.deriving) for name in self.derives[i]})
+        ctx = _Known(known, {name for i in bits(fired & self.deriving) for name in self.derives[i]},
+                     ~self._ruled_out(known))
         best: dict[str, tuple[tuple, Level, list[str]]] = {}
         for path, values in self.values.items():
             if path in known:
@@ -159,7 +161,7 @@ class QuestionFinder:
         tried: set[tuple] = set()
         # The rules that have not fired, whose firing could move this level and that no known fact
         # rules out, in rulebook order (the order every route is worked out in, as before).
-        for i in bits(admitted & self.window[level.rank] & ~fired & ~self._ruled_out(known)):
+        for i in bits(admitted & self.window[level.rank] & ~fired & ctx.open):
             route = self._route_of(i, ctx)
             if route is None or len(route[0]) < 2:
                 continue  # one fact: its exact what-if above already says what it does
@@ -255,7 +257,8 @@ class QuestionFinder:
         for name in conditions.derived:
             if name in ctx.derived:
                 continue
-            found = [r for r in (self._route_of(i, ctx) for i in self.derivers.get(name, [])) if r is not None]
+            derivers = bits(self.derivers.get(name, 0) & ctx.open)  # in rulebook order, as before
+            found = [r for r in (self._route_of(i, ctx) for i in derivers) if r is not None]
             if not found:
                 return None
             parts.append(min(found, key=lambda r: len(r[0])))
