@@ -248,10 +248,12 @@ class WhatIf:
 
 
 def _by_level(rules: list[Rule], strengths: tuple[str, ...]) -> list[tuple[int, int]]:
-    """``[(level's rank, mask of the rules of these strengths recommending it)]``, highest level first."""
-    return [(rank, sum(1 << i for i, rule in enumerate(rules)
-                       if rule.then.strength in strengths and rule.then.recommend == level))
-            for rank, level in reversed(list(enumerate(LEVEL_ORDER)))]
+    """``[(level's rank, mask of the rules of these strengths recommending it)]``, highest level first;
+    a level no such rule recommends is left out (its empty mask would only be tried in vain)."""
+    masks = [(rank, sum(1 << i for i, rule in enumerate(rules)
+                        if rule.then.strength in strengths and rule.then.recommend == level))
+             for rank, level in reversed(list(enumerate(LEVEL_ORDER)))]
+    return [(rank, mask) for rank, mask in masks if mask]
 
 
 def _atoms(conditions: Conditions) -> dict[str, list[FactTest | AnyOf]] | None:
@@ -288,6 +290,10 @@ class Base:
         self.admitting = admitting  # the rules that can match this kind of incident, a mask
         self.fired = what_if.fired(mask)
         self._after: dict[int, Level] = {}  # many values of a fact flip the same rules
+        # For ``levels``, worked out once rather than per fact: the movers matching now, and those
+        # failing on one fact only.
+        self.moving = what_if.movers & mask
+        self.single_moving = single & what_if.movers & admitting
 
     def _level_after(self, flips: int) -> Level:
         """The level when the rules in ``flips`` change whether they match."""
@@ -321,8 +327,7 @@ class Base:
         if path == "incident.kind" or not what_if.readers_for(path, self.kind):
             return [None] * len(values)
         # The simple rules this fact alone can flip: those matching now, and those failing on it alone.
-        candidates = (what_if.atom_readers.get(path, 0) & what_if.movers & self.mask
-                      | self.fails.get(path, 0) & self.single & what_if.movers & self.admitting)
+        candidates = (what_if.atom_readers.get(path, 0) & self.moving | self.fails.get(path, 0) & self.single_moving)
         others = what_if.complex_readers_for(path, self.kind)
         found: list[Level | None] = []
         for value in values:
