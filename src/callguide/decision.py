@@ -135,7 +135,8 @@ class Decider:
         known, level = evaluation.known, evaluation.level
         fired = [rule.id for rule in evaluation.fired]
         base = self._what_if.start(known)
-        engine_fired = self._what_if.mask_of(fired)  # (an id it did not know would not count: a disagreement)
+        engine_fired = self._what_if.mask_of(fired)
+        # The same rules, and none the what-ifs do not know (mask_of leaves those out).
         if engine_fired == base.fired and engine_fired.bit_count() == len(fired):
             return self._finder.find(known, base.fired, base.admitting, level, base.levels, base.level_with)
         log.warning("what-if evaluation disagrees with the engine; using engine runs (rules %s vs %s)",

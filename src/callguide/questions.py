@@ -17,7 +17,7 @@ today's exact what-if. docs/contract.md ("Issue 11: questions") says what ``woul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
