@@ -94,9 +94,8 @@ class _Chunk:
                 f"durable_rules refused the rulebook ({len(definitions)} rules in one ruleset): {exc}") from exc
 
     def needs_for(self, kind: Any) -> frozenset[str]:
-        """The derived names worth giving this ruleset for an incident of ``kind``: those joined on by
-        a rule that can match that kind. A rule whose kind test fails never fires whatever it is given,
-        so the others would be an assert (and a retract) for nothing; most of them, in a large rulebook."""
+        """The derived names worth giving this ruleset for an incident of ``kind``: those a rule that can match
+        that kind joins on. The others could fire nothing: an assert and a retract for nothing, most of them."""
         try:
             found = self._needs_by_kind.get(kind)
         except TypeError:  # an unhashable kind matches no kind test
@@ -264,12 +263,13 @@ class Engine:
                     run.found.add(name)
                     firing.derived.append(name)
                     run.seen[index].add(name)
-                    asserted.append(self._derived_json[name])
-                    try:
-                        _c.assert_fact(handle, self._derived_json[name])
-                    except Exception as exc:
-                        _c.abandon_action(handle, state)
-                        raise EngineError(f"durable_rules failed: {exc}") from exc
+                    if name in run.needs[index]:  # else no rule here that can match this incident joins on it
+                        asserted.append(self._derived_json[name])
+                        try:
+                            _c.assert_fact(handle, self._derived_json[name])
+                        except Exception as exc:
+                            _c.abandon_action(handle, state)
+                            raise EngineError(f"durable_rules failed: {exc}") from exc
             message = _c.complete_and_start_action(handle, state)
 
     def live_sessions(self) -> int:
