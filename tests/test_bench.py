@@ -52,6 +52,50 @@ def test_split_rulebook_fires_the_same_rules(book):
     assert split.live_sessions() == 0
 
 
+def test_split_chaining_rulebook_fires_the_same_rules(tmp_path):
+    """On a synthetic rulebook where one rule in five chains on a finding another ruleset derives, the
+    split engine (which passes a finding only to rulesets with a rule of this kind of incident
+    joining on it) fires the same rules as one ruleset."""
+    from incidents import incidents
+    from synthetic import write_rulebook
+
+    from callguide.engine import Engine
+    from callguide.facts import parse_incident
+    from callguide.rulebook import load_rulebook
+
+    book = load_rulebook(write_rulebook(tmp_path / "rules", 150, seed=3), pack=None)
+    whole, split = Engine(book, chunk_rules=150), Engine(book, chunk_rules=10)
+    chained = 0
+    for doc in incidents(200, seed=4):
+        known = parse_incident(doc).known()
+        a, b = whole.fire(known), split.fire(known)
+        assert set(a.rules) == set(b.rules) and set(a.derived) == set(b.derived), known
+        chained += bool(a.derived)
+    assert chained > 20  # the chains were exercised
+
+
+def test_questions_come_from_engine_runs_when_the_what_ifs_disagree(decider, monkeypatch, caplog):
+    """Were the what-if evaluation ever to fire other rules than the engine, the questions would come
+    from engine runs instead, and be the same questions (the what-ifs are only a quicker way there)."""
+    from incidents import incidents
+
+    from callguide import whatif
+
+    docs = incidents(30, seed=12)
+    expected = [decider.decide(doc).questions for doc in docs]
+    start = whatif.WhatIf.start
+
+    def disagreeing(self, known):
+        base = start(self, known)
+        base.fired ^= 1  # as if the first rule's match were evaluated wrongly
+        return base
+
+    monkeypatch.setattr(whatif.WhatIf, "start", disagreeing)
+    with caplog.at_level("WARNING", logger="callguide.decision"):
+        assert [decider.decide(doc).questions for doc in docs] == expected
+    assert "disagrees with the engine" in caplog.text
+
+
 def test_what_if_evaluation_matches_the_engine(book, decider):
     """The Python evaluation of the compiled conditions fires exactly what the engine fires."""
     from incidents import incidents

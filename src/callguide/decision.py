@@ -135,14 +135,14 @@ class Decider:
         known, level = evaluation.known, evaluation.level
         fired = [rule.id for rule in evaluation.fired]
         base = self._what_if.start(known)
-        admitted = base.admitted()
-        if base.fired_ids() == set(fired):
-            return self._finder.find(known, base.fired_indices(), admitted, level, base.levels, base.level_with)
+        engine_fired = self._what_if.mask_of(fired)
+        # The same rules, and none the what-ifs do not know (mask_of leaves those out).
+        if engine_fired == base.fired and engine_fired.bit_count() == len(fired):
+            return self._finder.find(known, base.fired, base.admitting, level, base.levels, base.level_with)
         log.warning("what-if evaluation disagrees with the engine; using engine runs (rules %s vs %s)",
                     sorted(base.fired_ids()), sorted(fired))
-        index = {rule.id: i for i, rule in enumerate(self._what_if.rules)}
         return self._finder.find(
-            known, {index[r] for r in fired if r in index}, admitted, level,
+            known, engine_fired, base.admitting, level,
             lambda path, values: [self.level({**known, path: value}) for value in values],
             lambda assignment: self.level({**known, **assignment}))
 

@@ -26,8 +26,9 @@ while an action is open are matched before the next action is handed out.
 - Size limits: one ruleset fails at about 480 rules (error 303). A rulebook larger than
   :data:`CHUNK_RULES` is split into several rulesets of at most that many rules; each run asserts
   the incident into every one, then passes each derived fact to every ruleset that has not seen
-  it, until none is new. The rules only ever join derived facts positively, so the rules that
-  fire are the same as in one ruleset; only their order can differ.
+  it and has a rule joining on it that can match this kind of incident, until none is new. The
+  rules only ever join derived facts positively, so the rules that fire are the same as in one
+  ruleset; only their order can differ.
 """
 
 from __future__ import annotations
@@ -66,18 +67,43 @@ class Firing:
     derived: list[str]
 
 
+class _Run:
+    """One run's bookkeeping: what fired, and per ruleset what it needs, was given and was asserted."""
+
+    def __init__(self, chunks: list[_Chunk], kind: Any):
+        self.chunks = chunks
+        self.firing = Firing([], [])
+        self.fired: set[str] = set()  # ``firing.rules`` and ``firing.derived`` as sets, to look up
+        self.found: set[str] = set()
+        self.needs = [chunk.needs_for(kind) for chunk in chunks]
+        self.seen: list[set[str]] = [set() for _ in chunks]  # derived names each ruleset has been given
+        self.asserted: list[list[str]] = [[] for _ in chunks]  # what each ruleset was given
+
+
 class _Chunk:
     """One C ruleset holding a slice of the rulebook."""
 
-    def __init__(self, name: str, definitions: dict[str, Any]):
+    def __init__(self, name: str, definitions: dict[str, Any], rules: Sequence[Rule] = ()):
         self.name = name
-        self.rule_ids = list(definitions)
-        self.needs: set[str] = set()  # derived names its rules join on
+        self._joins = [(rule.conditions.kinds(), rule.conditions.derived) for rule in rules if rule.conditions.derived]
+        self._needs_by_kind: dict[Any, frozenset[str]] = {}
         try:
             self.handle = _c.create_ruleset(name, json.dumps(definitions))
         except Exception as exc:  # the C engine reports size limits as bare error codes
             raise EngineError(
                 f"durable_rules refused the rulebook ({len(definitions)} rules in one ruleset): {exc}") from exc
+
+    def needs_for(self, kind: Any) -> frozenset[str]:
+        """The derived names worth giving this ruleset for an incident of ``kind``: those a rule that can match
+        that kind joins on. The others could fire nothing: an assert and a retract for nothing, most of them."""
+        try:
+            found = self._needs_by_kind.get(kind)
+        except TypeError:  # an unhashable kind matches no kind test
+            kind, found = None, self._needs_by_kind.get(None)
+        if found is None:
+            found = self._needs_by_kind[kind] = frozenset(
+                name for kinds, names in self._joins if kinds is None or kind in kinds for name in names)
+        return found
 
     def free(self) -> None:
         handle, self.handle = self.handle, None
@@ -120,10 +146,8 @@ class Engine:
         chunks: list[_Chunk] = []
         for start in range(0, len(rules), size):
             part = rules[start:start + size]
-            chunk = _Chunk(name if start == 0 else f"{name}.{start // size}",
-                           {rule.id: definitions[rule.id] for rule in part})
-            chunk.needs = {derived for rule in part for derived in rule.conditions.derived}
-            chunks.append(chunk)
+            chunks.append(_Chunk(name if start == 0 else f"{name}.{start // size}",
+                                 {rule.id: definitions[rule.id] for rule in part}, part))
         return chunks
 
     def __del__(self) -> None:
@@ -139,7 +163,7 @@ class Engine:
         """Stage 1: the rules that fire for the known facts, in firing order, and what they derived."""
         fact = engine_fact(known)
         fact["sid"] = _SID
-        return self._run(self._chunks, _json(fact, known.values()), ())
+        return self._run(self._chunks, _json(fact, known.values()), (), known.get("incident.kind"))
 
     def fire_after(self, known: dict[str, Any], level: str, derived: Sequence[str] = ()) -> list[str]:
         """Stage 2: the after-incident rules that fire once the policy has chosen ``level``."""
@@ -148,30 +172,28 @@ class Engine:
         read = {path: value for path, value in known.items() if path in self._after_reads}
         fact = engine_fact(read)
         fact.update(t=OUTCOME, sid=_SID, outcome={"recommendation": level})
-        return self._run(self._after, _json(fact, read.values()), derived).rules
+        return self._run(self._after, _json(fact, read.values()), derived, known.get("incident.kind")).rules
 
-    def _run(self, chunks: list[_Chunk], payload: str, given: Sequence[str]) -> Firing:
+    def _run(self, chunks: list[_Chunk], payload: str, given: Sequence[str], kind: Any) -> Firing:
         """Assert ``payload`` (and the derived findings ``given``) into every chunk; empty them after."""
         with self._lock:
-            firing = Firing([], [])
+            run = _Run(chunks, kind)
             self._open += 1
             failed = True
-            asserted: list[list[str]] = [[] for _ in chunks]  # what each ruleset was given
             try:
-                seen = [set() for _ in chunks]  # derived names each ruleset has been given
                 for index, chunk in enumerate(chunks):
-                    self._assert(chunk, payload, firing, seen[index], asserted[index])
+                    self._assert(run, index, payload)
                     for name in given:
-                        if name in chunk.needs and name not in seen[index]:
-                            seen[index].add(name)
-                            self._assert(chunk, self._derived_json[name], firing, seen[index], asserted[index])
+                        if name in run.needs[index] and name not in run.seen[index]:
+                            run.seen[index].add(name)
+                            self._assert(run, index, self._derived_json[name])
                 if len(chunks) > 1:
-                    self._spread(chunks, firing, seen, asserted)
+                    self._spread(run)
                 failed = False
-                return firing
+                return run.firing
             finally:
                 self._open -= 1
-                for chunk, done in zip(chunks, asserted):
+                for chunk, done in zip(chunks, run.asserted):
                     if done:
                         self._clear(chunk, done, failed)
 
@@ -194,21 +216,28 @@ class Engine:
         except Exception:  # 309: there was no state (the first assert itself failed)
             pass
 
-    def _spread(self, chunks: list[_Chunk], firing: Firing, seen: list[set[str]], asserted: list[list[str]]) -> None:
-        """Give every ruleset each derived fact it needs and has not seen, until nothing is new."""
+    def _spread(self, run: _Run) -> None:
+        """Give every ruleset each derived fact it needs and has not seen, until nothing is new.
+
+        Each ruleset looks only at the findings derived since its last turn: an earlier one it was
+        given already, or does not need (what a ruleset needs does not change during a run)."""
+        derived = run.firing.derived
+        looked = [0] * len(run.chunks)  # how much of ``derived`` each ruleset has looked at
         changed = True
         while changed:
             changed = False
-            for index, chunk in enumerate(chunks):
-                for name in list(firing.derived):
-                    if name not in seen[index] and name in chunk.needs:
-                        seen[index].add(name)
+            for index, needs in enumerate(run.needs):
+                new, looked[index] = derived[looked[index]:], len(derived)
+                seen = run.seen[index]
+                for name in new:
+                    if name in needs and name not in seen:
+                        seen.add(name)
                         changed = True
-                        self._assert(chunk, self._derived_json[name], firing, seen[index], asserted[index])
+                        self._assert(run, index, self._derived_json[name])
 
-    def _assert(self, chunk: _Chunk, payload: str, firing: Firing, seen: set[str], asserted: list[str]) -> None:
-        """Assert one fact, then run the actions it triggers, one at a time, as the Host does."""
-        handle = chunk.handle
+    def _assert(self, run: _Run, index: int, payload: str) -> None:
+        """Assert one fact into ruleset ``index``, then run the actions it triggers, one at a time, as the Host does."""
+        handle, firing, asserted = run.chunks[index].handle, run.firing, run.asserted[index]
         asserted.append(payload)
         try:
             code, state = _c.assert_fact(handle, payload)
@@ -226,18 +255,21 @@ class Engine:
                 except Exception as exc:
                     _c.abandon_action(handle, state)
                     raise EngineError(f"a rule action failed: {rule_id}: {exc}") from exc
-            if rule_id not in firing.rules:
+            if rule_id not in run.fired:
+                run.fired.add(rule_id)
                 firing.rules.append(rule_id)
             for name in self._derives[rule_id]:
-                if name not in firing.derived:
+                if name not in run.found:
+                    run.found.add(name)
                     firing.derived.append(name)
-                    seen.add(name)
-                    asserted.append(self._derived_json[name])
-                    try:
-                        _c.assert_fact(handle, self._derived_json[name])
-                    except Exception as exc:
-                        _c.abandon_action(handle, state)
-                        raise EngineError(f"durable_rules failed: {exc}") from exc
+                    run.seen[index].add(name)
+                    if name in run.needs[index]:  # else no rule here that can match this incident joins on it
+                        asserted.append(self._derived_json[name])
+                        try:
+                            _c.assert_fact(handle, self._derived_json[name])
+                        except Exception as exc:
+                            _c.abandon_action(handle, state)
+                            raise EngineError(f"durable_rules failed: {exc}") from exc
             message = _c.complete_and_start_action(handle, state)
 
     def live_sessions(self) -> int:

@@ -48,8 +48,12 @@ def combine_ranks(firm: int, soft: int, ceiling: int | None) -> int:
 
 
 def resolve(fired: list[Rule]) -> Resolution:
-    recommending = [rule for rule in fired if rule.then.recommend is not None]
-    by_strength = {s: [r for r in recommending if r.then.strength == s] for s in ("safety", "firm", "soft", "ceiling")}
+    # One pass over what fired (a hundred rules and more in a large rulebook), in firing order.
+    by_strength: dict[str | None, list[Rule]] = {"safety": [], "firm": [], "soft": [], "ceiling": []}
+    for rule in fired:
+        then = rule.then
+        if then.recommend is not None and then.strength in by_strength:
+            by_strength[then.strength].append(rule)
     firm = _highest(by_strength["safety"] + by_strength["firm"])
     soft = _highest(by_strength["soft"])
     ceiling = _lowest(by_strength["ceiling"])
@@ -76,11 +80,11 @@ def _rank(level: Level | None) -> int:
 
 
 def _highest(rules: list[Rule]) -> Level | None:
-    return max((r.then.recommend for r in rules), key=_rank, default=None)
+    return max({r.then.recommend for r in rules}, key=_rank, default=None)  # a set: at most 4 to rank
 
 
 def _lowest(rules: list[Rule]) -> Level | None:
-    return min((r.then.recommend for r in rules), key=_rank, default=None)
+    return min({r.then.recommend for r in rules}, key=_rank, default=None)
 
 
 def _at(rules: list[Rule], level: Level) -> list[Rule]:

@@ -17,15 +17,16 @@ today's exact what-if. docs/contract.md ("Issue 11: questions") says what ``woul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
 from .conditions import AnyOf, FactTest
 from .conditions import Conditions as RuleConditions
-from .facts import SAFETY_CRITICAL, Level
+from .facts import LEVEL_ORDER, SAFETY_CRITICAL, Level
 from .predicates import tests_predicate
 from .rulebook import Rulebook
+from .whatif import CACHE_SIZE, bits
 
 LevelWith = Callable[[dict[str, Any]], Level]
 LevelsOf = Callable[[str, list[Any]], list[Level | None]]
@@ -72,6 +73,7 @@ Route = tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]
 class _Known:
     known: dict[str, Any]
     derived: set[str]
+    open: int = -1  # the rules no known fact rules out (a mask): the others have no route
     routes: dict[int, Route | None] = field(default_factory=dict)
 
 
@@ -82,10 +84,10 @@ class QuestionFinder:
         self.book, self.values = book, values
         self.order = {path: i for i, path in enumerate(values)}
         self.conditions = [self._conditions(rule.conditions) for rule in rules]
-        self.derivers: dict[str, list[int]] = {}
+        self.derivers: dict[str, int] = {}  # for each finding, the rules that derive it (a mask)
         for i, rule in enumerate(rules):
             for name in rule.then.derive:
-                self.derivers.setdefault(name, []).append(i)
+                self.derivers[name] = self.derivers.get(name, 0) | 1 << i
         # Only rules that recommend or derive can move the answer; the rest only add actions.
         self.movers = {i for i, rule in enumerate(rules) if rule.then.recommend or rule.then.derive}
         # For a rule that only recommends: the levels above which (a floor) or below which (a
@@ -100,6 +102,18 @@ class QuestionFinder:
         self.reads: list[tuple[str, ...] | None] = [
             None if _needs_derived(c) else tuple(sorted(_paths(c))) for c in self.conditions]
         self._memo: dict[tuple, Route | None] = {}
+        # The rules' top-level atoms by fact, to rule out at once the rules a known fact fails (their
+        # route is None before anything else is looked at), and per level of the answer the rules
+        # whose firing could move it (``moves``), both as bit masks: most of the rules a large
+        # rulebook admits for an incident are one or the other, and need no look.
+        self.atom_rules: dict[str, list[tuple[int, Atom]]] = {}
+        for i, conditions in enumerate(self.conditions):
+            for atom in conditions.atoms:
+                self.atom_rules.setdefault(atom.path, []).append((i, atom))
+        self.window = [sum(1 << i for i in self.movers if self.moves[i][0] < rank < self.moves[i][1])
+                       for rank in range(len(LEVEL_ORDER))]
+        self.deriving = sum(1 << i for i, names in enumerate(self.derives) if names)
+        self._fails: dict[tuple, int] = {}
 
     def _conditions(self, conditions: RuleConditions) -> Conditions:
         """The rule's parsed conditions as atoms (the tests on one fact together) and ``any`` groups."""
@@ -123,15 +137,16 @@ class QuestionFinder:
         return Atom(path, pred, pred({}), values)
 
     # -- per decision -----------------------------------------------------------------------
-    def find(self, known: dict[str, Any], fired: set[int], admitted: Iterable[int],
+    def find(self, known: dict[str, Any], fired: int, admitted: int,
              level: Level, alone: LevelsOf, together: LevelWith) -> list[QuestionOut]:
         """The questions for ``known``, most urgent and nearest first.
 
-        ``fired`` and ``admitted`` are rule indices (the rules that fired; the rules that can
-        match this kind of incident), ``alone(path, values)`` the level with that one fact known as
+        ``fired`` and ``admitted`` are bit masks over the rules (the rules that fired; the rules that
+        can match this kind of incident), ``alone(path, values)`` the level with that one fact known as
         each value (None: unchanged) and ``together(assignment)`` the level with several facts known at once.
         """
-        ctx = _Known(known, {name for i in fired for name in self.derives[i]})
+        ctx = _Known(known, {name for i in bits(fired & self.deriving) for name in self.derives[i]},
+                     ~self._ruled_out(known))
         first = self._first(known.get("incident.kind"))
         best: dict[str, tuple[tuple, Level, list[str]]] = {}
         for path, values in self.values.items():
@@ -145,10 +160,9 @@ class QuestionFinder:
                 best[path] = (self._key(path, 1, would, level, first), would, [])
         alone_paths = set(best)
         tried: set[tuple] = set()
-        for i in admitted:
-            below, above = self.moves[i]
-            if i in fired or i not in self.movers or not below < level.rank < above:
-                continue
+        # The rules that have not fired, whose firing could move this level and that no known fact
+        # rules out, in rulebook order (the order every route is worked out in, as before).
+        for i in bits(admitted & self.window[level.rank] & ~fired & ctx.open):
             route = self._route_of(i, ctx)
             if route is None or len(route[0]) < 2:
                 continue  # one fact: its exact what-if above already says what it does
@@ -170,7 +184,7 @@ class QuestionFinder:
                 elif path not in best or key < best[path][0]:
                     best[path] = (key, would, sorted(p for p in assignment if p != path))
         ranked = sorted(best.items(), key=lambda item: item[1][0])
-        return [QuestionOut.model_construct(fact=path, ask=self._ask(path, known), would_become=would,
+        return [QuestionOut(fact=path, ask=self._ask(path, known), would_become=would,
                             safety_critical=path in SAFETY_CRITICAL, together_with=others)
                 for path, (_, would, others) in ranked]
 
@@ -184,6 +198,28 @@ class QuestionFinder:
         words = self.book.vocabulary
         led = words.asking_for(kind).first if words is not None else ()
         return {path: i for i, path in enumerate(led)}
+
+    def _ruled_out(self, known: dict[str, Any]) -> int:
+        """The rules with a top-level atom that a known fact fails (a mask): they have no route."""
+        out = 0
+        for path, value in known.items():
+            if path in self.atom_rules:
+                out |= self._failing(path, value)
+        return out
+
+    def _failing(self, path: str, value: Any) -> int:
+        """The rules with an atom on ``path`` that fails when it is ``value`` (the same for every incident)."""
+        try:
+            key = (path, value.__class__, value)
+            found = self._fails.get(key)
+        except TypeError:  # an unhashable value: work it out, do not keep it
+            key, found = None, None
+        if found is None:
+            probe = {path: value}
+            found = sum(1 << i for i, atom in self.atom_rules[path] if not atom.test(probe))
+            if key is not None and len(self._fails) < CACHE_SIZE:
+                self._fails[key] = found
+        return found
 
     def _key(self, path: str, distance: int, would: Level, level: Level, first: dict[str, int]) -> tuple:
         """Safety-critical facts that could raise the answer first (invariant 4), then nearest, and
@@ -234,7 +270,8 @@ class QuestionFinder:
         for name in conditions.derived:
             if name in ctx.derived:
                 continue
-            found = [r for r in (self._route_of(i, ctx) for i in self.derivers.get(name, [])) if r is not None]
+            derivers = bits(self.derivers.get(name, 0) & ctx.open)  # in rulebook order, as before
+            found = [r for r in (self._route_of(i, ctx) for i in derivers) if r is not None]
             if not found:
                 return None
             parts.append(min(found, key=lambda r: len(r[0])))

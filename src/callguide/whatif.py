@@ -55,6 +55,7 @@ class WhatIf:
             for path in rule.conditions.reads():
                 self.readers.setdefault(path, []).append(index)
         self.derives = [tuple(rule.then.derive) for rule in self.rules]
+        self.bit = {rule.id: 1 << i for i, rule in enumerate(self.rules)}
         # The policy's three kinds of recommending rule as bit masks, one per level (highest first),
         # so the extremes of what fired are a few ANDs of big integers, whatever the rulebook's size.
         self.firm = _by_level(self.rules, ("safety", "firm"))
@@ -96,6 +97,14 @@ class WhatIf:
         self._readers: dict[tuple[str, Any], list[int]] = {}
         self._complex_readers: dict[tuple[str, Any], list[int]] = {}
         self._holds: dict[tuple[str, type, Any], int] = {}
+        self._downstream: dict[int, int] = {}
+
+    def mask_of(self, rule_ids: Iterable[str]) -> int:
+        """The stage-1 rules with these ids, a mask (an id that is not one of them is left out)."""
+        mask = 0
+        for rule_id in rule_ids:
+            mask |= self.bit.get(rule_id, 0)
+        return mask
 
     def start(self, known: dict[str, Any]) -> "Base":
         flat = dict(known)
@@ -183,7 +192,7 @@ class WhatIf:
         finding one of them derives, are looked at (no rule stops firing, so the rest stands)."""
         fired |= added & self.plain
         todo = added & self.chained
-        for i in _bits(added & self.plain & self.deriving):
+        for i in bits(added & self.plain & self.deriving):
             todo |= self.derived_needers[i]
         todo &= mask & ~fired
         # A worklist: a rule that cannot fire yet leaves it, and comes back only when a rule that
@@ -200,16 +209,24 @@ class WhatIf:
         return fired
 
     def downstream(self, rules: int) -> int:
-        """``rules`` and every rule that needs a finding one of them derives, followed down the chain."""
-        found = todo = rules
-        derived_needers = self.derived_needers
-        while todo:
-            low = todo & -todo
-            todo ^= low
-            more = derived_needers[low.bit_length() - 1] & ~found
-            found |= more
-            todo |= more
-        return found
+        """``rules`` and every rule that needs a finding one of them derives, followed down the chain.
+        Only the deriving rules among ``rules`` lead anywhere, and where they lead is the same for
+        every incident, so it is kept per set of them (a what-if often loses the same finding)."""
+        deriving = rules & self.deriving
+        below = self._downstream.get(deriving)
+        if below is None:
+            found = todo = deriving
+            derived_needers = self.derived_needers
+            while todo:
+                low = todo & -todo
+                todo ^= low
+                more = derived_needers[low.bit_length() - 1] & ~found
+                found |= more
+                todo |= more
+            below = found
+            if len(self._downstream) < CACHE_SIZE:
+                self._downstream[deriving] = below
+        return rules | below
 
     def level_of_fired(self, fired: int) -> Level:
         """The policy's level when the rules in ``fired`` fire."""
@@ -231,10 +248,12 @@ class WhatIf:
 
 
 def _by_level(rules: list[Rule], strengths: tuple[str, ...]) -> list[tuple[int, int]]:
-    """``[(level's rank, mask of the rules of these strengths recommending it)]``, highest level first."""
-    return [(rank, sum(1 << i for i, rule in enumerate(rules)
-                       if rule.then.strength in strengths and rule.then.recommend == level))
-            for rank, level in reversed(list(enumerate(LEVEL_ORDER)))]
+    """``[(level's rank, mask of the rules of these strengths recommending it)]``, highest level first;
+    a level no such rule recommends is left out (its empty mask would only be tried in vain)."""
+    masks = [(rank, sum(1 << i for i, rule in enumerate(rules)
+                        if rule.then.strength in strengths and rule.then.recommend == level))
+             for rank, level in reversed(list(enumerate(LEVEL_ORDER)))]
+    return [(rank, mask) for rank, mask in masks if mask]
 
 
 def _atoms(conditions: Conditions) -> dict[str, list[FactTest | AnyOf]] | None:
@@ -251,7 +270,7 @@ def _atoms(conditions: Conditions) -> dict[str, list[FactTest | AnyOf]] | None:
     return by_path
 
 
-def _bits(mask: int) -> list[int]:
+def bits(mask: int) -> list[int]:
     """The indices of the set bits, lowest first."""
     found = []
     while mask:
@@ -271,6 +290,10 @@ class Base:
         self.admitting = admitting  # the rules that can match this kind of incident, a mask
         self.fired = what_if.fired(mask)
         self._after: dict[int, Level] = {}  # many values of a fact flip the same rules
+        # For ``levels``, worked out once rather than per fact: the movers matching now, and those
+        # failing on one fact only.
+        self.moving = what_if.movers & mask
+        self.single_moving = single & what_if.movers & admitting
 
     def _level_after(self, flips: int) -> Level:
         """The level when the rules in ``flips`` change whether they match."""
@@ -295,7 +318,7 @@ class Base:
         return what_if.level_of_fired(what_if.grown(self.fired & ~stopped, flips & ~self.mask, mask))
 
     def fired_ids(self) -> set[str]:
-        return {self.what_if.rules[i].id for i in _bits(self.fired)}
+        return {self.what_if.rules[i].id for i in bits(self.fired)}
 
     def levels(self, path: str, values: list[Any]) -> list[Level | None]:
         """The level with ``path`` known as each of ``values``; None where no rule's match changes.
@@ -304,8 +327,7 @@ class Base:
         if path == "incident.kind" or not what_if.readers_for(path, self.kind):
             return [None] * len(values)
         # The simple rules this fact alone can flip: those matching now, and those failing on it alone.
-        candidates = (what_if.atom_readers.get(path, 0) & what_if.movers & self.mask
-                      | self.fails.get(path, 0) & self.single & what_if.movers & self.admitting)
+        candidates = (what_if.atom_readers.get(path, 0) & self.moving | self.fails.get(path, 0) & self.single_moving)
         others = what_if.complex_readers_for(path, self.kind)
         found: list[Level | None] = []
         for value in values:
@@ -314,14 +336,6 @@ class Base:
                 flips |= self._flips(others, {path: value})
             found.append(self._level_after(flips) if flips else None)
         return found
-
-    def admitted(self) -> list[int]:
-        """The indices of the rules that can match an incident of this kind."""
-        return self.what_if._admitting(self.kind)
-
-    def fired_indices(self) -> set[int]:
-        """The indices (into ``WhatIf.rules``) of the rules that fire for the known facts."""
-        return set(_bits(self.fired))
 
     def level_with(self, changes: dict[str, Any]) -> Level:
         """The level with every fact in ``changes`` known as given, all at once (issue 11's routes)."""
