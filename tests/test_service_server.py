@@ -82,6 +82,7 @@ def test_server_log_has_no_facts(server):
     httpx.post(f"{base}/v1/decisions", json={"incident": {"kind": "criminal_damage", "damage_value_gbp": 987.25}},
                timeout=10)
     log = log_path.read_text(errors="replace")
-    assert "987" not in log
+    # The value, however it might be written; not "987" alone, which a process id or a port can hold.
+    assert "987.25" not in log and "987.3" not in log and "£987" not in log
     # ...while the decision itself is logged, as its answer and rule ids (so the log is really read).
     assert "decision no_police rules=" in log or "decision report_later rules=" in log, log
