@@ -21,6 +21,13 @@ def test_advice_case(decider, case):
         assert ids[0] == case["first"], ids
     if "second" in case:
         assert ids[1] == case["second"], ids
+    # What a person reads: the headline, every reason and every action.
+    read = " | ".join([decision.headline] + [r.because for r in decision.rationale]
+                      + [a.what for a in decision.actions]).lower()
+    for words in case.get("say", []):
+        assert words.lower() in read, (words, read)
+    for words in case.get("not_say", []):
+        assert words.lower() not in read, (words, read)
 
 
 def test_there_are_at_least_sixty_cases():

@@ -227,3 +227,41 @@ def test_a_serious_injury_lists_medical_help_first(decider, book, known, injury)
     after_call = [a for a in decision.actions if kinds[a.id] != "call"]
     assert after_call and kinds[after_call[0].id] in ("ambulance", "medical"), [a.id for a in decision.actions]
     assert re.search(r"ambulance|A&E", after_call[0].what), after_call[0].what
+
+
+# -- held-out review 5: an unknown fact is never described as absent (CONTRACT invariant 5) ------
+# Words that state a fact's absence or a settled state. A rule whose condition also holds when the
+# fact is unknown ({not: ...}, {not_in: ...}) must hedge instead: "nobody has said anyone was hurt".
+ABSENCE_CLAIMS: dict[str, re.Pattern[str]] = {
+    "incident.injury": re.compile(
+        r"\b(nobody|no one) (was|is|has been|got) (badly |seriously )?(hurt|injured)"
+        r"|\bno injur(y|ies)\b(?![^.;]*\breported)|\bno more than a minor injury|harmed nobody", re.I),
+    "incident.weapon": re.compile(
+        r"\bwith no weapon\b(?![^.;]*\breported)|\bthere (is|was) no weapon|\bwithout a weapon|\bno weapon was", re.I),
+    "incident.risk_to_life": re.compile(
+        r"\b(nobody|no one) is (at risk|in danger)|\bwith no (real and )?immediate (risk|danger)(?![^.;]*\b(reported|described))"
+        r"|\bno risk to (life|their safety)|safety is not at risk", re.I),
+    "incident.in_progress": re.compile(r"(?<!said )(?<!once )(?<!know )(?<!when )\bit is over\b|\bit has stopped\b", re.I),
+    "incident.child_calm_now": re.compile(r"(?<!when )(?<!that )\b(the young person is|they are) calm now", re.I),
+    "incident.damage_value_gbp": re.compile(r"(?<!said )\bnothing was damaged|\bdamaged nothing", re.I),
+}
+
+
+def _absence_claims(known: dict[str, Any], texts: list[str]) -> list[tuple[str, str]]:
+    return [(path, text) for path, claim in ABSENCE_CLAIMS.items() if path not in known
+            for text in texts if text and claim.search(text)]
+
+
+@SETTINGS
+@given(known_facts())
+def test_unknown_facts_are_never_described_as_absent(decider, known):
+    from callguide.callcheck import check_call
+
+    decision = decider.decide(nest(known))
+    texts = [decision.headline] + [r.because for r in decision.rationale] + [a.what for a in decision.actions]
+    assert not _absence_claims(known, texts)
+    check = check_call(nest(known), decider)
+    response = check.police_response
+    said = [check.headline, response.label, response.what_happens, response.follow_up or ""]
+    said += list(check.say_to_caller) + [r.because for r in check.rationale]
+    assert not _absence_claims(known, said)
