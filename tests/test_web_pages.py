@@ -902,3 +902,12 @@ def test_away_with_whereabouts_known_is_not_asked_a_missing_childs_enquiries(dec
     assert "missing.enquiries_done" not in away and "missing.hours_absent" not in away, away
     gone = journey(decider, {**state, "missing.whereabouts_known": False})
     assert gone[:3] == ["missing.immediate_concern", "missing.enquiries_done", "missing.hours_absent"], gone
+
+
+def test_the_record_says_what_was_not_known_without_stating_it(client):
+    """"Not known at the time: Someone needs an ambulance now" read like a statement; each unknown
+    answer now says it was not known."""
+    answers = ("incident.risk_to_life=no&person.status=looked_after&person.age=15&setting.type=childrens_home"
+               "&incident.kind=self_harm&health.medical_emergency=unknown&incident.injury=minor")
+    record = html.unescape(client.get(f"/should-i-call/record?{answers}").text)
+    assert "Someone needs an ambulance now: not known" in record

@@ -134,8 +134,8 @@ def record(state: Mapping[str, Any], decision: Decision, words: Words, answer: L
     for fact, value in state.items():
         if fact == "incident.kind":
             continue
-        if value == UNKNOWN:
-            unknown.append(words.label(fact))
+        if value == UNKNOWN:  # "Someone needs an ambulance now" alone would read as a statement
+            unknown.append(f"{words.label(fact)}: not known")
         else:
             known.append(f"{words.label(fact)}: {words.answer(fact, value)}")
     advice = answer.title
