@@ -63,6 +63,9 @@ def test_call_check_cases_from_the_guidance(decider, case):
         assert words.lower() not in text, words
     if "follow_up" in expect:
         assert bool(check.police_response.follow_up) is expect["follow_up"]
+    for key, levels in expect.get("thrive", {}).items():  # a THRIVE row's level (or a list of acceptable ones)
+        row = getattr(check.thrive, key)
+        assert row.level in (levels if isinstance(levels, list) else [levels]), (key, row.level, row.summary)
     if expect.get("no_steps_expected"):
         assert not any(step.expected for step in check.home_steps)
 

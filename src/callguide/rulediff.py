@@ -263,7 +263,8 @@ def render(report: DiffReport, markdown: bool = False) -> str:
             lines.append(f"{item}rules that applied only before: {', '.join(group.only_before)}")
         if group.only_after:
             lines.append(f"{item}rules that apply only after: {', '.join(group.only_after)}")
-        examples = sorted(group.changes, key=lambda c: ({"scenario": 0, "record": 1}.get(c.incident.origin, 2),
+        # a recorded decision is a real call, so it is shown first; then scenarios, then the sweep
+        examples = sorted(group.changes, key=lambda c: ({"record": 0, "scenario": 1}.get(c.incident.origin, 2),
                                                         c.incident.label))[:EXAMPLES_SHOWN]
         lines += [f"{item}e.g. {change.incident.label}" for change in examples]
         if len(group.changes) > EXAMPLES_SHOWN:
