@@ -26,7 +26,7 @@ from .conditions import Conditions as RuleConditions
 from .facts import LEVEL_ORDER, SAFETY_CRITICAL, Level
 from .predicates import tests_predicate
 from .rulebook import Rulebook
-from .whatif import CACHE_SIZE, bits
+from .whatif import bits, fact_mask
 
 LevelWith = Callable[[dict[str, Any]], Level]
 LevelsOf = Callable[[str, list[Any]], list[Level | None]]
@@ -209,17 +209,9 @@ class QuestionFinder:
 
     def _failing(self, path: str, value: Any) -> int:
         """The rules with an atom on ``path`` that fails when it is ``value`` (the same for every incident)."""
-        try:
-            key = (path, value.__class__, value)
-            found = self._fails.get(key)
-        except TypeError:  # an unhashable value: work it out, do not keep it
-            key, found = None, None
-        if found is None:
-            probe = {path: value}
-            found = sum(1 << i for i, atom in self.atom_rules[path] if not atom.test(probe))
-            if key is not None and len(self._fails) < CACHE_SIZE:
-                self._fails[key] = found
-        return found
+        probe = {path: value}
+        return fact_mask(self._fails, path, value,
+                         lambda: sum(1 << i for i, atom in self.atom_rules[path] if not atom.test(probe)))
 
     def _key(self, path: str, distance: int, would: Level, level: Level, first: dict[str, int]) -> tuple:
         """Safety-critical facts that could raise the answer first (invariant 4), then nearest, and

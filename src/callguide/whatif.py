@@ -8,7 +8,7 @@ exactly the rules the engine fired for the known facts; otherwise it falls back 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .conditions import AnyOf, Conditions, FactTest
 from .facts import LEVEL_ORDER, Level
@@ -129,17 +129,9 @@ class WhatIf:
 
     def holds(self, path: str, value: Any) -> int:
         """The simple rules whose atoms on ``path`` hold when it is ``value`` (None: not known), a mask."""
-        try:
-            key = (path, value.__class__, value)
-            found = self._holds.get(key)
-        except TypeError:  # an unhashable value: work it out, do not keep it
-            key, found = None, None
-        if found is None:
-            probe = {} if value is None else {path: value}
-            found = sum(1 << i for i, pred in self.atoms.get(path, ()) if pred(probe))
-            if key is not None and len(self._holds) < CACHE_SIZE:
-                self._holds[key] = found
-        return found
+        probe = {} if value is None else {path: value}
+        return fact_mask(self._holds, path, value,
+                         lambda: sum(1 << i for i, pred in self.atoms.get(path, ()) if pred(probe)))
 
     def _kind_mask(self, kind: Any) -> int:
         found = self._kind_masks.get(kind)
@@ -268,6 +260,21 @@ def _atoms(conditions: Conditions) -> dict[str, list[FactTest | AnyOf]] | None:
             return None
         by_path.setdefault(paths.pop(), []).append(item)
     return by_path
+
+
+def fact_mask(cache: dict[tuple, int], path: str, value: Any, work_out: Callable[[], int]) -> int:
+    """A mask over the rules that depends only on one fact's value, the same for every incident:
+    kept in ``cache`` (bounded) by fact and value, else worked out by ``work_out``."""
+    try:
+        key: tuple | None = (path, value.__class__, value)
+        found = cache.get(key)
+    except TypeError:  # an unhashable value: work it out, do not keep it
+        key, found = None, None
+    if found is None:
+        found = work_out()
+        if key is not None and len(cache) < CACHE_SIZE:
+            cache[key] = found
+    return found
 
 
 def bits(mask: int) -> list[int]:
