@@ -343,13 +343,21 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
             if fact not in state:
                 return fact
     asking = vocabulary(decider).asking_for(state[KIND])
-    listed = [q for q in fitting(decision.questions, asking) if q.fact not in state]
-    for fact in asking.first:  # medical help first for a patient, the child's safety for a missing child
-        if any(q.fact == fact for q in listed):
-            return fact
-    for q in listed:
-        return partner_first(q.fact, [f for f in q.together_with if f not in asking.not_asked], state)
-    return "check"
+    listed = left_to_ask(decision, state, asking)
+    if not listed:
+        return "check"
+    facts = {q.fact for q in listed}
+    # medical help first for a patient, the child's safety for a missing child
+    led = next((fact for fact in asking.first if fact in facts), None)
+    if led is not None:
+        return led
+    first = listed[0]
+    return partner_first(first.fact, [f for f in first.together_with if f not in asking.not_asked], state)
+
+
+def left_to_ask(decision: Decision, state: Mapping[str, Any], asking: Asking) -> list[QuestionOut]:
+    """The decision's questions that fit the kind of incident and nobody has answered yet."""
+    return [q for q in fitting(decision.questions, asking) if q.fact not in state]
 
 
 def missing_route(state: Mapping[str, Any]) -> tuple[str, ...]:

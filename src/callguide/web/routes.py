@@ -190,9 +190,9 @@ def should_result(request: Request) -> Response:
     if isinstance(context, Response):
         return context
     decision = context["decision"]
-    words = flow.vocabulary(decider_of(request))
     return page(request, "should/result.html", section=SECTION, split=answer.do_now(decision),
-                 open_questions=so_far.unanswered_questions(decision, context["state"], words), **context)
+                 open_questions=so_far.unanswered_questions(decision, context["state"], context["words"].vocabulary),
+                 **context)
 
 
 @router.get("/should-i-call/record", response_class=HTMLResponse)

@@ -10,7 +10,7 @@ from ..decision import Decider, Decision
 from ..facts import Level
 from ..questions import QuestionOut
 from ..vocabulary import Vocabulary
-from .flow import ALWAYS_KEPT, KIND, UNKNOWN, fitting, incident, missing_route, needs_999, vocabulary
+from .flow import ALWAYS_KEPT, KIND, UNKNOWN, fitting, incident, left_to_ask, missing_route, needs_999, vocabulary
 
 
 def answer_so_far(state: Mapping[str, Any], decider: Decider) -> bool:
@@ -24,7 +24,7 @@ def answer_so_far(state: Mapping[str, Any], decider: Decider) -> bool:
     decision = decider.decide(incident(state))
     if needs_999(state, decision):
         return False
-    left = [q for q in fitting(decision.questions, vocabulary(decider).asking_for(state[KIND])) if q.fact not in state]
+    left = left_to_ask(decision, state, vocabulary(decider).asking_for(state[KIND]))
     return bool(left) and all(q.would_become is not Level.call_999 for q in left)
 
 
