@@ -349,3 +349,79 @@ def test_northamptonshires_arrangements_are_in_its_pack_not_the_national_base():
     base_sources = " ".join(rule.source + " ".join(a.source for a in rule.then.actions)
                             for rule in load_rulebook(None, None).rules)
     assert "Youth Violence Intervention Unit" not in base_sources and "within 3 days" not in base_sources
+
+
+def _table_pack(tmp_path: Path, rows: list[dict], script: list[dict] | None = None) -> Path:
+    pack = _pack(tmp_path, "")
+    tables = [{"id": "call-police-response", "rows": rows}]
+    tables += [{"id": "call-script", "rows": [LOCAL_SCRIPT] if script is None else script}] if script != [] else []
+    (pack / "local-call-check.yaml").write_text(yaml.safe_dump(
+        {"title": "Local call check", "tables": tables}, allow_unicode=True))
+    return pack
+
+
+LOCAL_ROW = {"id": "local-missing-hub", "before": "missing-child", "when": {"incident.kind": "missing", "setting.out_of_county": True},
+             "then": {"kind": "missing_person_process", "level": "call_101",
+                      "headline": "Take a missing-person report and tell the area's missing hub.",
+                      "what_happens": "The report goes to the local missing hub as well as the placing area."},
+             "because": "The area's missing hub follows up every child placed here from another area.",
+             "source": "A local missing-from-care procedure"}
+LOCAL_SCRIPT = {"id": "say-local-missing-hub", "before": "say-missing-child-not-carer", "when": {},
+                "given": {"call-police-response": ["local-missing-hub"]},
+                "then": {"say": ["I'll take a missing-person report now and pass it to our missing hub.",
+                                 "Ring 999 at once if you become worried for their safety right now."]},
+                "because": "The area's missing hub follows up every child placed here from another area.",
+                "source": "A local missing-from-care procedure"}
+
+
+def test_a_pack_changes_call_check_rows_by_id_or_adds_them_before_a_named_row(tmp_path, book):
+    """An area may say how its own force answers a call: the call check lives in the rulebook's
+    tables, so a pack changes their rows as it changes rules (checked as the base's)."""
+    base = load_rulebook(ROOT / "rules", pack=None)
+    replaced = {**base.tables["call-police-response"].rows[-1].model_dump(
+        mode="json", include={"id", "when", "then", "because", "source"})}
+    replaced["then"] = {**replaced["then"], "headline": "Give advice locally: no officer is needed for this."}
+    pack = _table_pack(tmp_path, [LOCAL_ROW, replaced])
+    local = load_rulebook(ROOT / "rules", pack=pack)
+    ids = [r.id for r in local.tables["call-police-response"].rows]
+    assert ids.index("local-missing-hub") == ids.index("missing-child") - 1
+    assert len(ids) == len(base.tables["call-police-response"].rows) + 1
+    assert local.tables["call-police-response"].rows[-1].file == "pack/local-call-check.yaml"
+    assert local.version != base.version
+    away = {"person": {"age": 15}, "setting": {"type": "childrens_home", "out_of_county": True},
+            "incident": {"kind": "missing"}, "missing": {"whereabouts_known": False}}
+    answer = check_call(away, Decider(local))
+    assert answer.police_response.rule == "local-missing-hub"
+    assert answer.headline.startswith("Take a missing-person report and tell")
+    assert answer.say_to_caller[0] == "I'll take a missing-person report now and pass it to our missing hub."
+    assert check_call(away, Decider(base)).police_response.rule == "missing-child"
+    calm = {"incident": {"kind": "verbal_abuse", "victim": "none", "child_calm_now": True, "in_progress": False},
+            "setting": {"type": "foster_care"}}
+    assert check_call(calm, Decider(base)).police_response.rule == "advice-as-a-parent"
+    assert check_call(calm, Decider(local)).headline == "Give advice locally: no officer is needed for this."
+
+
+@pytest.mark.parametrize("rows, error", [
+    ([{**LOCAL_ROW, "before": None}], r"local-call-check.yaml:\d+: row local-missing-hub: a new row says which row it goes before"),
+    ([{**LOCAL_ROW, "before": "no-such-row"}], "a new row says which row it goes before"),
+    ([{**LOCAL_ROW, "then": {**LOCAL_ROW["then"], "kind": "a_taxi"}}], r"row local-missing-hub: 'kind': \['a_taxi'\] not one of"),
+    ([{**LOCAL_ROW, "when": {"incident.kind": "missing", "setting.out_of_countee": True}}], "row local-missing-hub: .*out_of_countee"),
+    ([LOCAL_ROW], r"local-call-check.yaml:\d+: row local-missing-hub: table call-script has no row for it"),
+])
+def test_a_pack_row_that_cannot_work_is_refused_with_file_line_and_row(tmp_path, rows, error):
+    pack = _table_pack(tmp_path, rows, script=[] if "call-script" in error else None)
+    with pytest.raises(RulebookError, match=error):
+        load_rulebook(ROOT / "rules", pack=pack)
+    result = _run("rules", "check", "--pack", str(pack))
+    assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_a_pack_cannot_invent_a_table_or_change_its_outputs(tmp_path):
+    pack = _pack(tmp_path, "")
+    (pack / "t.yaml").write_text(yaml.safe_dump({"title": "t", "tables": [{"id": "call-taxi", "rows": [LOCAL_ROW]}]}))
+    with pytest.raises(RulebookError, match="t.yaml:2: table call-taxi: a pack changes the rows of a table the rulebook has"):
+        load_rulebook(ROOT / "rules", pack=pack)
+    (pack / "t.yaml").write_text(yaml.safe_dump({"title": "t", "tables": [
+        {"id": "call-police-response", "outputs": {"kind": ["a_taxi"]}, "rows": [LOCAL_ROW]}]}))
+    with pytest.raises(RulebookError, match="the outputs stay the base's"):
+        load_rulebook(ROOT / "rules", pack=pack)

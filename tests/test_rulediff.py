@@ -272,11 +272,13 @@ def test_a_change_to_the_carers_steps_or_a_tables_own_source_is_named(tmp_path):
 
 def test_a_table_row_that_no_longer_says_999_is_flagged_and_fails(tmp_path):
     head = _copy(tmp_path)
-    _edit_row(head, "call-check.yaml", "attend-medical-emergency", kind="non_emergency_attendance", level="call_101")
+    # Only the level: a new kind would leave the call script with nothing to say for the row, which
+    # loading refuses (tables.check_answered), so the diff could not compare at all.
+    _edit_row(head, "call-check.yaml", "attend-medical-emergency", level="call_101")
     result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety")
     assert result.exit_code == 1, result.output
     assert ("  [!] LOWERS A 999 ANSWER: table row changed: call-police-response/attend-medical-emergency: "
-            "Someone needs an ambulance now (then.kind, then.level)") in result.output
+            "Someone needs an ambulance now (then.level)") in result.output
     assert "a call_999 answer would go down" in result.output
 
 
@@ -332,3 +334,15 @@ def test_table_rows_added_removed_moved_and_a_table_retitled_are_each_named(book
     assert [change.line() for change in compare_tables(book.tables, gone)] == [
         f"table removed: call-follow-up: {book.tables['call-follow-up'].title} ({len(book.tables['call-follow-up'].rows)} rows)"]
     assert compare_tables(book.tables, dict(book.tables)) == []
+
+
+def test_a_response_row_left_without_words_to_say_is_refused_not_a_crash_at_call_time(tmp_path):
+    """The call script reads the police response's row (or its kind): a response row whose kind no
+    script row answers would leave a handler's check with nothing to say, at decision time."""
+    head = _copy(tmp_path)
+    _edit_row(head, "call-check.yaml", "attend-medical-emergency", kind="non_emergency_attendance", level="call_101")
+    result = CliRunner().invoke(main, ["rules", "check", str(head)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "call-check.yaml:" in result.output
+    assert ("row attend-medical-emergency: table call-script has no row for it "
+            "(a row with given: {call-police-response: [attend-medical-emergency]} and no 'when')") in result.output

@@ -7,6 +7,9 @@ A pack is a directory holding any of:
   parameters for the pack's own rules;
 - rule files (``*.yaml``, the base's format): a rule whose id is in the base replaces it where it
   stands; any other rule is added. Every rule cites its own source;
+- table files (``tables:``): rows for the base's decision tables (the call check's), each citing
+  its source: a row whose id is in the table replaces it where it stands; a new row says which row
+  it goes ``before``;
 - ``contacts.yaml``: the local numbers and teams the actions name (out-of-hours children's social
   care, the missing person coordinator, the police non-emergency number, ...);
 - ``releases.yaml``: sign-offs of the base and pack together (``releases.py``).
@@ -61,10 +64,12 @@ def pack_option(value: str | None) -> Path | None | str:
 
 
 def apply_pack(pack: Path, rules: list[Any], themes: dict[str, str], parameters: dict[str, Any],
-               load_theme: Callable[[Path, dict[str, Any]], tuple[str, str, list[Any]]],
-               ) -> tuple[list[Path], list[Any], dict[str, str], dict[str, Any], dict[str, Contact]]:
-    """The base's rules, themes and parameters with the pack applied; also the pack's files (for the sha).
-    ``load_theme`` is the rulebook's own reader of a rule file, so a pack's rules are checked as the base's."""
+               load_theme: Callable[[Path, dict[str, Any], Any], tuple[str, str, list[Any]]],
+               ) -> tuple[list[Path], list[Any], dict[str, str], dict[str, Any], dict[str, Contact], list[Any]]:
+    """The base's rules, themes and parameters with the pack applied; also the pack's files (for the sha)
+    and its table files, as ``(name, raw)``, for the rulebook to apply (``tables.patch_tables``) once
+    the pack's parameters are known. ``load_theme`` is the rulebook's own reader of a rule file, so a
+    pack's rules are checked as the base's."""
 
     if not pack.is_dir():
         raise RulebookError(f"area pack {pack}: not a directory")
@@ -88,10 +93,15 @@ def apply_pack(pack: Path, rules: list[Any], themes: dict[str, str], parameters:
     rules = list(rules)
     themes = dict(themes)
     positions = {rule.id: index for index, rule in enumerate(rules)}
+    table_files: list[tuple[str, Any]] = []
     for path in files:
         if path.name in SPECIAL_FILES:
             continue
-        theme, title, pack_rules = load_theme(path, parameters)
+        raw = read_yaml(path)
+        if isinstance(raw, dict) and "tables" in raw:
+            table_files.append((f"{pack.name}/{path.name}", raw))
+            continue
+        theme, title, pack_rules = load_theme(path, parameters, raw)
         themes.setdefault(theme, title)
         for rule in pack_rules:
             rule = rule.model_copy(update={"file": f"{pack.name}/{path.name}"})
@@ -100,7 +110,7 @@ def apply_pack(pack: Path, rules: list[Any], themes: dict[str, str], parameters:
             else:
                 positions[rule.id] = len(rules)
                 rules.append(rule)
-    return files, rules, themes, parameters, load_contacts(pack / CONTACTS_FILE)
+    return files, rules, themes, parameters, load_contacts(pack / CONTACTS_FILE), table_files
 
 
 def load_contacts(path: Path) -> dict[str, Contact]:

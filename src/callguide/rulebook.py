@@ -25,7 +25,7 @@ from .rulefiles import read_yaml as _read_yaml
 from .rulefiles import strip_lines as _strip_lines
 from .facts import Level, fact_paths
 from .releases import ReleaseError, RulebookRelease, release_for, signoffs_in
-from .tables import Table, TableContext, TableError, check_given, load_tables
+from .tables import Table, TableContext, TableError, check_answered, check_given, load_tables, patch_tables
 from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -164,6 +164,7 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) ->
         rules.extend(file_rules)
     try:
         check_given(tables)
+        check_answered(tables)
     except TableError as exc:
         raise RulebookError(str(exc)) from None
     versioned = [(path.name, path) for path in files if path.name not in NOT_VERSIONED]
@@ -171,10 +172,18 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) ->
     if pack is not None:
         pack = Path(pack)
         base_parameters = parameters
-        pack_files, rules, themes, parameters, contacts = apply_pack(pack, rules, themes, parameters, _load_theme)
+        pack_files, rules, themes, parameters, contacts, table_files = apply_pack(
+            pack, rules, themes, parameters, _load_theme)
         if parameters != base_parameters:  # the base's conditions resolve the pack's thresholds
             rules = [rule.model_copy(update={"conditions": parse_when(rule.when, parameters)}) for rule in rules]
             tables = {table_id: _reparsed(table, parameters) for table_id, table in tables.items()}
+        try:  # the context parses with the pack's parameters now (its lambda reads the name)
+            for name, raw in table_files:
+                tables = patch_tables(name, raw, tables, context)
+            check_given(tables)
+            check_answered(tables)
+        except TableError as exc:
+            raise RulebookError(str(exc)) from None
         versioned += [(f"pack/{path.name}", path) for path in pack_files]
     version = _version(versioned)
     book = Rulebook(

@@ -186,6 +186,68 @@ def _word_count(text: str, context: TableContext) -> int:
     return len(re.sub(r"\{[^}]*\}", " ", text).split()) + sum(context.placeholder_words(n) for n in names)
 
 
+def patch_tables(file: str, raw: dict[str, Any], tables: dict[str, Table], context: TableContext) -> dict[str, Table]:
+    """An area pack's changes to the base's tables (``packs.py``): a row with a base row's id
+    replaces it where it stands; a new row says which row it goes ``before`` (rows are read in
+    order, so where it stands is part of what it means). A pack changes rows, not a table's outputs."""
+    if set(raw) - {"tables", "title", "__line__"} or not isinstance(raw.get("tables"), list):
+        raise TableError(f"{file}: a table file has 'title' and a list of 'tables'")
+    tables = dict(tables)
+    for body in raw["tables"]:
+        line = body.get("__line__", 0) if isinstance(body, dict) else 0
+        table = tables.get(body.get("id")) if isinstance(body, dict) else None
+        where = f"{file}:{line}: table {body.get('id', '?') if isinstance(body, dict) else '?'}"
+        if table is None:
+            raise TableError(f"{where}: a pack changes the rows of a table the rulebook has: "
+                             f"one of {sorted(tables)}")
+        if set(body) - {"id", "rows", "__line__"} or not isinstance(body.get("rows"), list) or not body["rows"]:
+            raise TableError(f"{where}: a pack's table has its 'id' and a list of 'rows' (the outputs stay the base's)")
+        rows = list(table.rows)
+        for raw_row in body["rows"]:
+            before = raw_row.pop("before", None) if isinstance(raw_row, dict) else None
+            row = _row(file, table.id, raw_row, context)
+            _check_outputs(table, row, context)
+            ids = [r.id for r in rows]
+            if row.id in ids:
+                if before is not None:
+                    raise TableError(f"{file}:{row.line}: row {row.id}: replaces the row of that id where it "
+                                     "stands; 'before' is for a new row")
+                rows[ids.index(row.id)] = row
+            elif before in ids:
+                rows.insert(ids.index(before), row)
+            else:
+                raise TableError(f"{file}:{row.line}: row {row.id}: a new row says which row it goes before "
+                                 f"('before: ROW-ID', one of table {table.id}'s rows)")
+        tables[table.id] = table.model_copy(update={"rows": tuple(rows)})
+    return tables
+
+
+def check_answered(tables: dict[str, Table]) -> None:
+    """A table that reads an earlier table's choice has a row that always holds for each row that
+    table can choose (the call script for each police response): a pack's new response row without
+    words to say would otherwise leave the call check with nothing to say at decision time."""
+    for reader in tables.values():
+        for name in {key.partition(".")[0] for row in reader.rows for key in row.given}:
+            for chosen in tables[name].rows:
+                if not any(not row.when and _holds_for(row.given, name, chosen) for row in reader.rows):
+                    raise TableError(f"{chosen.file}:{chosen.line}: row {chosen.id}: table {reader.id} has no row "
+                                     f"for it (a row with given: {{{name}: [{chosen.id}]}} and no 'when')")
+
+
+def _holds_for(given: dict[str, Any], name: str, chosen: Row) -> bool:
+    """Whether a row ``given`` these holds whenever table ``name`` chose row ``chosen``."""
+    for key, wanted in given.items():
+        table, _, output = key.partition(".")
+        if table != name:
+            return False  # it also needs another table's choice: not sure to hold
+        if wanted == "any":
+            continue
+        value = chosen.then.get(output) if output else chosen.id
+        if not set(value if isinstance(value, list) else [value]) & set(wanted):
+            return False
+    return True
+
+
 def check_given(tables: dict[str, Table]) -> None:
     """Every ``given`` names a table loaded before it, and one of its row ids or output values (or
     ``any`` of its rows)."""
