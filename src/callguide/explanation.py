@@ -58,7 +58,7 @@ def headline(evaluation: Evaluation, actions: list[ActionOut], book: Rulebook) -
     keeps its own words.
     """
     resolution = evaluation.resolution
-    lead = book.vocabulary.level(resolution.level).lead
+    lead = render(book.vocabulary.level(resolution.level).lead, evaluation.known, book)
     leader = book.rule(actions[0].rule) if actions else None
     if leader is not None and leader.then.headline and resolution.level is not Level.call_999:
         lead = render(leader.then.headline, evaluation.known, book)

@@ -108,9 +108,16 @@ def setting_key(known: Mapping[str, Any]) -> str:
     kind = known.get("setting.type")
     if kind in LIVED_IN:
         return kind
-    if known.get("person.status") == "care_leaver":
+    if adult(known):
         return "care_leaver"
     return "unknown"
+
+
+def adult(known: Mapping[str, Any]) -> bool:
+    """A care leaver, or 18 or over (a child is under 18: Children Act 1989 s.105): the words are an
+    adult's, as the rulebook's ``young_adult`` finding (roles.yaml) says."""
+    age = known.get("person.age")
+    return known.get("person.status") == "care_leaver" or (isinstance(age, int) and age >= 18)
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,7 @@ class Vocabulary:
 
     def words_for(self, known: Mapping[str, Any]) -> Mapping[str, str]:
         key = setting_key(known)
-        if known.get("person.status") == "care_leaver" and key in self.staying:
+        if adult(known) and key in self.staying:
             return self.staying[key]
         return self.settings[key]
 
