@@ -11,10 +11,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from callguide.facts import SAFETY_CRITICAL, Level, allowed_values, fact_paths
+from callguide.facts import SAFETY_CRITICAL, Level, allowed_values, fact_paths, ruled_out
 
 from strategies import NUMBERS, known_facts, nest
 
@@ -307,3 +307,27 @@ def test_questions_speak_the_settings_words_in_every_surface(decider):
     assert "care plan" in foster and "pathway plan" in leaver and "{" not in foster + leaver
     check = check_call(CallCheckRequest.model_validate({**base, "setting": {"type": "foster_care"}}), decider)
     assert "{words." not in check.model_dump_json() and "{Words." not in check.model_dump_json()
+
+
+
+@given(known_facts())
+@example({"incident.kind": "missing", "person.age": 13, "setting.type": "foster_care",
+          "missing.whereabouts_known": False, "missing.enquiries_done": True})
+@SETTINGS
+def test_no_question_weighs_an_answer_the_known_facts_rule_out(decider, known):
+    """A looked-after child is under 18 and a care leaver 16 or over (Children Act 1989 s.22, s.23A,
+    s.105): what a question on age or status says it could become, one of its possible answers gives."""
+    decision = decide(decider, known)
+    for question in decision.questions:
+        if question.fact in ("person.status", "person.age") and not question.together_with:
+            possible = [v for v in values_of(decider, question.fact) if not ruled_out(question.fact, v, known)]
+            reached = {decide(decider, {**known, question.fact: v}).recommendation for v in possible}
+            assert question.would_become in reached, (question, possible)
+
+
+def test_a_13_year_old_is_not_asked_whether_they_are_a_care_leaver(decider):
+    missing = {"person": {"age": 13}, "setting": {"type": "foster_care"}, "incident": {"kind": "missing"},
+               "missing": {"whereabouts_known": False, "enquiries_done": True}}
+    assert "person.status" not in [q.fact for q in decider.decide(missing).questions]
+    older = {**missing, "person": {"age": 17}}
+    assert "person.status" in [q.fact for q in decider.decide(older).questions]  # 17: they may have left care

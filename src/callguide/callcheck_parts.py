@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from .decision import Decider, Decision
 from .explanation import render
-from .facts import Level, admissible, allowed_values
+from .facts import Level, admissible, allowed_values, ruled_out
 from .rulebook import Rulebook
 from .tablerun import Tables
 from .tables import Row
@@ -245,7 +245,8 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
         if path in known or (path.startswith("missing.") and kind != "missing") or kind not in ASKED_IN.get(path, {kind}):
             continue
         staff = None if path in staff_may_change or allowed_values(path) is None else decision.recommendation
-        changed = [row for row in (_response_if(decider, tables, known, path, v, staff) for v in values)
+        changed = [row for row in (_response_if(decider, tables, known, path, v, staff) for v in values
+                                   if not ruled_out(path, v, known))  # a care leaver of 13: no answer to weigh
                    if row.then["kind"] != base]
         if not changed:
             continue

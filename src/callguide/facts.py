@@ -59,6 +59,24 @@ ORDINALS: dict[str, list[str]] = {
 }
 
 
+# The contract lets any age sit beside either status, but the law does not: a looked-after child
+# is under 18 (Children Act 1989 s.22, s.105), and a care leaver is 16 or over (a "relevant child"
+# at 16 or 17, s.23A; a "former relevant child" from 18, s.23C). The other fact's limits, by value.
+_STATUS_AGES: dict[str, tuple[int, int]] = {"looked_after": (10, 17), "care_leaver": (16, 25)}
+
+
+def ruled_out(path: str, value: Any, known: dict[str, Any]) -> bool:
+    """Whether the known facts already rule this answer out (a care leaver of 13), so that asking
+    it, or weighing what it would change, is pointless."""
+    if path == "person.status" and isinstance(known.get("person.age"), int) and value in _STATUS_AGES:
+        low, high = _STATUS_AGES[value]
+        return not low <= known["person.age"] <= high
+    if path == "person.age" and known.get("person.status") in _STATUS_AGES and isinstance(value, (int, float)):
+        low, high = _STATUS_AGES[known["person.status"]]
+        return not low <= value <= high
+    return False
+
+
 class _Strict(BaseModel):
     # Infinity and NaN are refused here, not deep in the engine (which cannot encode them).
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
