@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from callguide.evaluation import roles
@@ -187,6 +187,40 @@ def test_no_suspect_action_for_a_victim_or_patient(decider, book, known):
         assert held & {"victim", "patient"}, "the role rules missed a victim or patient"
     if held & {"victim", "patient"}:
         assert not listed & _suspect_actions(book), sorted(listed & _suspect_actions(book))
+
+
+@SETTINGS
+@given(known_facts())
+def test_no_suspect_action_when_someone_else_or_nobody_knows_who_caused_it(decider, book, known):
+    """Held-out review 7: `harmed_by` naming someone else, or `not_known`, never lists a suspect's
+    actions (the young person is not assumed to have done it); `not_known` says to find out. A
+    missing young person's absence is caused by nobody, so `harmed_by` does not apply to it."""
+    assume(known["incident.kind"] != "missing")
+    harmed_by = known.get("incident.harmed_by")
+    if harmed_by in (None, "young_person"):
+        known["incident.harmed_by"] = harmed_by = "not_known"
+    decision = decider.decide(nest(known))
+    listed = {a.id for a in decision.actions}
+    assert not listed & _suspect_actions(book), sorted(listed & _suspect_actions(book))
+    held = roles(decider.engine.fire(known).derived)
+    if harmed_by == "not_known" and not held & {"victim", "patient"}:
+        assert "not_known" in held and "find-out-who" in listed, (held, sorted(listed))
+
+
+@SETTINGS
+@given(known_facts(), st.sampled_from(["assault", "threats", "sexual", "theft", "verbal_abuse"]))
+def test_no_suspect_action_when_nobody_has_said_who_was_harmed_or_who_did_it(decider, book, known, kind):
+    """Held-out review 7: in an incident where someone harms a person, with neither the person harmed
+    nor who did it said (and the plan not foreseeing it as the young person's behaviour), the young
+    person's role is not known: no suspect's actions, and the advice says to find out first."""
+    known["incident.kind"] = kind
+    for path in ("incident.victim", "incident.harmed_by"):
+        known.pop(path, None)
+    assume(known.get("person.behaviour_in_plan") is not True)
+    decision = decider.decide(nest(known))
+    listed = {a.id for a in decision.actions}
+    assert not listed & _suspect_actions(book), sorted(listed & _suspect_actions(book))
+    assert "find-out-who" in listed, sorted(listed)
 
 
 SETTING_WORDS = re.compile(r"registered manager|\bthe home\b|manager on call", re.IGNORECASE)

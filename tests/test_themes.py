@@ -137,8 +137,11 @@ DUTIES = [
                                 "response_so_far": {"restraint_used": True}}, "restraint-staff-debrief", "48h"),
     ("child spoken to in 5 days", {"setting": HOME, "incident": {"kind": "assault"},
                                    "response_so_far": {"restraint_used": True}}, "restraint-child-debrief", "5 days"),
-    ("Child Information Form now", {"incident": {"kind": "assault", "injury": "serious"}}, "child-information-now", "now"),
-    ("Child Information Form in 3 days", {"incident": {"kind": "assault", "injury": "serious"}},
+    # The young person hurt a member of staff: the Child Information Form is for a suspect, and with
+    # nobody saying who was hurt the young person's role is not known (rule who-caused-it-not-known).
+    ("Child Information Form now", {"incident": {"kind": "assault", "injury": "serious", "victim": "staff"}},
+     "child-information-now", "now"),
+    ("Child Information Form in 3 days", {"incident": {"kind": "assault", "injury": "serious", "victim": "staff"}},
      "child-information-3-days", "3 days"),
     ("Ofsted for a serious police incident", {"setting": HOME, "incident": {"kind": "assault", "risk_to_life": True}},
      "notify-ofsted-serious", "24h"),

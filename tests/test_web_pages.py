@@ -859,6 +859,26 @@ def test_who_caused_the_harm_offers_i_dont_know_once_and_not_the_young_person_th
     assert "incident.harmed_by" not in flow.prune(state, decider)
 
 
+def test_i_dont_know_who_caused_it_is_not_taken_as_the_young_person_did_it(client, decider):
+    """Held-out review 7: the page's "I don't know" for who caused the harm is "Nobody knows who
+    yet" (``not_known``), so the answer does not tell the carer how to put it right with the young
+    person (a suspect's actions) but to find out what happened first; a named answer is kept."""
+    assert flow.known_facts({flow.KIND: "criminal_damage", "incident.harmed_by": flow.UNKNOWN}) == {
+        flow.KIND: "criminal_damage", "incident.harmed_by": "not_known"}
+    assert flow.known_facts({"incident.harmed_by": "adult", "incident.weapon": flow.UNKNOWN}) == {
+        "incident.harmed_by": "adult"}
+    answers = ("incident.risk_to_life=no&person.status=looked_after&person.age=14&setting.type=childrens_home"
+               "&setting.location=in_placement&incident.kind=criminal_damage&incident.victim=none"
+               "&incident.damage_value_gbp=80&incident.in_progress=no&incident.child_calm_now=yes"
+               "&incident.injury=none&incident.weapon=none&incident.harmed_by=unknown")
+    text = html.unescape(client.get(f"/should-i-call/result?{answers}").text)
+    assert "do not treat the young person as the one who did" in text
+    assert "agree with them how the damage will be put right" not in text
+    named = html.unescape(client.get("/should-i-call/result?" + answers.replace("harmed_by=unknown",
+                                                                                "harmed_by=young_person")).text)
+    assert "agree with them how the damage will be put right" in named
+
+
 def test_the_medical_panel_names_the_help_the_rules_put_first(decider):
     """An ambulance when the rules' first medical help is an ambulance; A&E, NHS 111 or the crisis
     team (with 999 if a life is at risk) when it is other medical help, such as the crisis team."""

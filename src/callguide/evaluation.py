@@ -21,9 +21,10 @@ from .policy import Resolution, resolve
 from .rulebook import Rule, Rulebook
 
 # Derived findings (rules/roles.yaml) that say the young person is not the one who did it; a
-# bystander (someone else harmed someone else) gets neither a suspect's nor a victim's actions.
+# bystander (someone else harmed someone else) gets neither a suspect's nor a victim's actions;
+# when nobody knows who caused it (harmed_by: not_known) the young person is not assumed to have.
 ROLE_FINDINGS = {"young_person_harmed": "victim", "young_person_patient": "patient",
-                 "someone_else_caused_it": "bystander"}
+                 "someone_else_caused_it": "bystander", "cause_not_known": "not_known"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,6 @@ def evaluate(engine: Engine, book: Rulebook, known: dict[str, Any]) -> Evaluatio
 
 
 def roles(derived: list[str]) -> set[str]:
-    """The young person's roles from the engine's findings: victim, patient, else suspect."""
+    """The young person's roles from the engine's findings: victim, patient, bystander, not known, else suspect."""
     found = {ROLE_FINDINGS[name] for name in derived if name in ROLE_FINDINGS}
     return found or {"suspect"}

@@ -64,6 +64,7 @@ NOT_WITH: dict[str, dict[tuple[str, str], frozenset[str]]] = {
     "incident.harmed_by": {("incident.victim", "self"): frozenset({"young_person"})},
 }
 NOT_KNOWN = "not_known"
+WHO_CAUSED_IT = "incident.harmed_by"
 
 # Upper limits the facts contract leaves open, so that a slip of the finger is asked again.
 NUMBER_CEILINGS: dict[str, float] = {
@@ -307,8 +308,11 @@ def query(state: Mapping[str, Any], **extra: str) -> str:
 
 
 def known_facts(state: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers the rules see: "don't know" left out."""
-    return {path: value for path, value in state.items() if value != UNKNOWN}
+    """The answers the rules see: "don't know" left out, except for who caused the harm, where the
+    page's "I don't know" stands for the vocabulary's "Nobody knows who yet" (``not_known``): a
+    carer who says so is not then told what to do with a young person who did it."""
+    return {path: NOT_KNOWN if value == UNKNOWN else value for path, value in state.items()
+            if value != UNKNOWN or path == WHO_CAUSED_IT}
 
 
 def incident(state: Mapping[str, Any]) -> Incident:
