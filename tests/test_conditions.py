@@ -43,7 +43,7 @@ def test_parameters_are_resolved_once_and_named():
     ({"incident.child_calm_now": "yes"}, "'yes' is not one of [True, False]"),
     ({"incident.child_calm_now": 1}, "1 is not one of [True, False]"),
     ({"incident.kind": {"in": "theft"}}, "'in' takes a list"),
-    ({"incident.victim": {"at_least": "staff"}}, "need a number or an ordered scale"),
+    ({"incident.victim": {"at_least": "staff"}}, "incident.victim: at_least needs a number or an ordered scale"),
     ({"incident.kind": {"is": "param.low_value_damage_gbp"}}, "a parameter is a number"),
     ({"incident.victim": {"known": "yes"}}, "'known' takes true or false"),
 ])
@@ -89,3 +89,41 @@ def test_rules_check_names_file_line_and_rule(rules_copy, condition, message):
 def test_every_rule_of_the_rulebook_is_parsed(book):
     for rule in book.rules:
         assert rule.conditions is not None and (rule.conditions.items or rule.conditions.derived)
+
+
+def test_above_and_below_are_strict_on_numbers_and_scales(book):
+    """'More than the low-value line' is not 'at least' it: at exactly £250 only the low-value rule
+    speaks (held-out review 7 found both reasons, 'at or below' and 'more than', side by side)."""
+    from callguide.decision import Decider
+    from callguide.predicates import tests_predicate
+    from callguide.review import _test_words
+    from callguide.witness import witness
+
+    damage = parse_when({"incident.damage_value_gbp": {"above": "param.low_value_damage_gbp", "below": 1000},
+                         "incident.injury": {"below": "serious"}}, PARAMS)
+    holds = tests_predicate(damage.items)
+    assert [holds({"incident.damage_value_gbp": v, "incident.injury": "minor"}) for v in (100, 100.5, 999, 1000)] \
+        == [False, True, True, False]
+    assert not holds({"incident.damage_value_gbp": 500, "incident.injury": "serious"})
+    assert not holds({"incident.damage_value_gbp": 500})  # unknown never passes a comparison
+    words = [_test_words(t, book) for t in book.rule("moderate-damage-in-home").conditions.tests()
+             if t.path == "incident.damage_value_gbp"]
+    assert words == ["more than 250 GBP (parameter low_value_damage_gbp)",
+                     "less than 1,000 GBP (parameter significant_damage_gbp)"]  # the review pack's words
+    with pytest.raises(ConditionError, match="incident.victim: above needs a number or an ordered scale"):
+        parse_when({"incident.victim": {"above": "staff"}}, PARAMS)
+    # The engine agrees (every decision compares its firing with the predicates'), and rules check
+    # finds facts that fire a rule with two tests on one fact.
+    rule = book.rule("moderate-damage-in-home")
+    assert [t.op for t in rule.conditions.tests() if t.path == "incident.damage_value_gbp"] == ["above", "below"]
+    assert 250 < witness(rule, book)["incident.damage_value_gbp"] < 1000
+    decider = Decider(book)
+    home = {"setting": {"type": "childrens_home", "location": "in_placement"}, "incident": {
+        "kind": "criminal_damage", "victim": "staff", "child_calm_now": True, "in_progress": False,
+        "injury": "none", "weapon": "none"}}
+    def fired(value: float) -> set[str]:
+        facts = {**home, "incident": {**home["incident"], "damage_value_gbp": value}}
+        return {reason.rule for reason in decider.decide(facts).rationale}
+    assert "moderate-damage-in-home" not in fired(250) and "low-value-damage-in-home" in fired(250)
+    assert "moderate-damage-in-home" in fired(250.01) and "low-value-damage-in-home" not in fired(250.01)
+    assert "moderate-damage-in-home" not in fired(1000)

@@ -4,6 +4,7 @@ A ``when:`` block maps fact paths to tests::
 
     incident.kind: {in: [assault, threats]}          # in / not_in: one of a list
     incident.injury: {at_most: minor}                 # at_least / at_most: an ordered scale or a number
+    incident.damage_value_gbp: {above: param.low_value_damage_gbp}   # above / below: strictly
     incident.damage_value_gbp: {at_most: param.low_value_damage_gbp}
     incident.child_calm_now: true                     # a bare value means "is"
     incident.risk_to_life: {not: true}                # not: unknown or different
@@ -24,8 +25,9 @@ from typing import Any, Iterator, Literal, Mapping, Protocol, Union
 
 from .facts import LEVEL_ORDER, ORDINALS, allowed_values, fact_paths
 
-Op = Literal["is", "in", "not", "not_in", "at_least", "at_most", "known"]
-OPS: tuple[str, ...] = ("is", "in", "not", "not_in", "at_least", "at_most", "known")
+Op = Literal["is", "in", "not", "not_in", "at_least", "at_most", "above", "below", "known"]
+OPS: tuple[str, ...] = ("is", "in", "not", "not_in", "at_least", "at_most", "above", "below", "known")
+COMPARISONS = ("at_least", "at_most", "above", "below")  # on a number or an ordered scale
 # Facts that only exist after the conflict policy has chosen a level (stage 2 of a decision).
 OUTCOME_FACTS: dict[str, list[str]] = {"outcome.recommendation": [level.value for level in LEVEL_ORDER]}
 PARAM = "param."
@@ -139,8 +141,8 @@ def _test(path: str, op: str, operand: Any, parameters: Mapping[str, HasValue]) 
         values = [_value(path, op, v, allowed, parameters)[0] for v in operand]
         return FactTest(path, op, values)  # type: ignore[arg-type]
     value, parameter = _value(path, op, operand, allowed, parameters)
-    if op in ("at_least", "at_most") and allowed is not None and path not in ORDINALS:
-        raise ConditionError(f"{path}: at_least/at_most need a number or an ordered scale")
+    if op in COMPARISONS and allowed is not None and path not in ORDINALS:
+        raise ConditionError(f"{path}: {op} needs a number or an ordered scale")
     return FactTest(path, op, value, parameter)  # type: ignore[arg-type]
 
 

@@ -47,9 +47,8 @@ from .conditions import AnyOf, Conditions
 from .facts import ORDINALS
 from .rulebook import Rule, Rulebook, reads_outcome
 
-# durable_rules fails at about 480 rules in one ruleset (error 303 at creation), and earlier when many
-# rules match one fact (error 303 on assert: seen with 250 random rules, never with 150).
-# 100 keeps a wide margin; the real rulebook (about 60 rules) stays one ruleset.
+# durable_rules fails at about 480 rules in one ruleset (error 303 at creation), and earlier when many rules
+# match one fact (error 303 on assert: seen with 250 random rules, never with 150); 100 keeps a wide margin.
 CHUNK_RULES = 100
 _SID = "1"
 _NOT_HANDLED = 1
@@ -323,6 +322,9 @@ def _terms(conditions: Conditions) -> list[dict[str, Any]]:
     return terms
 
 
+_COMPARE = {"at_least": "$gte", "at_most": "$lte", "above": "$gt", "below": "$lt"}
+
+
 def _one_test(path: str, op: str, operand: Any) -> dict[str, Any]:
     target = f"{path}_level" if path in ORDINALS else path
     if path in ORDINALS and op != "known":
@@ -336,10 +338,8 @@ def _one_test(path: str, op: str, operand: Any) -> dict[str, Any]:
         return {"$or": [{"$nex": {target: 1}}, {"$neq": {target: operand}}]}
     if op == "not_in":
         return {"$or": [{"$nex": {target: 1}}, {"$and": [{"$neq": {target: v}} for v in operand]}]}
-    if op == "at_least":
-        return {"$gte": {target: operand}}
-    if op == "at_most":
-        return {"$lte": {target: operand}}
+    if op in _COMPARE:
+        return {_COMPARE[op]: {target: operand}}
     if op == "known":
         return {"$ex": {target: 1}} if operand else {"$nex": {target: 1}}
     raise ValueError(f"unknown test {op}")

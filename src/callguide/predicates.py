@@ -9,7 +9,8 @@ after the policy) and give every test the meaning the engine gives it:
 - a fact that is not known (absent or ``None``) never passes a positive test; ``not`` and
   ``not_in`` pass while it is unknown ("unknown or different"); ``known`` tests presence;
 - values compare only within their JSON type (``true`` is not ``1``), as durable_rules compares;
-- ``at_least``/``at_most`` compare numbers, or positions on an ordered scale (``ORDINALS``).
+- ``at_least``/``at_most`` (and the strict ``above``/``below``) compare numbers, or positions on
+  an ordered scale (``ORDINALS``).
 
 That they agree with the engine is checked for every decision (``decision.py`` compares the rules
 they fire with the engine's firing) and by property tests.
@@ -28,7 +29,7 @@ Predicate = Callable[[Facts], bool]
 
 # Each ordered scale as {value: position}; generated code looks positions up here.
 _RANKS = {path: {value: i for i, value in enumerate(scale)} for path, scale in ORDINALS.items()}
-_ORDER = {"at_least": ">=", "at_most": "<="}
+_ORDER = {"at_least": ">=", "at_most": "<=", "above": ">", "below": "<"}
 
 
 def predicate(conditions: Conditions) -> Predicate:

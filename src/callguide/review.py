@@ -42,6 +42,8 @@ OP_WORDS = {
     "not_in": "none of {} (not knowing included)",
     "at_least": "at least {}",
     "at_most": "at most {}",
+    "above": "more than {}",
+    "below": "less than {}",
 }
 
 

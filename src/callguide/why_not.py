@@ -48,6 +48,7 @@ def _test_words(tests: list[FactTest]) -> str:
         shown = _shown(test)
         words.append({"is": shown, "in": f"one of {shown}", "not": f"anything but {shown}",
                       "not_in": f"none of {shown}", "at_least": f"at least {shown}", "at_most": f"at most {shown}",
+                      "above": f"more than {shown}", "below": f"less than {shown}",
                       "known": "it known" if test.value else "it unknown"}[test.op])
     return " and ".join(words)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from .conditions import Conditions, FactTest
 from .facts import ORDINALS, allowed_values
+from .predicates import tests_predicate
 from .rulebook import Rule, Rulebook
 
 
@@ -29,10 +30,17 @@ def witness(rule: Rule, book: Rulebook, depth: int = 0) -> dict[str, Any] | None
         if path.startswith("outcome."):
             continue
         value = _satisfying(test)
+        if value is _IMPOSSIBLE:  # above the top of its scale
+            return None
         if value is _UNKNOWN:
             known.pop(path, None)
         elif path in known and known[path] != value:
-            return None
+            # Two tests on one fact ({above: 250, below: 1000}): keep a value both allow, or none.
+            if tests_predicate([test])(known):
+                continue
+            if not all(tests_predicate([t])({path: value}) for t in _first_way(rule.conditions) if t.path == path):
+                return None
+            known[path] = value
         else:
             known[path] = value
     if depth == 0:
@@ -40,7 +48,7 @@ def witness(rule: Rule, book: Rulebook, depth: int = 0) -> dict[str, Any] | None
     return known
 
 
-_UNKNOWN = object()
+_UNKNOWN, _IMPOSSIBLE = object(), object()
 
 
 def _first_way(conditions: Conditions) -> list[FactTest]:
@@ -59,6 +67,13 @@ def _satisfying(test: FactTest) -> Any:
         return value[0]
     if op in ("not", "not_in"):
         return _UNKNOWN
+    if op in ("above", "below"):  # one step past the operand, on its scale or by one
+        step = 1 if op == "above" else -1
+        if test.path in ORDINALS:
+            scale = ORDINALS[test.path]
+            index = scale.index(value) + step
+            return scale[index] if 0 <= index < len(scale) else _IMPOSSIBLE
+        return int(value) + step if test.path == "person.age" else float(value) + step
     if op in ("at_least", "at_most"):
         if test.path in ORDINALS:
             return value
