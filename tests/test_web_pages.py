@@ -911,3 +911,19 @@ def test_the_record_says_what_was_not_known_without_stating_it(client):
                "&incident.kind=self_harm&health.medical_emergency=unknown&incident.injury=minor")
     record = html.unescape(client.get(f"/should-i-call/record?{answers}").text)
     assert "Someone needs an ambulance now: not known" in record
+
+
+def test_once_the_young_person_caused_it_they_are_not_offered_as_the_one_harmed(client):
+    """A residential worker says the young person punched a wall (they caused it): "who was harmed"
+    must not offer "the young person themself", which says someone else harmed them, silently drops
+    "the young person caused it" and asks who caused it again without that answer."""
+    answers = ("incident.risk_to_life=no&person.status=looked_after&person.age=16&setting.type=childrens_home"
+               "&incident.kind=criminal_damage&incident.harmed_by=young_person")
+    page = client.get(f"/should-i-call/question?{answers}&fact=incident.victim").text
+    offered = re.findall(r'name="answer"[^>]*value="([^"]+)"', page)
+    assert "none" in offered and "staff" in offered and "self" not in offered
+    # Told the other way round (someone harmed the young person), "the young person" is not offered
+    # as the one who caused it, as before.
+    page = client.get("/should-i-call/question?incident.risk_to_life=no&incident.kind=assault&incident.victim=self"
+                      "&fact=incident.harmed_by").text
+    assert "young_person" not in re.findall(r'name="answer"[^>]*value="([^"]+)"', page)
