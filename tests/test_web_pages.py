@@ -927,3 +927,16 @@ def test_once_the_young_person_caused_it_they_are_not_offered_as_the_one_harmed(
     page = client.get("/should-i-call/question?incident.risk_to_life=no&incident.kind=assault&incident.victim=self"
                       "&fact=incident.harmed_by").text
     assert "young_person" not in re.findall(r'name="answer"[^>]*value="([^"]+)"', page)
+
+
+def test_the_999_page_does_not_ask_for_a_second_call_to_the_police(client):
+    """Another resident threatened the young person with a knife that is still there, and they are
+    still nearby: 999. The 999 call is the report, so "Do now" does not also say "report it to the
+    police" (or "on 101"); the three steps it has room for include keeping the knife out of reach."""
+    text = _main_text(client.get(
+        "/should-i-call/call-999?incident.risk_to_life=no&person.status=looked_after&person.age=15"
+        "&setting.type=childrens_home&incident.kind=threats&incident.victim=self&incident.in_progress=no"
+        "&incident.weapon=bladed&incident.injury=none&incident.suspect_present=yes").text)
+    do_now = text[text.index("Do now"):text.index("While you wait")]
+    assert "Report it to the police" not in do_now and "101" not in do_now
+    assert "knife or blade somewhere secure" in do_now
