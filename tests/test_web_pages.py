@@ -940,3 +940,24 @@ def test_the_999_page_does_not_ask_for_a_second_call_to_the_police(client):
     do_now = text[text.index("Do now"):text.index("While you wait")]
     assert "Report it to the police" not in do_now and "101" not in do_now
     assert "knife or blade somewhere secure" in do_now
+
+
+@pytest.mark.parametrize("answers, advice", [
+    # a care leaver hurt by a partner, who does not want the police: slow time, said once
+    ("incident.risk_to_life=no&person.status=care_leaver&person.age=20&setting.type=other&incident.kind=assault"
+     "&incident.victim=self&incident.in_progress=no&incident.injury=minor&incident.weapon=none"
+     "&incident.suspect_present=no&incident.harmed_by=adult&incident.victim_wants_police=no",
+     "Don't call the police now: keep everyone safe and decide in slow time."),
+    # a 17-year-old robbed outside: 101, said once
+    ("incident.risk_to_life=no&person.status=looked_after&person.age=17&setting.type=supported_accommodation"
+     "&incident.kind=theft&incident.victim=self&incident.in_progress=no&incident.weapon=none&incident.injury=minor"
+     "&incident.suspect_present=no&incident.harmed_by=adult", "Call the police on 101 now (not 999)"),
+])
+def test_the_record_says_the_advice_once(client, answers, advice):
+    """The record's advice was the answer's title and then the headline that starts with it:
+    "Don't call the police now. Don't call the police now: keep everyone safe..."."""
+    text = _main_text(client.get(f"/should-i-call/record?{answers}").text).replace("&#39;", "'")
+    said = text[text.index("Advice from callguide"):text.index("The reasons given")]
+    assert advice in said
+    title = advice.split(":")[0].split(" now")[0]
+    assert said.count(title) == 1, said
