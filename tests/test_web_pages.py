@@ -961,3 +961,18 @@ def test_the_record_says_the_advice_once(client, answers, advice):
     assert advice in said
     title = advice.split(":")[0].split(" now")[0]
     assert said.count(title) == 1, said
+
+
+def test_the_weapon_question_for_self_harm_asks_about_what_they_hurt_themselves_with(client, decider):
+    """A residential worker whose 16-year-old is cutting themselves: "a weapon, or an object being
+    used to threaten serious harm?" could be answered "no weapon" (nobody was threatened), which
+    would miss a blade being used right now (a 999 call for an ambulance). Self-harm asks it in its
+    own words (vocabulary ``asking.self_harm.asks``), on the page and in the decision's questions;
+    other kinds keep the threat wording."""
+    answers = "incident.risk_to_life=no&setting.type=childrens_home&person.age=16"
+    page = _main_text(client.get(f"/should-i-call/question?{answers}&incident.kind=self_harm&fact=incident.weapon").text)
+    assert "Are they hurting themselves with a knife, blade or other object" in page and "threaten" not in page.split("?")[0]
+    page = _main_text(client.get(f"/should-i-call/question?{answers}&incident.kind=assault&fact=incident.weapon").text)
+    assert "used to threaten serious harm" in page
+    asked = {q.fact: q.ask for q in decider.decide({"incident": {"kind": "self_harm", "in_progress": True}}).questions}
+    assert asked["incident.weapon"].startswith("Are they hurting themselves")

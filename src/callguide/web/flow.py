@@ -119,7 +119,7 @@ def question(fact: str, decider: Decider, state: Mapping[str, Any] | None = None
     words = vocabulary(decider)
     known = known_facts(state or {})
     fact_words = words.fact(fact)
-    ask, hint = words.fill(fact_words.ask, known), words.fill(fact_words.hint, known)
+    ask, hint = words.ask(fact, known), words.fill(fact_words.hint, known)
     if fact == KIND:
         groups = happened.grouped(words)
         return Question(fact, ask, hint, "radios", [o for _, group in groups for o in group], groups)
