@@ -976,3 +976,16 @@ def test_the_weapon_question_for_self_harm_asks_about_what_they_hurt_themselves_
     assert "used to threaten serious harm" in page
     asked = {q.fact: q.ask for q in decider.decide({"incident": {"kind": "self_harm", "in_progress": True}}).questions}
     assert asked["incident.weapon"].startswith("Are they hurting themselves")
+
+
+def test_a_young_person_bleeding_after_punching_a_wall_gets_first_aid_on_the_first_screen(client):
+    """No police for a punched wall, but the young person's bleeding knuckles were nowhere on the
+    answer: a minor injury now puts first aid in "Do now" (without the "Get medical help now" panel,
+    which is for a serious injury or an emergency)."""
+    text = _main_text(client.get(
+        "/should-i-call/result?incident.risk_to_life=no&person.status=looked_after&person.age=16"
+        "&setting.type=childrens_home&incident.kind=criminal_damage&incident.weapon=none&incident.injury=minor"
+        "&incident.damage_value_gbp=0&setting.location=in_placement&incident.in_progress=no"
+        "&incident.harmed_by=young_person&incident.hate_motivated=no&incident.repeat_pattern=no&incident.victim=none").text)
+    do_now = text[text.index("Do now"):text.index("Why")]
+    assert "give first aid" in do_now and "Get medical help now" not in text
