@@ -989,3 +989,14 @@ def test_a_young_person_bleeding_after_punching_a_wall_gets_first_aid_on_the_fir
         "&incident.harmed_by=young_person&incident.hate_motivated=no&incident.repeat_pattern=no&incident.victim=none").text)
     do_now = text[text.index("Do now"):text.index("Why")]
     assert "give first aid" in do_now and "Get medical help now" not in text
+
+
+@pytest.mark.parametrize("kind, asked", [
+    ("criminal_damage", "Who is said to have done the damage?"),   # a curtain pulled down: no one was "harmed"
+    ("theft", "Who is said to have taken it?"),
+    ("assault", "Who is said to have caused the harm?"),
+])
+def test_who_did_it_is_asked_in_the_words_of_what_happened(client, kind, asked):
+    page = _main_text(client.get("/should-i-call/question?incident.risk_to_life=no&setting.type=foster_care"
+                                 f"&incident.kind={kind}&fact=incident.harmed_by").text)
+    assert asked in page
