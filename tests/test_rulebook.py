@@ -148,8 +148,10 @@ def test_the_call_checks_words_are_complete_and_use_only_their_own_values(rules_
      r"asking.other: \['health.medical_emergency'\] cannot be both asked first and not asked"),
     ("    first: [incident.in_progress, health.medical_emergency]\n  weapon:",
      "    ask_first: [incident.in_progress]\n  weapon:", r"asking.sexual: needs 'first' and/or 'not_asked'"),
+    ("      incident.weapon: \"Are they hurting", "      incident.blade: \"Are they hurting",
+     r"asking.self_harm.asks: each entry is a fact in the contract and its question"),
 ], ids=["a kind the contract does not have", "a fact the contract does not have", "first and not asked at once",
-        "an entry that is not first or not_asked"])
+        "an entry that is not first or not_asked", "a kind's own question for a fact the contract does not have"])
 def test_how_each_kind_is_asked_names_only_the_contracts_kinds_and_facts(rules_copy, old, new, refusal):
     refused_after_edit(rules_copy, old, new, refusal)
 

@@ -204,3 +204,59 @@ def test_the_list_fits_a_phone_without_sideways_scrolling(page):
     box = page.get_by_label("Topic").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 375
     check_a11y(page)
+
+
+def test_a_trainer_builds_runs_and_prints_a_session_of_three_scenarios_by_keyboard(page):
+    """A trainer picks three scenarios for an afternoon's session: ticks them on the list, builds
+    the session, runs the three one after another with the keys (after one's learning points the
+    next one starts), and prints one handout and one answer sheet for the three. Before, a session
+    of chosen scenarios needed a hand-written address (?id=a&id=b)."""
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto("/walkthrough")
+    page.locator("#session-build").focus()
+    page.keyboard.press("Enter")                                     # nothing ticked: named error, list again
+    page.wait_for_load_state("load")
+    assert "Tick at least one scenario" in page.locator(".govuk-error-summary").inner_text()
+    page.locator(".govuk-error-summary a").click()
+    assert page.evaluate("document.activeElement.type") == "checkbox"   # the error leads to the first box
+    chosen = ["broken-window-glass", "call-handler-bus-shelter-smashed", "purse-money-foster"]  # as listed
+    for scenario_id in chosen:
+        page.locator(f"#session-{scenario_id}").focus()
+        page.keyboard.press("Space")
+    check_a11y(page)
+    page.locator("#session-build").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text() == "Your session"
+    listed = page.locator("#session-scenarios > li")
+    assert [listed.nth(i).get_attribute("data-scenario") for i in range(listed.count())] == chosen
+    check_a11y(page)
+    page.get_by_role("link", name="Start the session").click()
+    for number, scenario_id in enumerate(chosen, start=1):
+        assert f"/walkthrough/{scenario_id}?" in page.url and stage(page) == "start"
+        assert page.locator("#session-place").inner_text().startswith(f"Scenario {number} of 3")
+        while stage(page) != "end":
+            press(page, "ArrowRight", stage_after(page))
+        if number < 3:
+            assert page.locator("#next-scenario").is_visible()
+            press(page, "ArrowRight", "start")                          # the next scenario starts
+    assert page.locator("#session-end").is_visible()
+    page.goto(page.locator("#session-place a").get_attribute("href"))
+    page.get_by_role("link", name="the group's handout").click()
+    assert page.locator("section.cg-sheet").count() == 3 and page.locator("h1").inner_text() == "Course handout"
+    page.go_back()
+    page.get_by_role("link", name="the answer sheet").click()
+    sheets = page.locator("section.cg-sheet")
+    assert [sheets.nth(i).get_attribute("data-scenario") for i in range(sheets.count())] == chosen
+
+
+def stage_after(pg) -> str:
+    """The stage the next key press leads to: facts -> answer -> next facts, the last answer -> end."""
+    now = stage(pg)
+    if now == "start":
+        return "facts"
+    if now == "facts":
+        return "answer"
+    step = re.search(r"step=(\d+)", pg.url)
+    total = int(re.search(r"of (\d+)", pg.locator(".govuk-caption-l").inner_text()).group(1))
+    return "end" if step and int(step.group(1)) >= total else "facts"

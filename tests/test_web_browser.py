@@ -244,6 +244,33 @@ def test_missing_answer_shows_error_summary_and_keeps_focus_path(page):
     shot(page, "should-i-call-error")
 
 
+def test_back_after_a_refused_answer_is_the_question_not_a_form_resubmission(page):
+    """A carer misses a question, is told so, answers, then presses the browser's Back: the page
+    before is the question (with its error), never "Confirm form resubmission" (the refused answer
+    was a form post shown as a page; now it is sent back to its question's own address)."""
+    page.goto("/")
+    answer(page, "No")
+    answer(page, "Looked after now")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()       # the age left empty: "I don't know"
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()       # where they live: nothing chosen
+    assert page.locator(".govuk-error-summary").is_visible() and heading(page) == "Where does the young person live?"
+    assert "tried=" in page.url                                     # the page with the error is a GET
+    page.reload()
+    assert "Select an answer to \u201cWhere does the young person live?\u201d" in page.locator(".govuk-error-summary").inner_text()
+    answer(page, "Foster care")
+    assert heading(page) == "What happened?"
+    page.go_back()                                                  # raised net::ERR_CACHE_MISS before
+    assert heading(page) == "Where does the young person live?"
+    page.go_forward()
+    assert heading(page) == "What happened?"
+    # the start page keeps its 999 link when its question is missed
+    page.goto("/")
+    page.get_by_role("button", name="Continue").click()
+    assert page.locator(".govuk-error-summary").is_visible() and page.locator("#call-999").is_visible()
+
+
 # -- The five phone journeys (issue 14) ----------------------------------------------------------------
 HOME_15 = {"status": "Looked after now", "age": "15", "setting": "A children's home"}
 

@@ -931,3 +931,92 @@ def test_the_record_says_what_was_not_known_without_stating_it(client):
                "&incident.kind=self_harm&health.medical_emergency=unknown&incident.injury=minor")
     record = html.unescape(client.get(f"/should-i-call/record?{answers}").text)
     assert "Someone needs an ambulance now: not known" in record
+
+
+def test_once_the_young_person_caused_it_they_are_not_offered_as_the_one_harmed(client):
+    """A residential worker says the young person punched a wall (they caused it): "who was harmed"
+    must not offer "the young person themself", which says someone else harmed them, silently drops
+    "the young person caused it" and asks who caused it again without that answer."""
+    answers = ("incident.risk_to_life=no&person.status=looked_after&person.age=16&setting.type=childrens_home"
+               "&incident.kind=criminal_damage&incident.harmed_by=young_person")
+    page = client.get(f"/should-i-call/question?{answers}&fact=incident.victim").text
+    offered = re.findall(r'name="answer"[^>]*value="([^"]+)"', page)
+    assert "none" in offered and "staff" in offered and "self" not in offered
+    # Told the other way round (someone harmed the young person), "the young person" is not offered
+    # as the one who caused it, as before.
+    page = client.get("/should-i-call/question?incident.risk_to_life=no&incident.kind=assault&incident.victim=self"
+                      "&fact=incident.harmed_by").text
+    assert "young_person" not in re.findall(r'name="answer"[^>]*value="([^"]+)"', page)
+
+
+def test_the_999_page_does_not_ask_for_a_second_call_to_the_police(client):
+    """Another resident threatened the young person with a knife that is still there, and they are
+    still nearby: 999. The 999 call is the report, so "Do now" does not also say "report it to the
+    police" (or "on 101"); the three steps it has room for include keeping the knife out of reach."""
+    text = _main_text(client.get(
+        "/should-i-call/call-999?incident.risk_to_life=no&person.status=looked_after&person.age=15"
+        "&setting.type=childrens_home&incident.kind=threats&incident.victim=self&incident.in_progress=no"
+        "&incident.weapon=bladed&incident.injury=none&incident.suspect_present=yes").text)
+    do_now = text[text.index("Do now"):text.index("While you wait")]
+    assert "Report it to the police" not in do_now and "101" not in do_now
+    assert "knife or blade somewhere secure" in do_now
+
+
+@pytest.mark.parametrize("answers, advice", [
+    # a care leaver hurt by a partner, who does not want the police: slow time, said once
+    ("incident.risk_to_life=no&person.status=care_leaver&person.age=20&setting.type=other&incident.kind=assault"
+     "&incident.victim=self&incident.in_progress=no&incident.injury=minor&incident.weapon=none"
+     "&incident.suspect_present=no&incident.harmed_by=adult&incident.victim_wants_police=no",
+     "Don't call the police now: keep everyone safe and decide in slow time."),
+    # a 17-year-old robbed outside: 101, said once
+    ("incident.risk_to_life=no&person.status=looked_after&person.age=17&setting.type=supported_accommodation"
+     "&incident.kind=theft&incident.victim=self&incident.in_progress=no&incident.weapon=none&incident.injury=minor"
+     "&incident.suspect_present=no&incident.harmed_by=adult", "Call the police on 101 now (not 999)"),
+])
+def test_the_record_says_the_advice_once(client, answers, advice):
+    """The record's advice was the answer's title and then the headline that starts with it:
+    "Don't call the police now. Don't call the police now: keep everyone safe..."."""
+    text = _main_text(client.get(f"/should-i-call/record?{answers}").text).replace("&#39;", "'")
+    said = text[text.index("Advice from callguide"):text.index("The reasons given")]
+    assert advice in said
+    title = advice.split(":")[0].split(" now")[0]
+    assert said.count(title) == 1, said
+
+
+def test_the_weapon_question_for_self_harm_asks_about_what_they_hurt_themselves_with(client, decider):
+    """A residential worker whose 16-year-old is cutting themselves: "a weapon, or an object being
+    used to threaten serious harm?" could be answered "no weapon" (nobody was threatened), which
+    would miss a blade being used right now (a 999 call for an ambulance). Self-harm asks it in its
+    own words (vocabulary ``asking.self_harm.asks``), on the page and in the decision's questions;
+    other kinds keep the threat wording."""
+    answers = "incident.risk_to_life=no&setting.type=childrens_home&person.age=16"
+    page = _main_text(client.get(f"/should-i-call/question?{answers}&incident.kind=self_harm&fact=incident.weapon").text)
+    assert "Are they hurting themselves with a knife, blade or other object" in page and "threaten" not in page.split("?")[0]
+    page = _main_text(client.get(f"/should-i-call/question?{answers}&incident.kind=assault&fact=incident.weapon").text)
+    assert "used to threaten serious harm" in page
+    asked = {q.fact: q.ask for q in decider.decide({"incident": {"kind": "self_harm", "in_progress": True}}).questions}
+    assert asked["incident.weapon"].startswith("Are they hurting themselves")
+
+
+def test_a_young_person_bleeding_after_punching_a_wall_gets_first_aid_on_the_first_screen(client):
+    """No police for a punched wall, but the young person's bleeding knuckles were nowhere on the
+    answer: a minor injury now puts first aid in "Do now" (without the "Get medical help now" panel,
+    which is for a serious injury or an emergency)."""
+    text = _main_text(client.get(
+        "/should-i-call/result?incident.risk_to_life=no&person.status=looked_after&person.age=16"
+        "&setting.type=childrens_home&incident.kind=criminal_damage&incident.weapon=none&incident.injury=minor"
+        "&incident.damage_value_gbp=0&setting.location=in_placement&incident.in_progress=no"
+        "&incident.harmed_by=young_person&incident.hate_motivated=no&incident.repeat_pattern=no&incident.victim=none").text)
+    do_now = text[text.index("Do now"):text.index("Why")]
+    assert "give first aid" in do_now and "Get medical help now" not in text
+
+
+@pytest.mark.parametrize("kind, asked", [
+    ("criminal_damage", "Who is said to have done the damage?"),   # a curtain pulled down: no one was "harmed"
+    ("theft", "Who is said to have taken it?"),
+    ("assault", "Who is said to have caused the harm?"),
+])
+def test_who_did_it_is_asked_in_the_words_of_what_happened(client, kind, asked):
+    page = _main_text(client.get("/should-i-call/question?incident.risk_to_life=no&setting.type=foster_care"
+                                 f"&incident.kind={kind}&fact=incident.harmed_by").text)
+    assert asked in page

@@ -296,6 +296,7 @@ def _asking(book: Rulebook) -> list[str]:
         parts = [f"first: {'; '.join(words.label(path) for path in asking.first)}"] if asking.first else []
         if asking.not_asked:
             parts.append(f"not asked on the pages: {'; '.join(sorted(words.label(p) for p in asking.not_asked))}")
+        parts += [f"{words.label(path)} asked as \u201c{ask}\u201d" for path, ask in asking.asks.items()]
         lines.append(f"- **{plain(kind)}** (`{kind}`): " + "; ".join(parts))
     return lines + [""]
 

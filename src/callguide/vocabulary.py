@@ -63,6 +63,7 @@ class Asking:
 
     first: tuple[str, ...] = ()
     not_asked: frozenset[str] = frozenset()
+    asks: Mapping[str, str] = field(default_factory=dict)  # a fact's question in this kind's words
 
 
 NO_ORDER = Asking()  # a kind the vocabulary says nothing about: the decision's own order, every fact asked
@@ -140,8 +141,11 @@ class Vocabulary:
         return self.facts[path] if path in self.facts else self.call_check.facts[path]
 
     def ask(self, path: str, known: Mapping[str, Any]) -> str:
-        """A fact's question in the setting's words ("Does their care plan agree ...?")."""
-        return self.fill(self.fact(path).ask, known)
+        """A fact's question in the setting's words ("Does their care plan agree ...?"), and in the
+        words of the kind of incident where it has its own (``asking.<kind>.asks``: the weapon
+        question for self-harm is about what they are hurting themselves with, not a threat)."""
+        asks = self.asking_for(known.get("incident.kind")).asks
+        return self.fill(asks.get(path) or self.fact(path).ask, known)
 
     def label(self, path: str) -> str:
         return self.fact(path).label
@@ -328,8 +332,13 @@ def _asking(name: str, raw: Any) -> dict[str, Asking]:
         where = f"{name}: asking.{kind}"
         if kind not in kinds:
             raise VocabularyError(f"{where}: not a kind of incident ({kinds})")
-        if not isinstance(body, dict) or not set(body) <= {"first", "not_asked"}:
-            raise VocabularyError(f"{where}: needs 'first' and/or 'not_asked', each a list of facts")
+        if not isinstance(body, dict) or not set(body) <= {"first", "not_asked", "asks"}:
+            raise VocabularyError(f"{where}: needs 'first' and/or 'not_asked' (each a list of facts), "
+                                  "and optionally 'asks' (a fact's question for this kind)")
+        asks = body.get("asks") or {}
+        if not isinstance(asks, dict) or any(f not in paths or not isinstance(q, str) or not q.strip()
+                                             for f, q in asks.items()):
+            raise VocabularyError(f"{where}.asks: each entry is a fact in the contract and its question")
         lists = {key: body.get(key) or [] for key in ("first", "not_asked")}
         for key, facts in lists.items():
             wrong = [f for f in facts if f not in paths] if isinstance(facts, list) else facts
@@ -338,7 +347,8 @@ def _asking(name: str, raw: Any) -> dict[str, Asking]:
         both = sorted(set(lists["first"]) & set(lists["not_asked"]))
         if both:
             raise VocabularyError(f"{where}: {both} cannot be both asked first and not asked")
-        out[kind] = Asking(first=tuple(lists["first"]), not_asked=frozenset(lists["not_asked"]))
+        out[kind] = Asking(first=tuple(lists["first"]), not_asked=frozenset(lists["not_asked"]),
+                           asks={str(f): str(q) for f, q in asks.items()})
     return out
 
 

@@ -138,13 +138,16 @@ def record(state: Mapping[str, Any], decision: Decision, words: Words, answer: L
             unknown.append(f"{words.label(fact)}: not known")
         else:
             known.append(f"{words.label(fact)}: {words.answer(fact, value)}")
-    advice = answer.title
+    headline = words.fill(decision.headline)
+    # the headline often starts with the answer's own title ("Don't call the police now: keep
+    # everyone safe..."): said once, not "Don't call the police now. Don't call the police now: ..."
+    advice = headline if headline.startswith(answer.title) else f"{answer.title}. {headline}"
     if answer.medical:
         advice = f"{answer.medical_line}. Police: {advice}"
     return Record(
         what=words.answer("incident.kind", state.get("incident.kind", "other")),
         known=known, unknown=unknown,
-        advice=f"{advice}. {words.fill(decision.headline)}",
+        advice=advice,
         reasons=[f"{r.because} ({r.source})" for r in decision.rationale if r.role in ("decisive", "supporting")],
         actions=[f"{words.deadline(a.by)}: {words.action(a.what, a.by)}" for a in decision.actions],
     )

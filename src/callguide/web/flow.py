@@ -120,14 +120,14 @@ def question(fact: str, decider: Decider, state: Mapping[str, Any] | None = None
     words = vocabulary(decider)
     known = known_facts(state or {})
     fact_words = words.fact(fact)
-    ask, hint = words.fill(fact_words.ask, known), words.fill(fact_words.hint, known)
+    ask, hint = words.ask(fact, known), words.fill(fact_words.hint, known)
     if fact == KIND:
         groups = happened.grouped(words)
         return Question(fact, ask, hint, "radios", [o for _, group in groups for o in group], groups)
     # A value that only says nobody knows yet ("incident.harmed_by: not_known") is the page's own
     # "I don't know": offering both asked the same thing twice.
     choices = [(value, label) for value, label in options(fact, words)
-               if fits(fact, value, state or {}) and value != NOT_KNOWN]
+               if offered(fact, value, state or {}) and value != NOT_KNOWN]
     if not choices:
         return Question(fact, ask, hint, "number", [])
     if fact == DANGER:
@@ -144,6 +144,15 @@ def fits(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
         return False
     return not any(str(value) in ruled_out and str(state.get(other)) == answer
                    for (other, answer), ruled_out in NOT_WITH.get(fact, {}).items())
+
+
+def offered(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
+    """Whether a page offers an answer: it ``fits``, and no answer already given rules it out the
+    other way round (the young person as the one who caused the harm leaves out "the young person
+    themself" as the one harmed, which would say someone else harmed them and drop that answer)."""
+    return fits(fact, value, state) and not any(
+        other == fact and str(value) == answer and str(state.get(path)) in ruled_out
+        for path, pairs in NOT_WITH.items() for (other, answer), ruled_out in pairs.items())
 
 
 class AnswerError(ValueError):

@@ -104,6 +104,13 @@ def _question_page(request: Request, fact: str, state: dict[str, Any], current: 
                  else _back(fact, state))
 
 
+# An answer refused is sent back to its question's own address with what was tried (``tried``), so
+# the page with the error is a GET: the browser's Back from the next page never lands on a form post
+# ("Confirm form resubmission"), and reloading it shows the same error.
+TRIED = "tried"
+START = "start"
+
+
 @router.get("/should-i-call/question", response_class=HTMLResponse)
 def should_question(request: Request) -> Response:
     decider = decider_of(request)
@@ -111,7 +118,16 @@ def should_question(request: Request) -> Response:
     fact = request.query_params.get("fact")
     if fact not in flow.fact_paths():
         return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
-    return _question_page(request, fact, state, from_check=request.query_params.get(CHANGE) == FROM_CHECK)
+    from_check = request.query_params.get(CHANGE) == FROM_CHECK
+    tried = request.query_params.get(TRIED)
+    if tried is not None:
+        try:
+            flow.answer(state, fact, tried, decider)
+        except flow.AnswerError as exc:
+            return _question_page(request, fact, state, current=tried, error=_named(fact, str(exc), decider, state),
+                                  start=fact == flow.DANGER and request.query_params.get(START) == "1",
+                                  from_check=from_check)
+    return _question_page(request, fact, state, from_check=from_check)
 
 
 @router.post("/should-i-call/question", response_class=HTMLResponse)
@@ -125,11 +141,12 @@ async def should_answer(request: Request) -> Response:
         return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
     raw = str(form.get("answer") or "")
     try:
-        state = flow.answer(state, fact, raw, decider)
-    except flow.AnswerError as exc:
-        return _question_page(request, fact, state, current=raw, error=_named(fact, str(exc), decider, state),
-                              start=bool(form.get("start")), from_check=form.get(CHANGE) == FROM_CHECK)
-    return RedirectResponse(_step_url(flow.next_step(state, decider), state), status_code=303)
+        answered = flow.answer(state, fact, raw, decider)
+    except flow.AnswerError:
+        flags = {TRIED: raw, **({START: "1"} if form.get(START) else {}),
+                 **({CHANGE: FROM_CHECK} if form.get(CHANGE) == FROM_CHECK else {})}
+        return RedirectResponse(f"/should-i-call/question?{flow.query(state, fact=fact, **flags)}", status_code=303)
+    return RedirectResponse(_step_url(flow.next_step(answered, decider), answered), status_code=303)
 
 
 def _named(fact: str, message: str, decider: Any, state: dict[str, Any]) -> str:

@@ -119,7 +119,7 @@ def _choice(value: str | None, allowed: list[str] | tuple[str, ...]) -> str | No
 
 
 @router.get("/walkthrough", response_class=HTMLResponse)
-def walkthrough_list(request: Request) -> HTMLResponse:
+def walkthrough_list(request: Request, error: str | None = None) -> HTMLResponse:
     library, decider = _library(request), _decider(request)
     try:
         scenarios = library.scenarios()
@@ -135,7 +135,14 @@ def walkthrough_list(request: Request) -> HTMLResponse:
              and (not topic or topic in e.topics)]
     filters = "&".join(f"{k}={v}" for k, v in (("audience", audience), ("topic", topic)) if v)
     return _page(request, "walkthrough/list.html", entries=shown, audiences=AUDIENCES, topics=topics,
-                 audience=audience, topic=topic, filters=filters, total=len(entries))
+                 audience=audience, topic=topic, filters=filters, total=len(entries),
+                 errors=[(_first_box(shown), error)] if error else [])
+
+
+def _first_box(entries: list[Entry]) -> str:
+    """The id of the first tick box on the list (where an error about the session takes the focus)."""
+    first = next((e for e in entries if not e.problems), None)
+    return f"session-{first.scenario.id}" if first else "session-first"
 
 
 def _course(request: Request) -> tuple[list[Entry], str | None]:
@@ -182,6 +189,41 @@ def course_answers(request: Request) -> HTMLResponse:
     return _course_sheet(request, answers=True)
 
 
+SESSION = "id"  # the scenarios of a trainer's session, in order (?id=a&id=b, as a course handout's)
+NONE_TICKED = "Tick at least one scenario for your session"
+
+
+def _session_url(ids: list[str]) -> str:
+    return "/walkthrough/session?" + "&".join(f"{SESSION}={i}" for i in ids)
+
+
+def _session(request: Request, scenarios: list[Scenario]) -> list[Scenario]:
+    """The session's scenarios from the address, in its order; unknown ids and repeats left out."""
+    by_id = {s.id: s for s in scenarios}
+    ids = dict.fromkeys(i for i in request.query_params.getlist(SESSION) if i in by_id)
+    return [by_id[i] for i in ids]
+
+
+@router.get("/walkthrough/session", response_class=HTMLResponse)
+def walkthrough_session(request: Request) -> HTMLResponse:
+    """A trainer's session: the scenarios ticked on the list, to run one after another and to print
+    as one handout and one answer sheet. None ticked: the list again, with the error."""
+    library, decider = _library(request), _decider(request)
+    try:
+        chosen = _session(request, library.scenarios())
+    except ScenarioError:
+        return _broken(request)
+    if not chosen:
+        return walkthrough_list(request, error=NONE_TICKED)
+    from ..walkthrough import total_minutes
+
+    entries = [library.entry(decider, s) for s in chosen]
+    runnable = [e.scenario.id for e in entries if not e.problems]
+    return _page(request, "walkthrough/session.html", entries=entries, runnable=runnable,
+                 start=_stage_url(runnable[0], 0, False, None, runnable) if runnable else None,
+                 minutes=sum(total_minutes(s) or 0 for s in chosen))
+
+
 def _one(request: Request, scenario_id: str) -> Entry | Response:
     try:
         scenario = next((s for s in _library(request).scenarios() if s.id == scenario_id), None)
@@ -222,9 +264,9 @@ def _step_number(raw: str | None, total: int) -> int:
     return max(0, min(step, total + 1))
 
 
-def _stage_url(scenario_id: str, step: int, answer: bool, audience: str | None) -> str:
+def _stage_url(scenario_id: str, step: int, answer: bool, audience: str | None, session: list[str] = ()) -> str:
     query = f"step={step}" + ("&answer=1" if answer else "") + (f"&audience={audience}" if audience else "")
-    return f"/walkthrough/{scenario_id}?{query}"
+    return f"/walkthrough/{scenario_id}?{query}" + "".join(f"&{SESSION}={i}" for i in session)
 
 
 @router.get("/walkthrough/{scenario_id}", response_class=HTMLResponse)
@@ -238,17 +280,25 @@ def walkthrough_step(request: Request, scenario_id: str) -> Response:
     answer = 0 < number <= total and request.query_params.get("answer") in ("1", "yes", "true")
     audience = _choice(request.query_params.get("audience"), scenario.audience)
     views = _library(request).views(_decider(request), scenario, audience) if number else []
-    # Where the next and previous key presses go: facts -> answer -> next step's facts.
+    session = _session(request, _library(request).scenarios())
+    ids = [s.id for s in session] if scenario.id in {s.id for s in session} else []
+    place = ids.index(scenario.id) if ids else -1
+    following = session[place + 1] if 0 <= place < len(ids) - 1 else None
+    session_url = _session_url(ids) if ids else "/walkthrough"
+
+    def url(step: int, answer: bool) -> str:
+        return _stage_url(scenario.id, step, answer, audience, ids)
+    # Where the next and previous key presses go: facts -> answer -> next step's facts; after the
+    # learning points, the session's next scenario.
     if number == 0:
-        nxt, prev = _stage_url(scenario.id, 1, False, audience), "/walkthrough"
+        nxt, prev = url(1, False), session_url
     elif number > total:
-        nxt, prev = None, _stage_url(scenario.id, total, True, audience)
+        nxt, prev = (_stage_url(following.id, 0, False, None, ids) if following else None), url(total, True)
     elif answer:
-        nxt = _stage_url(scenario.id, number + 1, False, audience)
-        prev = _stage_url(scenario.id, number, False, audience)
+        nxt, prev = url(number + 1, False), url(number, False)
     else:
-        nxt = _stage_url(scenario.id, number, True, audience)
-        prev = _stage_url(scenario.id, number - 1, True, audience) if number > 1 else _stage_url(scenario.id, 0, False, audience)
+        nxt, prev = url(number, True), url(number - 1, True) if number > 1 else url(0, False)
     return _page(request, "walkthrough/step.html", scenario=scenario, step=number, total=total, answer=answer,
                  views=views[:number], view=views[number - 1] if 0 < number <= total else None,
-                 next_url=nxt, prev_url=prev, audience=audience)
+                 next_url=nxt, prev_url=prev, audience=audience, session=session if ids else [], place=place,
+                 following=following, session_url=session_url)
