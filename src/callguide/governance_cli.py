@@ -54,7 +54,7 @@ def _side(spec: str | None, pack: str | None, stack: Any, repo: Path) -> tuple[s
 @click.argument("head", required=False)
 @_pack_options
 @click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False), help="Also write the report as Markdown.")
-@click.option("--fail-on-lowered-safety", is_flag=True, help="Exit 1 if any call_999 answer would go down.")
+@click.option("--fail-on-lowered-safety", is_flag=True, help="Exit 1 if any call_999 answer would go down, or a safety rule is removed or weakened.")
 @click.option("--database-url", help="Also compare the facts of recorded decisions (read only; "
                                      "default $CALLGUIDE_DATABASE_URL if set).")
 @_scenario_dir_option
@@ -91,7 +91,8 @@ def rules_diff(base: str, head: str | None, pack: str | None, base_pack: str | N
         Path(markdown_file).write_text(render(report, markdown=True), encoding="utf-8")
         click.echo(f"wrote {markdown_file}")
     if fail_on_lowered_safety and report.lowers_safety:
-        click.echo("callguide: a call_999 answer would go down; see the flagged changes above", err=True)
+        click.echo("callguide: a call_999 answer would go down, or a safety rule is removed or weakened; "
+                   "see the flagged changes above", err=True)
         sys.exit(1)
 
 
