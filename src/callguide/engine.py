@@ -49,8 +49,7 @@ from .rulebook import Rule, Rulebook, reads_outcome
 
 # durable_rules fails at about 480 rules in one ruleset (error 303 at creation), and earlier when many
 # rules match one fact (error 303 on assert: seen with 250 random rules, never with 150).
-# 100 keeps a wide margin. The real rulebook has 100 incident rules (one ruleset) and 12
-# after-incident rules (their own); a 101st incident rule makes a second incident ruleset.
+# 100 keeps a wide margin. Today: 100 incident rules (one ruleset), 12 after-incident (their own).
 CHUNK_RULES = 100
 _SID = "1"
 _NOT_HANDLED = 1
