@@ -54,6 +54,20 @@ def test_identical_rulebooks_report_no_change(tmp_path):
     assert "No change: the rules are the same and no answer changes." in result.output
 
 
+def test_a_directory_against_the_rulebook_in_use_gets_its_pack(tmp_path):
+    """``rules diff COPY`` (HEAD left out: the rules in use, with the default pack) compares like for
+    like: an unchanged copy is "No change", not the area pack's rules and contacts listed as changes."""
+    copy = _copy(tmp_path)
+    result = _diff(str(copy), "--fail-on-lowered-safety")
+    assert result.exit_code == 0, result.output
+    assert "No change: the rules are the same and no answer changes." in result.output, result.output
+    assert f"Base: {copy} (rulebook " in result.output and ", pack northamptonshire)" in result.output
+    _set_parameter(copy, "low_value_damage_gbp", 20)
+    rules_section = _diff(str(copy)).output.split("ANSWERS THAT CHANGE")[0]
+    assert "parameter low_value_damage_gbp: 20.0 -> " in rules_section
+    assert "contact changed" not in rules_section and "added:" not in rules_section, rules_section
+
+
 def test_a_lower_damage_threshold_lists_the_damage_scenarios_that_move(tmp_path):
     head = _copy(tmp_path)
     value = load_rulebook(ROOT / "rules").parameters["low_value_damage_gbp"].value

@@ -28,9 +28,11 @@ def _pack_options(function: Any) -> Any:
     return function
 
 
-def _side(spec: str | None, pack: str | None, stack: Any, repo: Path) -> tuple[str, Any]:
-    """A rulebook to compare: the working tree's default (None), a directory or a git revision."""
-    from .packs import DEFAULT_PACK, PACK_ENV, pack_option
+def _side(spec: str | None, pack: str | None, stack: Any, repo: Path, against_working_tree: bool = False,
+          ) -> tuple[str, Any]:
+    """A rulebook to compare: the working tree's default (None), a directory or a git revision. A
+    directory compared with the working tree (which has its pack) gets the same pack unless told."""
+    from .packs import DEFAULT_PACK, PACK_ENV, default_pack_dir, pack_option
     from .rulediff import checkout
 
     chosen = pack_option(pack)
@@ -41,7 +43,9 @@ def _side(spec: str | None, pack: str | None, stack: Any, repo: Path) -> tuple[s
     root = stack.enter_context(checkout(spec, repo))
     if Path(spec).is_dir():  # a rules directory, or a checkout holding one; no pack unless given
         rules_dir = root / "rules" if not any(root.glob("*.yaml")) and (root / "rules").is_dir() else root
-        return spec, load_rulebook(rules_dir, None if chosen is DEFAULT else chosen)
+        if chosen is DEFAULT:
+            chosen = default_pack_dir() if against_working_tree else None
+        return spec, load_rulebook(rules_dir, chosen)
     if chosen is DEFAULT:  # a git revision: its own default pack, unless $CALLGUIDE_PACK says otherwise
         candidate = root / "packs" / DEFAULT_PACK
         chosen = pack_option(os.environ[PACK_ENV]) if os.environ.get(PACK_ENV) else (
@@ -77,7 +81,7 @@ def rules_diff(base: str, head: str | None, pack: str | None, base_pack: str | N
                                cwd=Path.cwd()).stdout.strip() or ".")
     with contextlib.ExitStack() as stack:
         try:
-            base_label, base_book = _side(base, base_pack or pack, stack, repo)
+            base_label, base_book = _side(base, base_pack or pack, stack, repo, against_working_tree=head is None)
             head_label, head_book = _side(head, head_pack or pack, stack, repo)
             base_decider = Decider(base_book)
             head_decider = base_decider if head_book.version == base_book.version else Decider(head_book)
