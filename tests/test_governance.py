@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -17,6 +18,7 @@ from callguide.decision import Decider
 from callguide.releases import load_signoffs
 from callguide.rulebook import RulebookError, load_rulebook
 from callguide.service import create_app
+from servers import free_port, serve_command, server_env, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW = {"setting": {"type": "childrens_home", "location": "in_placement"},
@@ -271,6 +273,25 @@ def test_a_pack_that_lowers_the_damage_threshold_raises_a_40_pound_window(tmp_pa
     facts.write_text(yaml.safe_dump(WINDOW))
     assert '"recommendation": "no_police"' in _run("decide", "--json", "--pack", "none", str(facts)).output
     assert '"recommendation": "no_police"' not in _run("decide", "--json", "--pack", str(pack), str(facts)).output
+
+
+def test_serve_takes_the_pack_from_its_option_for_every_worker(tmp_path):
+    """Issue 13: the pack is chosen with CALLGUIDE_PACK or --pack, the service included; a pack that
+    is not a directory stops it with one line (it was a traceback from the rulebook snapshot)."""
+    pack = _pack(tmp_path, "low_value_damage_gbp:\n  value: 10\n  reference: \"Agreed locally for this test area\"\n")
+    with serving(tmp_path, "--pack", str(pack), "--workers", "2",
+                 env=server_env(CALLGUIDE_DATABASE_URL=f"sqlite:///{tmp_path / 'records.db'}")) as served:
+        bodies = [httpx.post(f"{served.base}/v1/decisions", json=WINDOW, timeout=30).json() for _ in range(4)]
+    local = load_rulebook(ROOT / "rules", pack=pack).version
+    assert {body["rulebook"] for body in bodies} == {local}
+    assert {body["recommendation"] for body in bodies} == {"report_later"}  # no_police under the base
+    for option, env in ((["--pack", str(tmp_path / "no-such-pack")], {}),
+                        ([], {"CALLGUIDE_PACK": str(tmp_path / "no-such-pack")})):
+        result = subprocess.run(serve_command(free_port(), *option), env=server_env(**env), cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            f"callguide: the rulebook cannot be used: area pack {tmp_path / 'no-such-pack'}: not a directory"]
 
 
 def test_a_changed_value_needs_its_own_reference(tmp_path):

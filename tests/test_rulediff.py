@@ -54,6 +54,20 @@ def test_identical_rulebooks_report_no_change(tmp_path):
     assert "No change: the rules are the same and no answer changes." in result.output
 
 
+def test_a_directory_against_the_rulebook_in_use_gets_its_pack(tmp_path):
+    """``rules diff COPY`` (HEAD left out: the rules in use, with the default pack) compares like for
+    like: an unchanged copy is "No change", not the area pack's rules and contacts listed as changes."""
+    copy = _copy(tmp_path)
+    result = _diff(str(copy), "--fail-on-lowered-safety")
+    assert result.exit_code == 0, result.output
+    assert "No change: the rules are the same and no answer changes." in result.output, result.output
+    assert f"Base: {copy} (rulebook " in result.output and ", pack northamptonshire)" in result.output
+    _set_parameter(copy, "low_value_damage_gbp", 20)
+    rules_section = _diff(str(copy)).output.split("ANSWERS THAT CHANGE")[0]
+    assert "parameter low_value_damage_gbp: 20.0 -> " in rules_section
+    assert "contact changed" not in rules_section and "added:" not in rules_section, rules_section
+
+
 def test_a_lower_damage_threshold_lists_the_damage_scenarios_that_move(tmp_path):
     head = _copy(tmp_path)
     value = load_rulebook(ROOT / "rules").parameters["low_value_damage_gbp"].value
@@ -88,6 +102,29 @@ def test_removing_a_safety_rule_is_flagged_and_fails(tmp_path):
     assert "LOWERS A 999 ANSWER" in markdown.read_text(encoding="utf-8")
     # Without the flag it reports, and exits 0.
     assert _diff(str(ROOT / "rules"), str(head)).exit_code == 0
+
+
+@pytest.mark.parametrize("change", ["removed", "weakened"])
+def test_a_safety_rule_removed_or_weakened_is_flagged_even_when_no_answer_in_the_corpus_moves(tmp_path, change):
+    """serious-harm-in-progress is covered, for every incident in the corpus today, by the ambulance and
+    danger rules; losing it must still be flagged and fail, since the corpus is not every incident."""
+    head = _copy(tmp_path)
+    if change == "removed":
+        _remove_rule(head, "immediate-danger.yaml", "serious-harm-in-progress")
+    else:
+        path = head / "immediate-danger.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rule = next(r for r in data["rules"] if r["id"] == "serious-harm-in-progress")
+        assert rule["then"]["strength"] == "safety"
+        rule["then"].update(recommend="call_101", strength="firm")  # only safety rules may say call_999
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    markdown = tmp_path / "review.md"
+    result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety", "--markdown", str(markdown))
+    assert "[!] SAFETY RULE REMOVED OR WEAKENED: serious-harm-in-progress." in result.output
+    assert "SAFETY RULE REMOVED OR WEAKENED: serious-harm-in-progress" in markdown.read_text(encoding="utf-8")
+    assert result.exit_code == 1
+    assert "a safety rule is removed or weakened" in result.output
+    assert _diff(str(ROOT / "rules"), str(head)).exit_code == 0  # without the flag it reports, and exits 0
 
 
 def test_going_below_a_firm_floor_is_flagged(tmp_path):

@@ -119,16 +119,11 @@ def test_both_loaders_refuse_every_alias(loader, text):
         yamlsafe.load(text, loader)
 
 
-def test_a_key_written_twice_is_refused_not_silently_dropped(tmp_path):
+def test_a_key_written_twice_is_refused_not_silently_dropped(edited_rules):
     """PyYAML keeps the last of two equal keys: a rule with two ``any:`` groups lost the first one
     without a word (found writing a rule). Rule files, and incidents typed as YAML, refuse it."""
-    copy = tmp_path / "rules"
-    shutil.copytree(ROOT / "rules", copy)
-    theme = copy / "missing.yaml"
-    text = theme.read_text(encoding="utf-8")
     marker = "  - id: care-leaver-missing-at-risk\n    title: A care leaver is out of contact and may be at risk\n    when:\n"
-    assert marker in text
-    theme.write_text(text.replace(marker, marker + "      any: [{person.status: care_leaver}]\n"), encoding="utf-8")
+    copy = edited_rules("missing.yaml", marker, marker + "      any: [{person.status: care_leaver}]\n")
     with pytest.raises(RulebookError) as caught:
         load_rulebook(copy, pack=None)
     message = str(caught.value)

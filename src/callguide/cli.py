@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -80,15 +81,19 @@ def decide(file: str, as_json: bool, explain: bool, rules_dir: str | None, pack:
 @click.option("--forwarded-allow-ips", default=None, metavar="IPS",
               help="Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are "
                    "believed. Default: none (the headers are ignored).")
+@_pack_option
 def serve(host: str, port: int, workers: int, access_log: bool, header_timeout: float, body_timeout: float,
           timeout_keep_alive: int, max_connections: int, limit_concurrency: int, allowed_hosts: str | None,
-          forwarded_allow_ips: str | None) -> None:
+          forwarded_allow_ips: str | None, pack: str | None) -> None:
     """Run the HTTP service."""
     from .onebook import pin_for_workers
+    from .packs import PACK_ENV
     from .records.cli import settings_or_exit
     from .serving import Limits, serve as run_service
 
     settings_or_exit()  # a bad CALLGUIDE_* value is one line and exit 2, before any worker starts
+    if pack is not None:
+        os.environ[PACK_ENV] = pack  # as CALLGUIDE_PACK: pinned below with the rules, for every worker
     try:
         pin_for_workers()  # one rulebook for every worker, restarted ones included (issue 12)
     except RulebookError as exc:

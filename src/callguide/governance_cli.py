@@ -28,9 +28,11 @@ def _pack_options(function: Any) -> Any:
     return function
 
 
-def _side(spec: str | None, pack: str | None, stack: Any, repo: Path) -> tuple[str, Any]:
-    """A rulebook to compare: the working tree's default (None), a directory or a git revision."""
-    from .packs import DEFAULT_PACK, PACK_ENV, pack_option
+def _side(spec: str | None, pack: str | None, stack: Any, repo: Path, against_working_tree: bool = False,
+          ) -> tuple[str, Any]:
+    """A rulebook to compare: the working tree's default (None), a directory or a git revision. A
+    directory compared with the working tree (which has its pack) gets the same pack unless told."""
+    from .packs import DEFAULT_PACK, PACK_ENV, default_pack_dir, pack_option
     from .rulediff import checkout
 
     chosen = pack_option(pack)
@@ -41,7 +43,9 @@ def _side(spec: str | None, pack: str | None, stack: Any, repo: Path) -> tuple[s
     root = stack.enter_context(checkout(spec, repo))
     if Path(spec).is_dir():  # a rules directory, or a checkout holding one; no pack unless given
         rules_dir = root / "rules" if not any(root.glob("*.yaml")) and (root / "rules").is_dir() else root
-        return spec, load_rulebook(rules_dir, None if chosen is DEFAULT else chosen)
+        if chosen is DEFAULT:
+            chosen = default_pack_dir() if against_working_tree else None
+        return spec, load_rulebook(rules_dir, chosen)
     if chosen is DEFAULT:  # a git revision: its own default pack, unless $CALLGUIDE_PACK says otherwise
         candidate = root / "packs" / DEFAULT_PACK
         chosen = pack_option(os.environ[PACK_ENV]) if os.environ.get(PACK_ENV) else (
@@ -54,7 +58,7 @@ def _side(spec: str | None, pack: str | None, stack: Any, repo: Path) -> tuple[s
 @click.argument("head", required=False)
 @_pack_options
 @click.option("--markdown", "markdown_file", type=click.Path(dir_okay=False), help="Also write the report as Markdown.")
-@click.option("--fail-on-lowered-safety", is_flag=True, help="Exit 1 if any call_999 answer would go down.")
+@click.option("--fail-on-lowered-safety", is_flag=True, help="Exit 1 if any call_999 answer would go down, or a safety rule is removed or weakened.")
 @click.option("--database-url", help="Also compare the facts of recorded decisions (read only; "
                                      "default $CALLGUIDE_DATABASE_URL if set).")
 @_scenario_dir_option
@@ -77,7 +81,7 @@ def rules_diff(base: str, head: str | None, pack: str | None, base_pack: str | N
                                cwd=Path.cwd()).stdout.strip() or ".")
     with contextlib.ExitStack() as stack:
         try:
-            base_label, base_book = _side(base, base_pack or pack, stack, repo)
+            base_label, base_book = _side(base, base_pack or pack, stack, repo, against_working_tree=head is None)
             head_label, head_book = _side(head, head_pack or pack, stack, repo)
             base_decider = Decider(base_book)
             head_decider = base_decider if head_book.version == base_book.version else Decider(head_book)
@@ -91,7 +95,8 @@ def rules_diff(base: str, head: str | None, pack: str | None, base_pack: str | N
         Path(markdown_file).write_text(render(report, markdown=True), encoding="utf-8")
         click.echo(f"wrote {markdown_file}")
     if fail_on_lowered_safety and report.lowers_safety:
-        click.echo("callguide: a call_999 answer would go down; see the flagged changes above", err=True)
+        click.echo("callguide: a call_999 answer would go down, or a safety rule is removed or weakened; "
+                   "see the flagged changes above", err=True)
         sys.exit(1)
 
 

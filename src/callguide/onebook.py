@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Callable, MutableMapping
 
 from .packs import PACK_ENV, default_pack_dir
 from .problems import send_problem
-from .rulebook import default_rules_dir, load_rulebook
+from .rulebook import RulebookError, default_rules_dir, load_rulebook
 
 log = logging.getLogger("callguide.service")
 
@@ -41,6 +41,8 @@ def pin_for_workers() -> str:
     pack = default_pack_dir()  # the area pack is part of the rulebook (issue 13): pinned with it
     pack_copy = None
     if pack is not None:
+        if not pack.is_dir():
+            raise RulebookError(f"area pack {pack}: not a directory")
         pack_copy = folder / "pack" / pack.name  # the same name: answers name their pack
         shutil.copytree(pack, pack_copy)
     version = load_rulebook(snapshot, pack_copy).version

@@ -106,6 +106,18 @@ class RuleChanges:
         return not (self.added or self.removed or self.changed or self.parameters or self.contacts
                     or self.tables or self.vocabulary)
 
+    @property
+    def safety_lowered(self) -> list[Rule]:
+        """Safety rules (a 999 that nothing outweighs) removed, or no longer a 999 safety rule. Flagged
+        even when no answer in the corpus moves: another rule may cover the corpus's incidents but
+        not every incident, and the sweep is finite."""
+        weakened = [old for old, new, _ in self.changed if _is_safety(old) and not _is_safety(new)]
+        return [rule for rule in self.removed if _is_safety(rule)] + weakened
+
+
+def _is_safety(rule: Rule) -> bool:
+    return rule.then.strength == "safety" and rule.then.recommend is Level.call_999
+
 
 @dataclass
 class DiffReport:
@@ -124,8 +136,10 @@ class DiffReport:
 
     @property
     def lowers_safety(self) -> bool:
-        """A 999 answer would go down: for incidents in the corpus, or in a call-check table row."""
-        return any(group.lowers_999 for group in self.groups) or any(c.lowers_999 for c in self.rules.tables)
+        """A 999 answer would go down: for incidents in the corpus, or in a call-check table row; or a
+        safety rule is removed or weakened."""
+        return (any(group.lowers_999 for group in self.groups) or any(c.lowers_999 for c in self.rules.tables)
+                or bool(self.rules.safety_lowered))
 
     @property
     def no_change(self) -> bool:
@@ -242,6 +256,11 @@ def render(report: DiffReport, markdown: bool = False) -> str:
     lines += [f"{item}{change.line()}" for change in flagged_first + rules.vocabulary]
     if rules.empty:
         lines.append(f"{item}none")
+    if rules.safety_lowered:
+        lines.append(("**" if markdown else "") + "[!] SAFETY RULE REMOVED OR WEAKENED: "
+                     + ", ".join(rule.id for rule in rules.safety_lowered)
+                     + ". Review it first, even where no answer below changes: the incidents it covers may not"
+                     " all be in the corpus." + ("**" if markdown else ""))
     lines += ["", h(2, f"Answers that change: {report.changed_incidents} of {sum(report.corpus.values())} incidents")]
     flagged = [g for g in report.groups if g.lowers_999 or g.lowers_floor]
     if flagged:

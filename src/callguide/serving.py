@@ -114,10 +114,18 @@ def connection_cap(requested: int = 0) -> int:
     return min(requested, safe) if requested > 0 else min(AUTO_CONNECTIONS_MAX, safe)
 
 
+# uvicorn kills a worker that does not answer its parent's ping within this many seconds (its
+# default, 5, counts from the spawn): a new worker answers only once Python has started and imported
+# uvicorn and this module, which on a busy 2-core machine took longer, so workers were killed while
+# starting, again and again, and the service never came up. A hung worker is still replaced.
+WORKER_HEALTHCHECK_S = 30
+
+
 class ServeConfig(uvicorn.Config):
     """uvicorn's config plus :class:`Limits` (pickled to each worker process with the config)."""
 
     def __init__(self, *args: Any, limits: Limits = Limits(), **kwargs: Any):
+        kwargs.setdefault("timeout_worker_healthcheck", WORKER_HEALTHCHECK_S)
         super().__init__(*args, **kwargs)
         self.limits = limits
 
