@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from callguide.cli import main
@@ -116,44 +118,26 @@ def test_every_fact_needs_its_words_in_the_vocabulary(rules_copy):
         load_rulebook(rules_copy)
 
 
-@pytest.mark.parametrize("old, new, refusal", [
-    ('    decides: "you decide with your supervising social worker"\n', "",
-     "settings.foster_care must define the same words"),
-    ('    manager: "your supervising social worker"', '    manager: "the registered manager"',
-     "settings.foster_care.manager: no registered manager"),
-], ids=["a setting without a word", "a registered manager in foster care"])
-def test_a_settings_words_must_be_complete_and_its_own(rules_copy, old, new, refusal):
-    refused_after_edit(rules_copy, old, new, refusal)
+REFUSALS = yaml.safe_load((Path(__file__).parent / "vocabulary_refusals.yaml").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("old, new, refusal", [
-    ('    ask_first: {label: "Not enough known yet"}\n', "", r"call_check.responses needs exactly"),
-    ('becomes: "a referral to health partners"', 'becomes: ""', r"call_check.responses.health_referral: needs exactly"),
-    ('could become {response}.', 'could become {level}.', r"call_check.phrases.why_response: uses \['level'\]"),
-    ('Source: {source}.', 'Source: the guidance.', r"call_check.phrases.why_step: uses \[\]; it must use exactly \['source'\]"),
-    ('    response_so_far.behaviour_policy_followed:\n', '    response_so_far.policy_followed:\n',
-     r"call_check.facts.response_so_far.policy_followed: not one of"),
-], ids=["a response without words", "a response without its short words", "a phrase with another's value",
-        "a phrase that drops its value", "words for a fact the call check does not record"])
-def test_the_call_checks_words_are_complete_and_use_only_their_own_values(rules_copy, old, new, refusal):
-    refused_after_edit(rules_copy, old, new, refusal)
+def _edits(part: str) -> Any:
+    return pytest.mark.parametrize("edit", REFUSALS[part], ids=[edit["id"] for edit in REFUSALS[part]])
 
 
-@pytest.mark.parametrize("old, new, refusal", [
-    ("asking:\n  self_harm:\n", "asking:\n  hurting_self:\n", r"asking.hurting_self: not a kind of incident"),
-    ("    first: [health.medical_emergency, incident.injury, incident.in_progress, health.suicide_plan]",
-     "    first: [health.ambulance, incident.injury]", r"asking.self_harm.first: \['health.ambulance'\] are not facts"),
-    ("    first: [health.medical_emergency, health.mental_health_crisis]",
-     "    first: [health.medical_emergency]\n    not_asked: [health.medical_emergency]",
-     r"asking.other: \['health.medical_emergency'\] cannot be both asked first and not asked"),
-    ("    first: [incident.in_progress, health.medical_emergency]\n  weapon:",
-     "    ask_first: [incident.in_progress]\n  weapon:", r"asking.sexual: needs 'first' and/or 'not_asked'"),
-    ("      incident.weapon: \"Are they hurting", "      incident.blade: \"Are they hurting",
-     r"asking.self_harm.asks: each entry is a fact in the contract and its question"),
-], ids=["a kind the contract does not have", "a fact the contract does not have", "first and not asked at once",
-        "an entry that is not first or not_asked", "a kind's own question for a fact the contract does not have"])
-def test_how_each_kind_is_asked_names_only_the_contracts_kinds_and_facts(rules_copy, old, new, refusal):
-    refused_after_edit(rules_copy, old, new, refusal)
+@_edits("settings")
+def test_a_settings_words_must_be_complete_and_its_own(rules_copy, edit):
+    refused_after_edit(rules_copy, edit["old"], edit["new"], edit["refusal"])
+
+
+@_edits("call_check")
+def test_the_call_checks_words_are_complete_and_use_only_their_own_values(rules_copy, edit):
+    refused_after_edit(rules_copy, edit["old"], edit["new"], edit["refusal"])
+
+
+@_edits("asking")
+def test_how_each_kind_is_asked_names_only_the_contracts_kinds_and_facts(rules_copy, edit):
+    refused_after_edit(rules_copy, edit["old"], edit["new"], edit["refusal"])
 
 
 def test_a_question_may_use_only_the_settings_words(rules_copy):
