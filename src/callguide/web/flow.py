@@ -147,9 +147,8 @@ def fits(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
 
 
 def offered(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
-    """Whether a page offers an answer: it ``fits``, and no answer already given rules it out the
-    other way round (the young person as the one who caused the harm leaves out "the young person
-    themself" as the one harmed, which would say someone else harmed them and drop that answer)."""
+    """It ``fits``, and no answer given rules it out the other way round (the young person who caused
+    it is not offered as the one harmed, which would say someone else did and drop that answer)."""
     return fits(fact, value, state) and not any(
         other == fact and str(value) == answer and str(state.get(path)) in ruled_out
         for path, pairs in NOT_WITH.items() for (other, answer), ruled_out in pairs.items())
@@ -317,9 +316,8 @@ def query(state: Mapping[str, Any], **extra: str) -> str:
 
 
 def known_facts(state: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers the rules see: "don't know" left out, except for who caused the harm, where the
-    page's "I don't know" stands for the vocabulary's "Nobody knows who yet" (``not_known``): a
-    carer who says so is not then told what to do with a young person who did it."""
+    """The answers the rules see: "don't know" left out, but for who caused the harm, where it is
+    "Nobody knows who yet" (``not_known``), so nobody is told what to do with a young person who did it."""
     return {path: NOT_KNOWN if value == UNKNOWN else value for path, value in state.items()
             if value != UNKNOWN or path == WHO_CAUSED_IT}
 
