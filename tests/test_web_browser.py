@@ -595,6 +595,49 @@ def test_call_check_updates_live_and_works_as_a_form(browser, base_url, page):
     nojs.close()
 
 
+def test_call_check_records_repeat_calls_and_missing_risks_and_shows_the_follow_up(page):
+    """Held-out review 10: a handler can record what the check reads on a repeat call (recent calls)
+    and for a missing child (the named risk factors), by keyboard, and sees the follow-up the API
+    offers; it fits 1280x720 and a 360px phone without sideways scroll."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto("/call-check")
+    choose(page, ("Anyone in immediate danger", "no"), ("What happened", "criminal_damage"),
+           ("Where it happened", "in_placement"), ("Who is calling", "home_staff"),
+           ("What the caller wants the police to do", "have_a_word"))
+    page.get_by_label("Cost of the damage", exact=True).fill("30")
+    wait_for_recommendation(page, "no_police")
+    assert page.locator("#cc-follow-up").count() == 0  # nobody said this placement has called before
+    calls = page.get_by_label("Calls from this placement in the last 28 days", exact=True)
+    calls.focus()
+    page.keyboard.type("4")
+    page.wait_for_function("document.querySelector('#cc-follow-up') !== null")
+    assert "neighbourhood team" in page.locator("#cc-follow-up").inner_text()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "cc-call-caller-wants"  # the update kept focus in the form
+    page.wait_for_load_state("networkidle")  # leaving the field may send one more update (the result is redrawn)
+    page.wait_for_function("document.querySelector('#cc-follow-up') !== null")
+    for part in ("#cc-panel", "#cc-follow-up", "#cc-say"):
+        box = page.locator(part).bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 720, (part, box)
+    check_a11y(page)
+
+    page.goto("/call-check")
+    choose(page, ("Anyone in immediate danger", "no"), ("What happened", "missing"), ("Whereabouts known", "no"),
+           ("A specific worry for their safety now", "no"))
+    page.get_by_label("Age", exact=True).fill("15")  # at 12 the age alone is a named risk factor
+    wait_for_recommendation(page, "call_101")
+    risk = page.locator("#cc-thrive td[data-thrive='risk']")
+    assert not risk.inner_text().startswith("High")
+    before = updates(page)
+    choose(page, ("Out of character", "yes"))
+    wait_for_update(page, before)
+    assert risk.inner_text().startswith("High"), risk.inner_text()
+    for width in (1280, 360):
+        page.set_viewport_size({"width": width, "height": 720})
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), width
+    shot(page, "call-check-missing-risk-phone")
+
+
 def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
     """An answer out of range (age 30) marks the check as not updated; a later change of
     "immediate danger" must not leave the old, milder advice on screen."""

@@ -45,10 +45,11 @@ LAYOUT: list[tuple[str, list[str]]] = [
     ("The young person", ["person.status", "person.age", "setting.type", "person.exploitation_concern",
                           "person.neurodivergent", "person.behaviour_in_plan", "setting.out_of_county"]),
     ("Missing young person (only when they are missing)", [
-        "missing.whereabouts_known", "missing.immediate_concern", "missing.enquiries_done", "missing.hours_absent"]),
+        "missing.whereabouts_known", "missing.immediate_concern", "missing.out_of_character",
+        "missing.with_risky_person", "missing.medical_needs", "missing.enquiries_done", "missing.hours_absent"]),
     ("What has been done", ["response_so_far.de_escalation_tried", "response_so_far.behaviour_policy_followed",
                             "response_so_far.manager_consulted", "response_so_far.restraint_used"]),
-    ("The call", ["call.caller", "call.caller_wants"]),
+    ("The call", ["call.caller", "call.recent_calls", "call.caller_wants"]),
 ]
 
 # THRIVE's six headings (College of Policing APP: the National Decision Model).
