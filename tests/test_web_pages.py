@@ -971,7 +971,7 @@ def test_the_999_page_does_not_ask_for_a_second_call_to_the_police(client):
     # a 17-year-old robbed outside: 101, said once
     ("incident.risk_to_life=no&person.status=looked_after&person.age=17&setting.type=supported_accommodation"
      "&incident.kind=theft&incident.victim=self&incident.in_progress=no&incident.weapon=none&incident.injury=minor"
-     "&incident.suspect_present=no&incident.harmed_by=adult", "Call the police on 101 now (not 999)"),
+     "&incident.suspect_present=no&incident.harmed_by=adult", "Call the police on 101 now (999 if anyone is in danger)"),
 ])
 def test_the_record_says_the_advice_once(client, answers, advice):
     """The record's advice was the answer's title and then the headline that starts with it:
