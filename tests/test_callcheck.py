@@ -444,3 +444,17 @@ def test_a_handler_is_not_asked_whether_a_14_year_old_is_a_care_leaver(decider):
     assert "person.status" not in [q.fact for q in check_call(call, decider).questions]
     older = {**call, "person": {"age": 17}}
     assert "person.status" in [q.fact for q in check_call(older, decider).questions]
+
+
+def test_a_young_person_who_rings_to_report_harm_to_them_is_not_asked_whether_they_want_to_report_it(decider):
+    """The person harmed ringing the police to have it investigated has said what they want (Code of
+    Practice for Victims of Crime): the staff answer reads it so, and it is not asked again."""
+    call = {"incident": {"kind": "assault", "victim": "self", "harmed_by": "adult", "injury": "minor",
+                         "in_progress": False, "risk_to_life": False, "suspect_present": False},
+            "setting": {"type": "other", "location": "in_placement"}, "person": {"age": 19, "status": "care_leaver"},
+            "call": {"caller": "young_person", "caller_wants": "investigate"}}
+    check = check_call(call, decider)
+    assert "incident.victim_wants_police" not in [q.fact for q in check.questions]
+    assert check.staff_recommendation is Level.call_101
+    carer = {**call, "call": {"caller": "foster_carer", "caller_wants": "investigate"}}  # not the one harmed
+    assert "incident.victim_wants_police" in [q.fact for q in check_call(carer, decider).questions]

@@ -66,6 +66,10 @@ class CallCheckRequest(Incident):
     def incident_facts(self) -> Incident:
         data = self.model_dump(mode="json")
         data["response_so_far"].pop("behaviour_policy_followed", None)
+        incident, call = data["incident"], data["call"]
+        if (call["caller"] == "young_person" and incident["victim"] == "self" and incident["victim_wants_police"] is None
+                and call["caller_wants"] in ("investigate", "record_crime")):
+            incident["victim_wants_police"] = True  # the one harmed rings to report it: they want the police
         return Incident.model_validate(data)
 
 
