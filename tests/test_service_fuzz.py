@@ -22,7 +22,16 @@ from callguide.service import create_app
 app = create_app(Decider(load_rulebook()))
 OURS = {"/v1/decisions", "/v1/call-checks", "/v1/rules", "/v1/rules/{rule_id}", "/v1/scenarios",
         "/v1/scenarios/{scenario_id}", "/healthz", "/readyz"}
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+# The service refuses an address over 4 KiB (414) and a body over 64 KiB (413) before it reads them
+# (issue 16), whether what they hold is valid or not: both are documented answers, not failures. A
+# long generated `record` value made a valid case a 414 and failed the run now and then.
+REFUSED_UNREAD = ["413", "414"]
+CONFIG = schemathesis.config.SchemathesisConfig.from_dict({"checks": {
+    "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "429", *REFUSED_UNREAD]},
+    "negative_data_rejection": {"expected-statuses": ["400", "401", "403", "404", "405", "406", "409", "415", "422",
+                                                      "428", "429", *REFUSED_UNREAD]},
+}})
+schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
 
 
 @schema.parametrize()
