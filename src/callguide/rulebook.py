@@ -162,11 +162,6 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) ->
         theme, title, file_rules = _load_theme(path, parameters, raw)
         themes[theme] = title
         rules.extend(file_rules)
-    try:
-        check_given(tables)
-        check_answered(tables)
-    except TableError as exc:
-        raise RulebookError(str(exc)) from None
     versioned = [(path.name, path) for path in files if path.name not in NOT_VERSIONED]
     contacts: dict[str, Any] = {}
     if pack is not None:
@@ -180,11 +175,14 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) ->
         try:  # the context parses with the pack's parameters now (its lambda reads the name)
             for name, raw in table_files:
                 tables = patch_tables(name, raw, tables, context)
-            check_given(tables)
-            check_answered(tables)
         except TableError as exc:
             raise RulebookError(str(exc)) from None
         versioned += [(f"pack/{path.name}", path) for path in pack_files]
+    try:  # the tables as they will run: the base's, with any pack's rows
+        check_given(tables)
+        check_answered(tables)
+    except TableError as exc:
+        raise RulebookError(str(exc)) from None
     version = _version(versioned)
     book = Rulebook(
         rules=tuple(rules), parameters=parameters, questions=questions, themes=themes,
