@@ -63,6 +63,7 @@ ORDINALS: dict[str, list[str]] = {
 # is under 18 (Children Act 1989 s.22, s.105), and a care leaver is 16 or over (a "relevant child"
 # at 16 or 17, s.23A; a "former relevant child" from 18, s.23C). The other fact's limits, by value.
 _STATUS_AGES: dict[str, tuple[int, int]] = {"looked_after": (10, 17), "care_leaver": (16, 25)}
+RULED_OUT_BY_EACH_OTHER = frozenset({"person.age", "person.status"})  # the only facts ruled_out reads
 
 
 def ruled_out(path: str, value: Any, known: dict[str, Any]) -> bool:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from .conditions import AnyOf, FactTest
 from .conditions import Conditions as RuleConditions
-from .facts import LEVEL_ORDER, SAFETY_CRITICAL, Level, ruled_out
+from .facts import LEVEL_ORDER, RULED_OUT_BY_EACH_OTHER, SAFETY_CRITICAL, Level, ruled_out
 from .predicates import tests_predicate
 from .rulebook import Rulebook
 from .whatif import bits, fact_mask
@@ -31,7 +31,6 @@ from .whatif import bits, fact_mask
 LevelWith = Callable[[dict[str, Any]], Level]
 LevelsOf = Callable[[str, list[Any]], list[Level | None]]
 MEMO_SIZE = 50_000
-RELATED = frozenset({"person.age", "person.status"})  # facts.ruled_out's pairs
 _UNKNOWN: Any = object()
 
 
@@ -153,7 +152,7 @@ class QuestionFinder:
         for path, values in self.values.items():
             if path in known:
                 continue
-            if path in RELATED:  # a care leaver of 13 is no answer to weigh
+            if path in RULED_OUT_BY_EACH_OTHER:  # a care leaver of 13 is no answer to weigh
                 values = [value for value in values if not ruled_out(path, value, known)]
             outcomes = [found or level for found in alone(path, values)]
             changed = [o for o in outcomes if o != level]
@@ -171,7 +170,7 @@ class QuestionFinder:
                 continue  # one fact: its exact what-if above already says what it does
             assignment = {path: values[0] for path, values in route[0].items()}
             if any(ruled_out(path, value, {**known, **assignment}) for path, value in assignment.items()
-                   if path in RELATED):
+                   if path in RULED_OUT_BY_EACH_OTHER):
                 continue
             signature = tuple(sorted(assignment.items(), key=lambda item: item[0]))
             if signature in tried:
