@@ -674,6 +674,33 @@ def test_call_check_never_shows_stale_advice_after_a_failed_update(page):
     check_a11y(page)
 
 
+def test_call_check_records_a_fire_with_people_inside_and_a_mental_health_crisis(page):
+    """Held-out review 12: the page had no fields for people inside a building on fire, the fire
+    service being needed, or the mental-health facts, though the API reads them. A handler records
+    each, by its label, and the check changes as the guidance says (National Fire Chiefs Council: get
+    out, stay out, call 999; Right Care, Right Person 2023)."""
+    open_call_check(page)
+    choose(page, ("Anyone in immediate danger", "no"), ("What happened", "fire_setting"),
+           ("Still happening", "no"), ("Injury", "none"), ("Fire service needed", "no"))
+    wait_for_recommendation(page)
+    assert page.locator("#cc-panel").get_attribute("data-recommendation") != "call_999"
+    choose(page, ("Anyone still inside the building", "yes"))
+    wait_for_recommendation(page, "call_999")
+    assert page.locator("#cc-say p").first.inner_text().startswith("Get everyone out")
+    check_a11y(page)
+    shot(page, "call-check-fire-people-inside")
+
+    open_call_check(page)
+    choose(page, ("Anyone in immediate danger", "no"), ("What happened", "other"), ("Still happening", "no"),
+           ("Mental-health crisis", "yes"), ("Thoughts of suicide", "yes"), ("A plan to end their life", "no"))
+    wait_for_recommendation(page, "no_police")
+    assert "Referral to health partners" in page.locator("#cc-response").inner_text()
+    choose(page, ("A plan to end their life", "yes"), ("The means to carry it out", "yes"))
+    wait_for_recommendation(page, "call_999")
+    assert "ambulance" in page.locator("#cc-say").inner_text().lower()
+    check_a11y(page)
+
+
 # -- Error pages, the dark scheme ---------------------------------------------------------------------
 def test_a_page_not_found_is_a_page_with_999_and_a_way_back(page):
     response = page.goto("/no-such-page")

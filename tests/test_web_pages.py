@@ -1020,3 +1020,49 @@ def test_who_did_it_is_asked_in_the_words_of_what_happened(client, kind, asked):
     page = _main_text(client.get("/should-i-call/question?incident.risk_to_life=no&setting.type=foster_care"
                                  f"&incident.kind={kind}&fact=incident.harmed_by").text)
     assert asked in page
+
+
+# -- The call check's form records every fact its API reads (held-out review 12) ---------------------
+def test_the_call_check_form_has_a_field_for_every_fact_the_call_check_api_accepts(client):
+    """A handler can enter whatever POST /v1/call-checks accepts: people inside a building on fire,
+    whether the fire service is needed, the mental-health facts (health.*), a plan that agrees police
+    involvement, and previous missing episodes were not on the page."""
+    from callguide.callcheck import CallCheckRequest
+
+    accepted = {f"{section}.{name}" for section, field in CallCheckRequest.model_fields.items()
+                for name in field.annotation.model_fields}
+    text = client.get("/call-check").text
+    on_page = set(re.findall(r'<(?:select|input)[^>]*\bname="([a-z_]+\.[a-z_]+)"', text))
+    assert accepted <= on_page, sorted(accepted - on_page)
+    for path in ("call.people_inside", "call.fire_service_needed", "health.suicide_plan"):
+        assert f'id="cc-{path.replace(".", "-").replace("_", "-")}"' in text
+
+
+def _verdict(client, data: dict) -> tuple[str | None, str]:
+    text = client.post("/call-check", data=data).text
+    found = re.search(r'id="cc-panel" data-recommendation="(\w+)"', text)
+    return (found.group(1) if found else None), html.unescape(text)
+
+
+def test_the_call_check_form_reads_people_inside_a_fire(client):
+    """A fire said to be over and nobody in danger is not an emergency, until the handler records that
+    someone is still inside (National Fire Chiefs Council: get out, stay out, call 999)."""
+    out = {"incident.kind": "fire_setting", "incident.in_progress": "no", "incident.risk_to_life": "no",
+           "incident.injury": "none", "incident.child_calm_now": "yes", "call.fire_service_needed": "no"}
+    level, _ = _verdict(client, out)
+    assert level != "call_999"
+    level, text = _verdict(client, {**out, "call.people_inside": "yes"})
+    assert level == "call_999" and "Get everyone out" in text
+    level, text = _verdict(client, {**out, "call.people_inside": "no", "call.fire_service_needed": "yes"})
+    assert level == "call_999" and "fire service" in text.lower()
+
+
+def test_the_call_check_form_reads_the_mental_health_facts(client):
+    """Right Care, Right Person (2023): a crisis with no crime and no real and immediate risk goes to
+    health partners; a plan and the means to carry it out is a real and immediate risk to life."""
+    crisis = {"incident.kind": "other", "incident.in_progress": "no", "incident.risk_to_life": "no",
+              "health.mental_health_crisis": "yes", "health.suicidal_thoughts": "yes", "health.suicide_plan": "no"}
+    level, text = _verdict(client, crisis)
+    assert level == "no_police" and "Referral to health partners" in text
+    level, text = _verdict(client, {**crisis, "health.suicide_plan": "yes", "health.means_available": "yes"})
+    assert level == "call_999" and "ambulance" in text.lower()

@@ -35,18 +35,24 @@ class Field:
 # are in the vocabulary's call_check.facts, its answers are yes or no.
 CALL_CHECK_ONLY: dict[str, list[tuple[str, str]]] = {"response_so_far.behaviour_policy_followed": YES_NO}
 
-# (group title, facts), in the order a handler hears them.
+# (group title, facts), in the order a handler hears them: every fact the call check's API accepts
+# (POST /v1/call-checks), so a handler can record whatever the check reads.
 LAYOUT: list[tuple[str, list[str]]] = [
     ("Danger now", ["incident.risk_to_life", "incident.in_progress", "incident.weapon", "incident.injury",
                     "health.medical_emergency"]),
+    ("Fire (only when there is one)", ["call.fire_service_needed", "call.people_inside"]),
     ("What happened", ["incident.kind", "incident.victim", "incident.harmed_by", "incident.suspect_present",
                        "incident.damage_value_gbp", "incident.victim_wants_police", "incident.hate_motivated",
                        "incident.child_calm_now", "incident.repeat_pattern", "setting.location"]),
+    ("Mental health", ["health.mental_health_crisis", "health.suicidal_thoughts", "health.suicide_plan",
+                       "health.means_available"]),
     ("The young person", ["person.status", "person.age", "setting.type", "person.exploitation_concern",
-                          "person.neurodivergent", "person.behaviour_in_plan", "setting.out_of_county"]),
+                          "person.neurodivergent", "person.behaviour_in_plan", "person.police_in_plan",
+                          "setting.out_of_county"]),
     ("Missing young person (only when they are missing)", [
         "missing.whereabouts_known", "missing.immediate_concern", "missing.out_of_character",
-        "missing.with_risky_person", "missing.medical_needs", "missing.enquiries_done", "missing.hours_absent"]),
+        "missing.with_risky_person", "missing.medical_needs", "missing.missing_before", "missing.enquiries_done",
+        "missing.hours_absent"]),
     ("What has been done", ["response_so_far.de_escalation_tried", "response_so_far.behaviour_policy_followed",
                             "response_so_far.manager_consulted", "response_so_far.restraint_used"]),
     ("The call", ["call.caller", "call.recent_calls", "call.caller_wants"]),
