@@ -282,7 +282,8 @@ def test_a_change_only_to_a_table_row_is_named_and_is_not_no_change(tmp_path):
     line = "table row changed: call-role/role-missing: The young person is missing or away (then.role)"
     assert f"  {line}" in result.output and f"- {line}" in markdown.read_text(encoding="utf-8")
     assert "[!]" not in result.output
-    assert "the call check's tables and the words changed above are not run over it" in result.output
+    # the row still holds where it did, so no call chooses another row: its new output is named above
+    assert "No call-check table chooses another row." in result.output
     assert load_rulebook(head).version != load_rulebook(ROOT / "rules").version  # the sha saw it too
 
 
@@ -383,3 +384,49 @@ def test_a_response_row_left_without_words_to_say_is_refused_not_a_crash_at_call
     assert "call-check.yaml:" in result.output
     assert ("row attend-medical-emergency: table call-script has no row for it "
             "(a row with given: {call-police-response: [attend-medical-emergency]} and no 'when')") in result.output
+
+
+# -- the call checks a change would move (checkdiff.py) ---------------------------------------------
+def _edit_when(rules: Path, file: str, row_id: str, when: dict) -> None:
+    path = rules / file
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    next(r for table in data["tables"] for r in table["rows"] if r["id"] == row_id)["when"] = when
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_call_that_would_lose_emergency_attendance_is_flagged_and_fails(tmp_path):
+    """Dropping "the fire service is needed" from the fire row changes no staff answer (no staff rule
+    reads it) and no row's level: only running the calls, with that fact varied, shows a fire call
+    that would no longer get emergency attendance."""
+    head = _copy(tmp_path)
+    _edit_when(head, "call-check.yaml", "attend-fire", {"any": [
+        {"incident.kind": "fire_setting", "incident.in_progress": True},
+        {"incident.kind": "fire_setting", "call.people_inside": True},
+        {"incident.kind": "fire_setting", "outcome.recommendation": "call_999"},
+        {"incident.kind": "fire_setting", "incident.in_progress": {"known": False},
+         "incident.risk_to_life": {"known": False}, "incident.child_calm_now": {"known": False}}]})
+    result = _diff(str(ROOT / "rules"), str(head), "--fail-on-lowered-safety")
+    assert result.exit_code == 1, result.output
+    assert "ANSWERS THAT CHANGE: 0 OF" in result.output  # the staff rules' answers do not move
+    assert "[!] LOWERS A 999 ANSWER: table row" not in result.output  # nor does the row's own level
+    checks = result.output.split("CALL CHECKS THAT CHANGE")[1]
+    assert "calls would no longer get emergency attendance: review these first." in checks
+    assert "[!] NO LONGER EMERGENCY ATTENDANCE: call-police-response: attend-fire (emergency_attendance) -> " in checks
+    assert "call.fire_service_needed=true" in checks
+    assert "a call_999 answer would go down" in result.output
+
+
+def test_a_rule_change_shows_the_call_checks_it_moves(tmp_path):
+    """With the tables unchanged, a staff answer that moves still moves the rows that read it."""
+    head = _copy(tmp_path)
+    _set_parameter(head, "low_value_damage_gbp", 10)
+    result = _diff(str(ROOT / "rules"), str(head))
+    assert result.exit_code == 0, result.output
+    checks = result.output.split("CALL CHECKS THAT CHANGE")[1]
+    assert "No call-check table chooses another row." not in checks
+    assert "call-police-response: " in checks and "[!]" not in checks
+
+
+def test_no_change_runs_no_call_check():
+    result = _diff(str(ROOT / "rules"), str(ROOT / "rules"))
+    assert result.output.count("No change") == 1 and "CALL CHECKS" not in result.output

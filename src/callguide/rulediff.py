@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from .checkdiff import CheckDiff, compare_checks
 from .corpus import CorpusIncident
 from .decision import Decider
 from .facts import Level
@@ -129,6 +130,7 @@ class DiffReport:
     corpus: dict[str, int]
     dropped: int
     groups: list[Group]
+    checks: CheckDiff = field(default_factory=lambda: CheckDiff(0, 0, []))  # the call handler's check
 
     @property
     def changed_incidents(self) -> int:
@@ -139,11 +141,11 @@ class DiffReport:
         """A 999 answer would go down: for incidents in the corpus, or in a call-check table row; or a
         safety rule is removed or weakened."""
         return (any(group.lowers_999 for group in self.groups) or any(c.lowers_999 for c in self.rules.tables)
-                or bool(self.rules.safety_lowered))
+                or bool(self.rules.safety_lowered) or self.checks.lowers_emergency)
 
     @property
     def no_change(self) -> bool:
-        return self.rules.empty and not self.groups
+        return self.rules.empty and not self.groups and not self.checks.groups
 
 
 def compare_rules(base: Rulebook, head: Rulebook) -> RuleChanges:
@@ -193,8 +195,9 @@ def diff(base: Decider, head: Decider, corpus: list[CorpusIncident], dropped: in
     counts: dict[str, int] = {}
     for incident in corpus:
         counts[incident.origin] = counts.get(incident.origin, 0) + 1
-    return DiffReport(base_label, head_label, base.book, head.book, compare_rules(base.book, head.book),
-                      counts, dropped, ordered)
+    rules = compare_rules(base.book, head.book)
+    checks = compare_checks(base, head, corpus, [c.incident for g in ordered for c in g.changes], bool(rules.tables))
+    return DiffReport(base_label, head_label, base.book, head.book, rules, counts, dropped, ordered, checks)
 
 
 # -- loading a side: a directory or a git revision -------------------------------------------------
@@ -269,9 +272,8 @@ def render(report: DiffReport, markdown: bool = False) -> str:
                      + ("**" if markdown else ""))
     if not report.groups:
         lines.append("No answer changes in the corpus.")
-    if rules.tables or rules.vocabulary:
-        lines.append("The corpus compares the rules' answers only: the call check's tables and the words "
-                     "changed above are not run over it, so review those changes line by line.")
+    if rules.vocabulary:
+        lines.append("The words changed above are not compared over the corpus: review them line by line.")
     for group in report.groups:
         flag = group.flag
         mark = f"[!] {flag}: " if flag not in ("lower", "higher") else f"{flag}: "
@@ -282,10 +284,28 @@ def render(report: DiffReport, markdown: bool = False) -> str:
             lines.append(f"{item}rules that applied only before: {', '.join(group.only_before)}")
         if group.only_after:
             lines.append(f"{item}rules that apply only after: {', '.join(group.only_after)}")
-        # a recorded decision is a real call, so it is shown first; then scenarios, then the sweep
-        examples = sorted(group.changes, key=lambda c: ({"record": 0, "scenario": 1}.get(c.incident.origin, 2),
-                                                        c.incident.label))[:EXAMPLES_SHOWN]
-        lines += [f"{item}e.g. {change.incident.label}" for change in examples]
-        if len(group.changes) > EXAMPLES_SHOWN:
-            lines.append(f"{item}and {len(group.changes) - EXAMPLES_SHOWN} more")
-    return "\n".join(lines) + "\n"
+        lines += _examples([change.incident for change in group.changes], item)
+    return "\n".join(lines + _render_checks(report.checks, h, item, markdown)) + "\n"
+
+
+def _render_checks(checks: CheckDiff, h: Any, item: str, markdown: bool) -> list[str]:
+    """The call handler's check: each table whose chosen row moves, emergency attendance lost first."""
+    lines = ["", h(2, f"Call checks that change: {checks.changed} of {checks.compared} calls")]
+    if not checks.groups:
+        return lines + ["No call-check table chooses another row."]
+    lost = [g for g in checks.groups if g.lowers_emergency]
+    if lost:
+        lines.append(("**" if markdown else "") + f"{sum(len(g.changes) for g in lost)} calls would no longer "
+                     "get emergency attendance: review these first." + ("**" if markdown else ""))
+    for group in checks.groups:
+        mark = "[!] NO LONGER EMERGENCY ATTENDANCE: " if group.lowers_emergency else ""
+        lines += ["", h(3, f"{mark}{group.table}: {group.before} -> {group.after} ({len(group.changes)} calls)")]
+        lines += _examples([change.incident for change in group.changes], item)
+    return lines
+
+
+def _examples(incidents: list[CorpusIncident], item: str) -> list[str]:
+    # a recorded decision is a real call, so it is shown first; then scenarios, then the sweep
+    shown = sorted(incidents, key=lambda i: ({"record": 0, "scenario": 1}.get(i.origin, 2), i.label))[:EXAMPLES_SHOWN]
+    more = [f"{item}and {len(incidents) - EXAMPLES_SHOWN} more"] if len(incidents) > EXAMPLES_SHOWN else []
+    return [f"{item}e.g. {incident.label}" for incident in shown] + more
