@@ -22,7 +22,8 @@ from . import yamlsafe
 
 from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
 
-SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
+SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "looked_after_elsewhere",
+                "unknown")
 # The settings a young person lives in with carers or staff (a care leaver may stay on in one).
 LIVED_IN = ("childrens_home", "supported_accommodation", "foster_care")
 LEVEL_FIELDS = ("title", "shout", "short", "lead", "body")
@@ -104,13 +105,18 @@ def setting_key(known: Mapping[str, Any]) -> str:
     A care leaver living in a children's home, supported accommodation or foster care ("staying
     put") keeps that setting's words for the people around them (``Vocabulary.words_for`` puts
     a care leaver's own words over them: a personal adviser and a pathway plan); elsewhere
-    (``other`` or not said) a care leaver's own.
+    (``other`` or not said) a care leaver's own. A child known to be looked after (or under 16, too
+    young to have left care) living somewhere else (``other``: with family, at a residential school)
+    has a social worker, never a personal adviser or a registered manager.
     """
     kind = known.get("setting.type")
     if kind in LIVED_IN:
         return kind
     if adult(known):
         return "care_leaver"
+    age = known.get("person.age")
+    if kind == "other" and (known.get("person.status") == "looked_after" or (isinstance(age, int) and age < 16)):
+        return "looked_after_elsewhere"
     return "unknown"
 
 
