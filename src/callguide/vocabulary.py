@@ -22,8 +22,10 @@ from . import yamlsafe
 
 from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
 
-SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "looked_after_elsewhere",
-                "unknown")
+SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
+# Settings a vocabulary may add; without one, its young people get the `unknown` words (so an older
+# rulebook still loads, and `rules diff` can compare against it).
+OPTIONAL_SETTING_KEYS = ("looked_after_elsewhere",)
 # The settings a young person lives in with carers or staff (a care leaver may stay on in one).
 LIVED_IN = ("childrens_home", "supported_accommodation", "foster_care")
 LEVEL_FIELDS = ("title", "shout", "short", "lead", "body")
@@ -175,6 +177,7 @@ class Vocabulary:
 
     def words_for(self, known: Mapping[str, Any]) -> Mapping[str, str]:
         key = setting_key(known)
+        key = key if key in self.settings else "unknown"
         if adult(known) and key in self.staying:
             return self.staying[key]
         return self.settings[key]
@@ -299,19 +302,21 @@ def _deadlines(name: str, raw: dict[str, Any]) -> dict[str, str]:
 
 
 def _settings(name: str, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
-    if set(raw) != set(SETTING_KEYS):
-        raise VocabularyError(f"{name}: settings needs exactly {list(SETTING_KEYS)}")
+    if not set(SETTING_KEYS) <= set(raw) <= set(SETTING_KEYS + OPTIONAL_SETTING_KEYS):
+        raise VocabularyError(f"{name}: settings needs exactly {list(SETTING_KEYS)} "
+                              f"(and may add {list(OPTIONAL_SETTING_KEYS)})")
+    keys = [key for key in SETTING_KEYS + OPTIONAL_SETTING_KEYS if key in raw]
     names = set(raw["unknown"] or {})
-    for key in SETTING_KEYS:
+    for key in keys:
         if set(raw[key] or {}) != names:
             raise VocabularyError(f"{name}: settings.{key} must define the same words as settings.unknown "
                                   f"({sorted(names ^ set(raw[key] or {}))} differ)")
-    for key in SETTING_KEYS:
+    for key in keys:
         if key not in MANAGED_SETTINGS:
             for word, text in raw[key].items():
                 if "registered manager" in str(text).lower():
                     raise VocabularyError(f"{name}: settings.{key}.{word}: no registered manager in this setting")
-    return {key: {w: str(t) for w, t in raw[key].items()} for key in SETTING_KEYS}
+    return {key: {w: str(t) for w, t in raw[key].items()} for key in keys}
 
 
 def _staying(name: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
