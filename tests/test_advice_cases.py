@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 import yaml
+
+from callguide.facts import SAFETY_CRITICAL, allowed_values, parse_incident
 
 CASES = yaml.safe_load((Path(__file__).parent / "advice_cases.yaml").read_text(encoding="utf-8"))["cases"]
 
@@ -21,6 +24,10 @@ def test_advice_case(decider, case):
         assert ids[0] == case["first"], ids
     if "second" in case:
         assert ids[1] == case["second"], ids
+    # The deadline each named action carries (`by`: {action id: deadline}).
+    deadlines = {a.id: a.by for a in decision.actions}
+    for action, by in case.get("by", {}).items():
+        assert deadlines.get(action) == by, (action, deadlines.get(action))
     # What a person reads: the headline, every reason and every action.
     read = " | ".join([decision.headline] + [r.because for r in decision.rationale]
                       + [a.what for a in decision.actions]).lower()
@@ -28,6 +35,28 @@ def test_advice_case(decider, case):
         assert words.lower() in read, (words, read)
     for words in case.get("not_say", []):
         assert words.lower() not in read, (words, read)
+    _check_questions(decider, case, decision)
+
+
+def _check_questions(decider, case, decision):
+    """`first_question`: the fact asked first (`safety_critical`: one of the contract's safety-critical
+    facts); `asks` / `asks_not`: facts that are (not) asked. Every case: no question asks a known fact,
+    and each question's would_become is what answering it gives."""
+    asked = [q.fact for q in decision.questions]
+    wanted = case.get("first_question")
+    if wanted == "safety_critical":
+        assert asked and asked[0] in SAFETY_CRITICAL, asked
+    elif wanted:
+        assert asked and asked[0] == wanted, asked
+    assert set(case.get("asks", [])) <= set(asked), asked
+    assert not set(case.get("asks_not", [])) & set(asked), asked
+    known = parse_incident(case["facts"]).known()
+    for question in decision.questions:
+        facts = [question.fact, *question.together_with]
+        assert not set(facts) & set(known), (question.fact, "is already known")
+        tries = [allowed_values(f) or decider.question_values.get(f) or [0.0] for f in facts]
+        outcomes = {decider.level({**known, **dict(zip(facts, combo))}) for combo in itertools.product(*tries)}
+        assert question.would_become in outcomes, (question.fact, question.would_become, outcomes)
 
 
 def test_there_are_at_least_sixty_cases():

@@ -182,10 +182,17 @@ def test_no_suspect_action_for_a_victim_or_patient(decider, book, known):
     held = roles(stage_one.derived)
     kind, victim = known["incident.kind"], known.get("incident.victim")
     # From the contract's facts alone, whatever the role rules say: CONTRACT.md's "victim: self".
-    harmed = (victim == "self" and kind != "self_harm") or kind in ("self_harm", "exploitation")
+    # Exploitation of another young person living there (victim: resident) makes the young person a
+    # bystander, not the one exploited (held-out review 9: another-young-person-exploited).
+    harmed = ((victim == "self" and kind != "self_harm") or kind == "self_harm"
+              or (kind == "exploitation" and victim != "resident"))
     if harmed:
         assert held & {"victim", "patient"}, "the role rules missed a victim or patient"
-    if held & {"victim", "patient"}:
+    if "suspect" in held and held & {"victim", "patient"}:
+        # Held-out review 11: a patient (a crisis) also said to have harmed someone else is a suspect
+        # too (patient-who-harmed-someone); never a victim, and only when another person was harmed.
+        assert "victim" not in held and victim in ("staff", "carer", "resident", "public"), (held, victim)
+    elif held & {"victim", "patient"}:
         assert not listed & _suspect_actions(book), sorted(listed & _suspect_actions(book))
 
 

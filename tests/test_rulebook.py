@@ -229,3 +229,17 @@ def test_a_ceiling_cannot_outweigh_a_firm_floor_or_safety(rules_copy):
             "incident.child_calm_now": True}
     assert decider.level({**base, "incident.injury": "serious"}) == Level.call_101
     assert decider.level({**base, "incident.injury": "life_threatening"}) == Level.call_999
+
+
+def test_a_vocabulary_without_the_optional_setting_uses_the_unknown_words(rules_copy):
+    """An older vocabulary (before `looked_after_elsewhere`) still loads, so `rules diff` can compare
+    against it; a child in care living elsewhere then gets the words for a setting not said."""
+    path = rules_copy / "vocabulary.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("  looked_after_elsewhere:"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  ") and not lines[i].startswith("    "))
+    path.write_text("".join(lines[:start] + lines[end:]))
+    book = load_rulebook(rules_copy)
+    known = {"setting.type": "other", "person.status": "looked_after", "person.age": 15}
+    assert book.vocabulary.words_for(known) == book.vocabulary.settings["unknown"]
+    assert load_rulebook().vocabulary.words_for(known)["manager"] == "the young person's social worker"

@@ -212,3 +212,33 @@ def test_a_care_leaver_gets_an_adults_words_wherever_they_live(decider, setting)
             assert "Child Information Form" not in text and "appropriate adult" not in text, where
             assert "against a child" not in text and "Designated Officer" not in text, where
             assert not re.search(r"\b(their personal adviser) and \1\b", text), where
+
+
+# --- h11: a child in care living somewhere else, and words that read as English in every setting ---
+@pytest.mark.parametrize("status, age", [("looked_after", 15), ("looked_after", 17), (None, 13)])
+def test_a_child_in_care_living_elsewhere_gets_a_childs_words(decider, status, age):
+    """`other` for a child in care (placed with family, at a residential school): their social worker,
+    never a personal adviser (an adult's) or a registered manager (a home's)."""
+    for kind in CARE_LEAVER_KINDS:
+        for victim in ("self", "carer", "none"):
+            person = {"age": age, **({"status": status} if status else {})}
+            decision = decider.decide({
+                "person": person, "setting": {"type": "other", "location": "in_placement"},
+                "incident": {"kind": kind, "victim": victim, "injury": "minor", "in_progress": False,
+                             "risk_to_life": False, "child_calm_now": True}})
+            text = " ".join([decision.headline] + [a.what for a in decision.actions]
+                            + [r.because for r in decision.rationale]).lower()
+            where = (status, age, kind, victim)
+            assert "personal adviser" not in text and "registered manager" not in text, where
+            assert "pathway plan" not in text, where
+
+
+def test_setting_words_read_as_english_in_every_setting(book):
+    """A setting's word put into a rule's text never gives "the their carers" or "the your home"."""
+    pattern = re.compile(r"\{([wW])ords\.(\w+)\}")
+    doubled = re.compile(r"\b(the|a|an|your|their) (the|a|an|your|their|whoever)\b", re.IGNORECASE)
+    for rule in book.rules:
+        for text in [rule.because] + [a.what for a in rule.then.actions]:
+            for words in book.vocabulary.word_sets():
+                filled = pattern.sub(lambda m: words[m.group(2)], text)
+                assert not doubled.search(filled), (rule.id, filled)

@@ -101,7 +101,8 @@ def kinds_reading(books: Iterable[Rulebook], path: str) -> set[str]:
     A rule's kinds come from its tests on the kind (``is`` and ``in`` name them, ``not_in`` names
     all but those); an ``any`` group allows the kinds any one of its branches allows. A rule that
     only derives a finding (no level, no action) matters only for the kinds of the rules that need
-    that finding (``young-adult`` reads the age for every kind, but only the missing rules use it)."""
+    that finding (``young-adult`` reads the age for every kind; were only missing rules to need its
+    finding, the age would be swept for missing children alone)."""
     every = set(allowed_values("incident.kind") or [])
     found: set[str] = set()
     for book in books:

@@ -24,7 +24,8 @@ from .rulebook import Rule, Rulebook
 # bystander (someone else harmed someone else) gets neither a suspect's nor a victim's actions;
 # when nobody knows who caused it (harmed_by: not_known) the young person is not assumed to have.
 ROLE_FINDINGS = {"young_person_harmed": "victim", "young_person_patient": "patient",
-                 "someone_else_caused_it": "bystander", "cause_not_known": "not_known"}
+                 "someone_else_caused_it": "bystander", "cause_not_known": "not_known",
+                 "young_person_caused_harm": "suspect"}  # beside "patient": a crisis and harm to someone else
 
 
 @dataclass(frozen=True)

@@ -164,11 +164,13 @@ class QuestionFinder:
         tried: set[tuple] = set()
         # The rules that have not fired, whose firing could move this level and that no known fact
         # rules out, in rulebook order (the order every route is worked out in, as before).
-        for i in bits(admitted & self.window[level.rank] & ~fired & ctx.open):
-            route = self._route_of(i, ctx)
-            if route is None or len(route[0]) < 2:
-                continue  # one fact: its exact what-if above already says what it does
-            assignment = {path: values[0] for path, values in route[0].items()}
+        routes = (self._route_of(i, ctx) for i in bits(admitted & self.window[level.rank] & ~fired & ctx.open))
+        assignments = [{path: values[0] for path, values in route[0].items()} for route in routes
+                       if route is not None and len(route[0]) >= 2]  # one fact: its what-if above says it
+        # A fired rule that an `any` group keeps firing only while facts are unknown ("an adult who
+        # does not want the police"): it stops when every branch fails, which may take two answers.
+        assignments += [a for i in bits(fired) if i in self.movers for a in self._stops(i, known)]
+        for assignment in assignments:
             if any(ruled_out(path, value, {**known, **assignment}) for path, value in assignment.items()
                    if path in RULED_OUT_BY_EACH_OTHER):
                 continue
@@ -192,6 +194,26 @@ class QuestionFinder:
         return [QuestionOut(fact=path, ask=self._ask(path, known), would_become=would,
                             safety_critical=path in SAFETY_CRITICAL, together_with=others)
                 for path, (_, would, others) in ranked]
+
+    def _stops(self, index: int, known: dict[str, Any]) -> list[dict[str, Any]]:
+        """For each ``any`` group of fired rule ``index``, the unknown facts (two or more) whose
+        answers make every branch fail: in each branch that holds, one fact that holds while unknown."""
+        found = []
+        for group in self.conditions[index].groups:
+            assignment: dict[str, Any] = {}
+            for branch in group:
+                if any(a.path in known and not a.test(known) or a.path not in known and not a.holds_unknown
+                       for a in branch.atoms):
+                    continue  # it fails already
+                failing = [(a.path, v) for a in branch.atoms if a.path not in known and a.holds_unknown
+                           for v in self.values.get(a.path, []) if not a.test({a.path: v})][:1]
+                if not failing or branch.groups or branch.derived:
+                    break  # this branch cannot be made to fail by answering one fact
+                assignment.setdefault(*failing[0])
+            else:
+                if len(assignment) >= 2:
+                    found.append(assignment)
+        return found
 
     def _ask(self, path: str, known: dict[str, Any]) -> str:
         """The question in the setting's words ("Does their care plan ...")."""

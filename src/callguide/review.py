@@ -172,6 +172,7 @@ OUTPUT_WORDS = {"kind": "police response", "ask": "ask first", "say": "say to th
                 "not_first": "added to each step's note", "step": "the step (asked about as)"}
 SETTING_TITLES = {"childrens_home": "Children's home", "supported_accommodation": "Supported accommodation",
                   "foster_care": "Foster care", "care_leaver": "A care leaver in their own home",
+                  "looked_after_elsewhere": "A child in care living somewhere else",
                   "unknown": "Not said where the young person lives"}
 LEVEL_FIELD_WORDS = {"title": "page title", "shout": "banner", "short": "short form", "lead": "headline starts",
                      "body": "what the answer page says"}

@@ -23,6 +23,9 @@ from . import yamlsafe
 from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
 
 SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
+# Settings a vocabulary may add; without one, its young people get the `unknown` words (so an older
+# rulebook still loads, and `rules diff` can compare against it).
+OPTIONAL_SETTING_KEYS = ("looked_after_elsewhere",)
 # The settings a young person lives in with carers or staff (a care leaver may stay on in one).
 LIVED_IN = ("childrens_home", "supported_accommodation", "foster_care")
 LEVEL_FIELDS = ("title", "shout", "short", "lead", "body")
@@ -104,13 +107,18 @@ def setting_key(known: Mapping[str, Any]) -> str:
     A care leaver living in a children's home, supported accommodation or foster care ("staying
     put") keeps that setting's words for the people around them (``Vocabulary.words_for`` puts
     a care leaver's own words over them: a personal adviser and a pathway plan); elsewhere
-    (``other`` or not said) a care leaver's own.
+    (``other`` or not said) a care leaver's own. A child known to be looked after (or under 16, too
+    young to have left care) living somewhere else (``other``: with family, at a residential school)
+    has a social worker, never a personal adviser or a registered manager.
     """
     kind = known.get("setting.type")
     if kind in LIVED_IN:
         return kind
     if adult(known):
         return "care_leaver"
+    age = known.get("person.age")
+    if kind == "other" and (known.get("person.status") == "looked_after" or (isinstance(age, int) and age < 16)):
+        return "looked_after_elsewhere"
     return "unknown"
 
 
@@ -169,6 +177,7 @@ class Vocabulary:
 
     def words_for(self, known: Mapping[str, Any]) -> Mapping[str, str]:
         key = setting_key(known)
+        key = key if key in self.settings else "unknown"
         if adult(known) and key in self.staying:
             return self.staying[key]
         return self.settings[key]
@@ -293,19 +302,21 @@ def _deadlines(name: str, raw: dict[str, Any]) -> dict[str, str]:
 
 
 def _settings(name: str, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
-    if set(raw) != set(SETTING_KEYS):
-        raise VocabularyError(f"{name}: settings needs exactly {list(SETTING_KEYS)}")
+    if not set(SETTING_KEYS) <= set(raw) <= set(SETTING_KEYS + OPTIONAL_SETTING_KEYS):
+        raise VocabularyError(f"{name}: settings needs exactly {list(SETTING_KEYS)} "
+                              f"(and may add {list(OPTIONAL_SETTING_KEYS)})")
+    keys = [key for key in SETTING_KEYS + OPTIONAL_SETTING_KEYS if key in raw]
     names = set(raw["unknown"] or {})
-    for key in SETTING_KEYS:
+    for key in keys:
         if set(raw[key] or {}) != names:
             raise VocabularyError(f"{name}: settings.{key} must define the same words as settings.unknown "
                                   f"({sorted(names ^ set(raw[key] or {}))} differ)")
-    for key in SETTING_KEYS:
+    for key in keys:
         if key not in MANAGED_SETTINGS:
             for word, text in raw[key].items():
                 if "registered manager" in str(text).lower():
                     raise VocabularyError(f"{name}: settings.{key}.{word}: no registered manager in this setting")
-    return {key: {w: str(t) for w, t in raw[key].items()} for key in SETTING_KEYS}
+    return {key: {w: str(t) for w, t in raw[key].items()} for key in keys}
 
 
 def _staying(name: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
