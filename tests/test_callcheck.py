@@ -249,6 +249,20 @@ def test_a_missing_childs_enquiries_are_checked_but_not_an_adults(decider):
     assert "Philomena" not in _texts(adult)
 
 
+def test_a_handler_is_not_given_questions_that_do_not_fit_a_missing_child(decider):
+    """The vocabulary's ``asking.missing.not_asked`` (no "is it still happening?", no weapon or
+    injury) holds for the handler as for the staff pages; the ask-first questions are still asked."""
+    check = _check(decider, {"incident": {"kind": "missing"}, "person": {"age": 13},
+                             "setting": {"type": "childrens_home"},
+                             "missing": {"whereabouts_known": False, "hours_absent": 3}})
+    asked = [q.fact for q in check.questions]
+    unfitting = decider.book.vocabulary.asking_for("missing").not_asked
+    assert asked and not set(asked) & unfitting, asked
+    assert "missing.immediate_concern" in asked and "incident.risk_to_life" in asked
+    only_kind = _check(decider, {"incident": {"kind": "missing"}})
+    assert only_kind.state == "ask_first" and only_kind.questions[0].urgent
+
+
 def test_questions_that_could_mean_emergency_come_before_the_rest(decider):
     check = _check(decider, {"incident": {"kind": "criminal_damage", "damage_value_gbp": 40, "risk_to_life": False,
                                           "in_progress": False}, "setting": {"location": "in_placement"}})

@@ -223,10 +223,13 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
     victim = judged.role in ("victim", "patient")
 
     kind = known.get("incident.kind")
+    unfitting = book.vocabulary.asking_for(kind).not_asked  # "is it still happening?" of a missing child
 
     def add(tier: int, index: int, question: HandlerQuestion) -> None:
         if victim and question.fact in SUSPECT_FACTS:
             return  # a victim or a patient is not asked what a suspect is asked
+        if tier > 0 and question.fact in unfitting:
+            return  # a question that does not fit the kind, as on the staff pages
         if tier > 0 and kind not in ASKED_IN.get(question.fact, {kind}):
             return  # not a question for this kind of call (the ask-first questions are always asked)
         if question.fact not in listed and question.fact not in known:
