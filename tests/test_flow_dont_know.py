@@ -81,3 +81,20 @@ def test_answering_the_questions_left_after_dont_know_reaches_the_answer_those_f
         pick = decision.questions[data.draw(st.integers(0, len(decision.questions) - 1), label="question")]
         state[pick.fact] = truth[pick.fact]
     assert decider.decide(nest(state)).recommendation == decider.level(truth)
+
+
+def test_who_caused_the_harm_is_asked_before_whether_they_are_still_nearby(decider):
+    """A 14-year-old hit by another resident, over, a bruise: the resident lives there, so "still
+    nearby" is yes. Asked before who did it, that made it 999 (an adult nearby is an emergency, a
+    resident at home is not: rule crime-against-young-person-now)."""
+    truth = {"incident.risk_to_life": False, "person.status": "looked_after", "person.age": 14,
+             "setting.type": "childrens_home", "health.medical_emergency": False, "incident.in_progress": False,
+             "incident.injury": "minor", "incident.weapon": "none", "incident.harmed_by": "another_young_person",
+             "incident.suspect_present": True, "setting.location": "in_placement"}
+    asked, end = walk(decider, truth, "harmed")
+    assert end == "check", asked
+    if "incident.suspect_present" in asked:
+        assert asked.index("incident.harmed_by") < asked.index("incident.suspect_present"), asked
+    # Someone nobody can name, still nearby: 999, as before
+    asked, end = walk(decider, {**truth, "incident.harmed_by": None}, "harmed")
+    assert end == "call-999", asked

@@ -7,14 +7,14 @@ session of their own following README only. Each expectation is written from the
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from test_web_browser import (  # noqa: F401 (fixtures)
-    DANGER_Q, NO_MANAGER, browser, check_a11y, get_the_answer, heading, journey, page, running, shot)
+    NO_MANAGER, browser, check_a11y, get_the_answer, heading, journey, page)
+from test_walkthrough_browser import served_with_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 PHONE = {"width": 390, "height": 844}
@@ -36,20 +36,10 @@ def readme_scenario() -> str:
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
     """The app as README's trainer section serves it: CALLGUIDE_SCENARIOS=my-scenarios callguide serve."""
-    from callguide.service import create_app
-
     folder = tmp_path_factory.mktemp("my-scenarios")
     (folder / "kai-bedroom-door.yaml").write_text(readme_scenario(), encoding="utf-8")
-    before = os.environ.get("CALLGUIDE_SCENARIOS")
-    os.environ["CALLGUIDE_SCENARIOS"] = str(folder)
-    try:
-        with running(create_app()) as url:
-            yield url
-    finally:
-        if before is None:
-            os.environ.pop("CALLGUIDE_SCENARIOS", None)
-        else:
-            os.environ["CALLGUIDE_SCENARIOS"] = before
+    with served_with_scenarios(folder) as url:
+        yield url
 
 
 def no_sideways_scroll(page, width: int = 320) -> None:
