@@ -19,7 +19,8 @@ Order (NHS 111 asks who the call is about first; so do we, once danger is out of
    (``asking``: "does anyone need an ambulance?" for self-harm), then in the decision's own order,
    but a question that matters only together with another after it (:func:`partner_first`).
    Questions that do not fit the kind (``asking.not_asked``: a weapon, for a missing young person)
-   are not asked; the rules see them as unknown.
+   are not asked; the rules see them as unknown. Nor is one that could change the answer only
+   together with an answer given as "I don't know" (:func:`deciding`), unless it could make it 999.
 """
 
 from __future__ import annotations
