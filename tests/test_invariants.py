@@ -182,7 +182,10 @@ def test_no_suspect_action_for_a_victim_or_patient(decider, book, known):
     held = roles(stage_one.derived)
     kind, victim = known["incident.kind"], known.get("incident.victim")
     # From the contract's facts alone, whatever the role rules say: CONTRACT.md's "victim: self".
-    harmed = (victim == "self" and kind != "self_harm") or kind in ("self_harm", "exploitation")
+    # Exploitation is the young person's own unless another young person there is said to be the
+    # one exploited (victim: resident; hazard log H-h9-3): then they are a witness.
+    harmed = (victim == "self" and kind != "self_harm") or kind == "self_harm" or (
+        kind == "exploitation" and victim != "resident")
     if harmed:
         assert held & {"victim", "patient"}, "the role rules missed a victim or patient"
     if held & {"victim", "patient"}:
