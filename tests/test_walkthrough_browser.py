@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 import yaml
@@ -18,10 +19,17 @@ from test_web_browser import browser, check_a11y, nojs_page, page, running, shot
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
     """The real app on a free loopback port, with a trainer's folder added by CALLGUIDE_SCENARIOS."""
-    from callguide.service import create_app
-
     folder = tmp_path_factory.mktemp("my-scenarios")
     (folder / "glass.yaml").write_text(yaml.safe_dump(OWN, sort_keys=False), encoding="utf-8")
+    with served_with_scenarios(folder) as url:
+        yield url
+
+
+@contextmanager
+def served_with_scenarios(folder):
+    """The real app, as ``CALLGUIDE_SCENARIOS=folder callguide serve`` runs it; yields its URL."""
+    from callguide.service import create_app
+
     before = os.environ.get("CALLGUIDE_SCENARIOS")
     os.environ["CALLGUIDE_SCENARIOS"] = str(folder)
     try:

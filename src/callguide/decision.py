@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from functools import cached_property
-from typing import Any
+from typing import Any, Iterable
 
 from pydantic import BaseModel, Field
 
@@ -60,15 +60,20 @@ class Decider:
         self._levels: OrderedDict[tuple, Level] = OrderedDict()
 
     # -- public -----------------------------------------------------------------------------
-    def decide(self, facts: Incident | dict[str, Any], explain: bool = False) -> Decision:
+    def decide(self, facts: Incident | dict[str, Any], explain: bool = False,
+               settled: Iterable[str] = ()) -> Decision:
+        """``settled``: unknown facts that stay unknown (a carer answered "I don't know"); the
+        questions leave out those that could change the answer only if one of them were known,
+        but never a safety-critical question that could raise it, nor one that could make it 999."""
         incident = facts if isinstance(facts, Incident) else parse_incident(facts)
-        return self.decision(self.evaluate(incident.known()), explain)
+        return self.decision(self.evaluate(incident.known()), explain, frozenset(settled))
 
     def evaluate(self, known: dict[str, Any]) -> Evaluation:
         """Phase one: the rules that fired, the policy's level and the after-incident rules."""
         return evaluate(self.engine, self.book, known)
 
-    def decision(self, evaluation: Evaluation, explain: bool = False) -> Decision:
+    def decision(self, evaluation: Evaluation, explain: bool = False,
+                 settled: frozenset[str] = frozenset()) -> Decision:
         """Phase two: the words, actions and questions for an evaluation."""
         book = self.book
         actions = explanation.actions(evaluation, book)
@@ -76,7 +81,7 @@ class Decider:
             recommendation=evaluation.level,
             headline=explanation.headline(evaluation, actions, book),
             rationale=explanation.rationale(evaluation, book),
-            questions=self._questions(evaluation),
+            questions=self._questions(evaluation, settled),
             actions=actions,
             rulebook=book.version,
             rulebook_release=book.release,
@@ -125,7 +130,18 @@ class Decider:
     def _finder(self) -> QuestionFinder:
         return QuestionFinder(self.book, self._what_if.rules, self.question_values)
 
-    def _questions(self, evaluation: Evaluation) -> list[QuestionOut]:
+    def _questions(self, evaluation: Evaluation, settled: frozenset[str] = frozenset()) -> list[QuestionOut]:
+        """The questions (below), less those that need a ``settled`` fact to change the answer."""
+        listed = self._all_questions(evaluation)
+        if not settled:
+            return listed
+        still = {q.fact for q in self._all_questions(evaluation, settled)}
+        level = evaluation.level
+        return [q for q in listed if q.fact not in settled and (
+            q.fact in still or q.would_become is Level.call_999
+            or (q.safety_critical and q.would_become.rank > level.rank))]
+
+    def _all_questions(self, evaluation: Evaluation, settled: frozenset[str] = frozenset()) -> list[QuestionOut]:
         """The unknown facts that could change the answer, alone or together (``questions.py``).
 
         The what-ifs evaluate the compiled conditions in Python (``whatif.WhatIf``), but only after
@@ -138,13 +154,13 @@ class Decider:
         engine_fired = self._what_if.mask_of(fired)
         # The same rules, and none the what-ifs do not know (mask_of leaves those out).
         if engine_fired == base.fired and engine_fired.bit_count() == len(fired):
-            return self._finder.find(known, base.fired, base.admitting, level, base.levels, base.level_with)
+            return self._finder.find(known, base.fired, base.admitting, level, base.levels, base.level_with, settled)
         log.warning("what-if evaluation disagrees with the engine; using engine runs (rules %s vs %s)",
                     sorted(base.fired_ids()), sorted(fired))
         return self._finder.find(
             known, engine_fired, base.admitting, level,
             lambda path, values: [self.level({**known, path: value}) for value in values],
-            lambda assignment: self.level({**known, **assignment}))
+            lambda assignment: self.level({**known, **assignment}), settled)
 
 
 def _edges(operand: Any) -> set[float]:

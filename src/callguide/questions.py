@@ -32,6 +32,7 @@ LevelWith = Callable[[dict[str, Any]], Level]
 LevelsOf = Callable[[str, list[Any]], list[Level | None]]
 MEMO_SIZE = 50_000
 _UNKNOWN: Any = object()
+_SETTLED: Any = object()
 
 
 class QuestionOut(BaseModel):
@@ -73,6 +74,7 @@ Route = tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]
 class _Known:
     known: dict[str, Any]
     derived: set[str]
+    settled: frozenset[str] = frozenset()  # unknown, and staying so: asked, and "I don't know"
     open: int = -1  # the rules no known fact rules out (a mask): the others have no route
     routes: dict[int, Route | None] = field(default_factory=dict)
 
@@ -138,19 +140,22 @@ class QuestionFinder:
 
     # -- per decision -----------------------------------------------------------------------
     def find(self, known: dict[str, Any], fired: int, admitted: int,
-             level: Level, alone: LevelsOf, together: LevelWith) -> list[QuestionOut]:
+             level: Level, alone: LevelsOf, together: LevelWith,
+             settled: frozenset[str] = frozenset()) -> list[QuestionOut]:
         """The questions for ``known``, most urgent and nearest first.
 
         ``fired`` and ``admitted`` are bit masks over the rules (the rules that fired; the rules that
         can match this kind of incident), ``alone(path, values)`` the level with that one fact known as
         each value (None: unchanged) and ``together(assignment)`` the level with several facts known at once.
+        ``settled``: unknown facts that stay unknown (the person asked has said they do not know):
+        never asked, and no route needs them.
         """
         ctx = _Known(known, {name for i in bits(fired & self.deriving) for name in self.derives[i]},
-                     ~self._ruled_out(known))
+                     settled, ~self._ruled_out(known))
         first = self._first(known.get("incident.kind"))
         best: dict[str, tuple[tuple, Level, list[str]]] = {}
         for path, values in self.values.items():
-            if path in known:
+            if path in known or path in settled:
                 continue
             if path in RULED_OUT_BY_EACH_OTHER:  # a care leaver of 13 is no answer to weigh
                 values = [value for value in values if not ruled_out(path, value, known)]
@@ -255,7 +260,7 @@ class QuestionFinder:
         reads = self.reads[index]
         if reads is not None:
             get = ctx.known.get
-            key = (index, *[get(path, _UNKNOWN) for path in reads])
+            key = (index, *[_SETTLED if path in ctx.settled else get(path, _UNKNOWN) for path in reads])
             route = self._memo.get(key, _UNKNOWN)
             if route is _UNKNOWN:
                 route = self._route(self.conditions[index], ctx)
@@ -275,7 +280,10 @@ class QuestionFinder:
                 if not atom.test(ctx.known):
                     return None
             elif atom.holds_unknown:
-                keeps[atom.path] = atom.values
+                if atom.path not in ctx.settled:
+                    keeps[atom.path] = atom.values
+            elif atom.path in ctx.settled:
+                return None
             elif atom.values:
                 needs[atom.path] = atom.values
             else:

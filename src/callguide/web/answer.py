@@ -96,10 +96,18 @@ class Split:
     later: list  # the rest, in the decision's order
 
 
+# The rules' reminder to call 999 if anything changes: the answer page says it in its own warning,
+# right under "Do now", so it is not listed there again (it took the only "Do now" line of a slow-time
+# answer and was then read twice, journeys4).
+SAID_BY_THE_PAGE = "call-999-if-it-changes"
+
+
 def do_now(decision: Decision) -> Split:
-    now = [a for a in decision.actions if a.by == "now"][:DO_NOW_SHOWN]
+    actions = [a for a in decision.actions
+               if not (a.id == SAID_BY_THE_PAGE and decision.recommendation is not Level.call_999)]
+    now = [a for a in actions if a.by == "now"][:DO_NOW_SHOWN]
     shown = {a.id for a in now}
-    return Split(now, [a for a in decision.actions if a.id not in shown])
+    return Split(now, [a for a in actions if a.id not in shown])
 
 
 def emergency_now(decision: Decision, book: Rulebook) -> list[ActionOut]:

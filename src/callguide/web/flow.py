@@ -19,7 +19,8 @@ Order (NHS 111 asks who the call is about first; so do we, once danger is out of
    (``asking``: "does anyone need an ambulance?" for self-harm), then in the decision's own order,
    but a question that matters only together with another after it (:func:`partner_first`).
    Questions that do not fit the kind (``asking.not_asked``: a weapon, for a missing young person)
-   are not asked; the rules see them as unknown.
+   are not asked; the rules see them as unknown. Nor is one that could change the answer only
+   together with an answer given as "I don't know" (:func:`deciding`), unless it could make it 999.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from ..facts import SAFETY_CRITICAL, Incident, Level, allowed_values, fact_paths
 from ..questions import QuestionOut
 from ..vocabulary import Asking, Vocabulary
 from . import happened
+from .fitting import NOT_KNOWN, WHO_CAUSED_IT, fits, offered
 
 UNKNOWN = "unknown"
 DANGER = "incident.risk_to_life"
@@ -51,20 +53,8 @@ AWAY_ROUTE = MISSING_ROUTE[:2]
 # Asked whatever the rules read: they decide the words and the route, not only the level.
 ALWAYS_KEPT = (DANGER, *WHO_AND_WHERE, KIND)
 
-# Answers that name someone who is not there in the young person's setting (``setting.type``):
-# no foster carer in a children's home or supported accommodation, no staff in foster care.
-# Somewhere else, or not said: every answer.
-NOT_THERE: dict[str, dict[str, frozenset[str]]] = {
-    "incident.victim": {"childrens_home": frozenset({"carer"}), "supported_accommodation": frozenset({"carer"}),
-                        "foster_care": frozenset({"staff"})},
-}
-# Answers that cannot be true beside another answer: when the young person is the one harmed,
-# they are not the one who caused it (that is self-harm, its own kind of incident).
-NOT_WITH: dict[str, dict[tuple[str, str], frozenset[str]]] = {
-    "incident.harmed_by": {("incident.victim", "self"): frozenset({"young_person"})},
-}
-NOT_KNOWN = "not_known"
-WHO_CAUSED_IT = "incident.harmed_by"
+# A question that names someone an earlier one says who is: asked after it when both are left.
+ASKED_AFTER = {"incident.suspect_present": WHO_CAUSED_IT}
 
 # Upper limits the facts contract leaves open, so that a slip of the finger is asked again.
 NUMBER_CEILINGS: dict[str, float] = {
@@ -135,23 +125,6 @@ def question(fact: str, decider: Decider, state: Mapping[str, Any] | None = None
     else:
         choices.append((UNKNOWN, "I don\u2019t know"))
     return Question(fact, ask, hint, "radios", choices)
-
-
-def fits(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
-    """Whether an answer can be true where the young person lives (``NOT_THERE``) and beside the
-    other answers (``NOT_WITH``)."""
-    if str(value) in NOT_THERE.get(fact, {}).get(str(state.get("setting.type")), frozenset()):
-        return False
-    return not any(str(value) in ruled_out and str(state.get(other)) == answer
-                   for (other, answer), ruled_out in NOT_WITH.get(fact, {}).items())
-
-
-def offered(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
-    """It ``fits``, and no answer given rules it out the other way round (the young person who caused
-    it is not offered as the one harmed, which would say someone else did and drop that answer)."""
-    return fits(fact, value, state) and not any(
-        other == fact and str(value) == answer and str(state.get(path)) in ruled_out
-        for path, pairs in NOT_WITH.items() for (other, answer), ruled_out in pairs.items())
 
 
 class AnswerError(ValueError):
@@ -343,7 +316,7 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     """``"call-999"``, ``"check"`` or the fact to ask next."""
     if DANGER not in state:
         return DANGER
-    decision = decider.decide(incident(state))  # one decision for the 999 check and the questions
+    decision = deciding(state, decider)  # one decision for the 999 check and the questions
     if needs_999(state, decision):
         return "call-999"
     for fact in (*WHO_AND_WHERE, KIND):
@@ -360,10 +333,22 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     facts = {q.fact for q in listed}
     # medical help first for a patient, the child's safety for a missing child
     led = next((fact for fact in asking.first if fact in facts), None)
-    if led is not None:
-        return led
-    first = listed[0]
-    return partner_first(first.fact, [f for f in first.together_with if f not in asking.not_asked], state)
+    if led is None:
+        first = listed[0]
+        led = partner_first(first.fact, [f for f in first.together_with if f not in asking.not_asked], state)
+    # "Is the person who caused the harm still nearby?" after who that is: a resident who hit another
+    # is "nearby" in their own home, which is no emergency, while an adult nearby is (journeys4, J3)
+    after = ASKED_AFTER.get(led)
+    return after if after in facts else led
+
+
+def deciding(state: Mapping[str, Any], decider: Decider) -> Decision:
+    """The decision the pages choose their next question from. An answer "I don't know" stays
+    unknown (nothing asks it again), so a question that could change the answer only together with
+    one of those is not asked ("did it happen at home?", when the cost that matters with it is not
+    known); a safety-critical question that could raise the answer, or one that could make it 999,
+    always is (``Decider.decide``'s ``settled``)."""
+    return decider.decide(incident(state), settled=[path for path, value in state.items() if value == UNKNOWN])
 
 
 def left_to_ask(decision: Decision, state: Mapping[str, Any], asking: Asking) -> list[QuestionOut]:

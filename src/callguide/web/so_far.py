@@ -10,7 +10,7 @@ from ..decision import Decider, Decision
 from ..facts import Level
 from ..questions import QuestionOut
 from ..vocabulary import Vocabulary
-from .flow import ALWAYS_KEPT, KIND, UNKNOWN, fitting, incident, left_to_ask, missing_route, needs_999, vocabulary
+from .flow import ALWAYS_KEPT, KIND, UNKNOWN, deciding, fitting, left_to_ask, missing_route, needs_999, vocabulary
 
 
 def answer_so_far(state: Mapping[str, Any], decider: Decider) -> bool:
@@ -21,7 +21,7 @@ def answer_so_far(state: Mapping[str, Any], decider: Decider) -> bool:
     if any(fact not in state for fact in ALWAYS_KEPT) or (
             state[KIND] == "missing" and any(fact not in state for fact in missing_route(state))):
         return False
-    decision = decider.decide(incident(state))
+    decision = deciding(state, decider)
     if needs_999(state, decision):
         return False
     left = left_to_ask(decision, state, vocabulary(decider).asking_for(state[KIND]))

@@ -219,9 +219,33 @@ def walkthrough_session(request: Request) -> HTMLResponse:
 
     entries = [library.entry(decider, s) for s in chosen]
     runnable = [e.scenario.id for e in entries if not e.problems]
+    moved = request.query_params.get(MOVED)
     return _page(request, "walkthrough/session.html", entries=entries, runnable=runnable,
                  start=_stage_url(runnable[0], 0, False, None, runnable) if runnable else None,
-                 minutes=sum(total_minutes(s) or 0 for s in chosen))
+                 minutes=sum(total_minutes(s) or 0 for s in chosen), moves=_moves([s.id for s in chosen]),
+                 moved=next((i + 1 for i, s in enumerate(chosen) if s.id == moved), None), moved_id=moved)
+
+
+MOVED = "moved"  # the scenario just moved, to say where it is now and to keep the keyboard's place
+
+
+def _moves(ids: list[str]) -> list[dict[str, str | None]]:
+    """For each scenario of a session, the addresses that move it up, move it down or take it out
+    (None where it cannot): the trainer chooses the order, by plain links that work without JavaScript.
+    Each goes back to the control used (``#move-up-ID``), or to the scenario once it is at the end."""
+    def order(new: list[str], moved: str, control: str) -> str:
+        at = new.index(moved)
+        still = (control == "up" and at > 0) or (control == "down" and at < len(new) - 1)
+        return f"{_session_url(new)}&{MOVED}={moved}#" + (f"move-{control}-{moved}" if still else f"item-{moved}")
+
+    moves: list[dict[str, str | None]] = []
+    for i, scenario_id in enumerate(ids):
+        swap_up = ids[:i - 1] + [scenario_id, ids[i - 1]] + ids[i + 1:] if i > 0 else None
+        swap_down = ids[:i] + [ids[i + 1], scenario_id] + ids[i + 2:] if i < len(ids) - 1 else None
+        moves.append({"up": order(swap_up, scenario_id, "up") if swap_up else None,
+                      "down": order(swap_down, scenario_id, "down") if swap_down else None,
+                      "remove": _session_url(ids[:i] + ids[i + 1:]) if len(ids) > 1 else None})
+    return moves
 
 
 def _one(request: Request, scenario_id: str) -> Entry | Response:
