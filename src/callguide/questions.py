@@ -174,7 +174,8 @@ class QuestionFinder:
                        if route is not None and len(route[0]) >= 2]  # one fact: its what-if above says it
         # A fired rule that an `any` group keeps firing only while facts are unknown ("an adult who
         # does not want the police"): it stops when every branch fails, which may take two answers.
-        assignments += [a for i in bits(fired) if i in self.movers for a in self._stops(i, known)]
+        assignments += [a for i in bits(fired) if i in self.movers for a in self._stops(i, known)
+                        if not ctx.settled & a.keys()]  # an "I don't know" answer stays unknown
         for assignment in assignments:
             if any(ruled_out(path, value, {**known, **assignment}) for path, value in assignment.items()
                    if path in RULED_OUT_BY_EACH_OTHER):
