@@ -429,6 +429,7 @@ def test_a_rule_change_shows_the_call_checks_it_moves(tmp_path):
     checks = result.output.split("CALL CHECKS THAT CHANGE")[1]
     assert "No call-check table chooses another row." not in checks
     assert "call-police-response: " in checks and "[!]" not in checks
+    assert "only the calls whose staff answer moves (and their call-only variations) were run" in checks
 
 
 def test_no_change_runs_no_call_check():

@@ -57,6 +57,7 @@ class CheckDiff:
     compared: int
     changed: int
     groups: list[CheckGroup]
+    every_call: bool = True  # False: the tables were the same, so only calls whose staff answer moved were run
 
     @property
     def lowers_emergency(self) -> bool:
@@ -133,7 +134,9 @@ def compare_checks(base: Decider, head: Decider, corpus: list[CorpusIncident],
     staff rules' answer moved (the rows read the facts and that answer), so only those incidents,
     and their call-only variations, are run; otherwise the whole call corpus is."""
     values = call_values([base, head], fact_values([base, head]))
-    return diff_checks(base, head, call_corpus(corpus if tables_changed else list(level_changed), values))
+    checks = diff_checks(base, head, call_corpus(corpus if tables_changed else list(level_changed), values))
+    checks.every_call = tables_changed
+    return checks
 
 
 def diff_checks(base: Decider, head: Decider, corpus: list[CorpusIncident]) -> CheckDiff:

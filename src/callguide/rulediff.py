@@ -291,6 +291,9 @@ def render(report: DiffReport, markdown: bool = False) -> str:
 def _render_checks(checks: CheckDiff, h: Any, item: str, markdown: bool) -> list[str]:
     """The call handler's check: each table whose chosen row moves, emergency attendance lost first."""
     lines = ["", h(2, f"Call checks that change: {checks.changed} of {checks.compared} calls")]
+    if not checks.every_call:
+        lines.append("The call-check tables are the same on both sides, so only the calls whose staff answer "
+                     "moves (and their call-only variations) were run.")
     if not checks.groups:
         return lines + ["No call-check table chooses another row."]
     lost = [g for g in checks.groups if g.lowers_emergency]
