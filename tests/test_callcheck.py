@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import known_facts, nest
 
-from callguide.callcheck import CallCheck, check_call
+from callguide.callcheck import CallCheck, CallCheckRequest, check_call
 from callguide.callcheck_parts import SUSPECT_FACTS, THRIVE_KEYS, tables_for
 from callguide.facts import Level, allowed_values
 from callguide.rulebook import RulebookError, default_rules_dir, load_rulebook
@@ -207,8 +207,11 @@ def test_thrive_never_shows_rule_ids_and_keeps_unknowns_unknown(decider, known):
         item = getattr(check.thrive, key)
         assert not any(re.search(rf"\b{re.escape(i)}\b", item.summary) for i in ids if "-" in i), item.summary
         assert "unknown" not in item.summary.lower()
+        # what was said, as the call check reads it (a foster carer ringing says it is foster care)
+        read = CallCheckRequest.model_validate(nest(known)).incident_facts().known()
         for seen in item.facts:
-            assert seen.value == known.get(seen.fact)
+            assert seen.value == read.get(seen.fact)
+            assert seen.value == known.get(seen.fact) or seen.fact in ("setting.type", "incident.victim_wants_police")
 
 
 def test_thrive_rows_name_their_facts(decider):
@@ -247,6 +250,20 @@ def test_a_missing_childs_enquiries_are_checked_but_not_an_adults(decider):
                              "missing": {"whereabouts_known": False, "medical_needs": False,
                                          "out_of_character": False, "with_risky_person": False}})
     assert "Philomena" not in _texts(adult)
+
+
+def test_who_is_calling_says_where_the_young_person_lives_when_nobody_else_has(decider):
+    """A foster carer ringing about the young person they look after: foster care's words (their
+    supervising social worker, not "your manager"); a setting that was said is never overridden."""
+    body = {"incident": {"kind": "threats", "weapon": "bladed", "victim": "carer", "in_progress": False,
+                         "risk_to_life": False, "child_calm_now": True}, "person": {"age": 13},
+            "call": {"caller": "foster_carer"}}
+    asked = {q.fact: q.ask for q in _check(decider, body).questions}
+    assert "supervising social worker" in asked["response_so_far.manager_consulted"]
+    assert "manager" not in asked["response_so_far.manager_consulted"].replace("manager_", "")
+    body["setting"] = {"type": "childrens_home"}
+    asked = {q.fact: q.ask for q in _check(decider, body).questions}
+    assert "supervising social worker" not in asked["response_so_far.manager_consulted"]
 
 
 def test_a_handler_is_not_given_questions_that_do_not_fit_a_missing_child(decider):

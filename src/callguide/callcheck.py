@@ -51,6 +51,11 @@ class CallResponseSoFar(ResponseSoFar):
         None, description="The carers followed their behaviour policy and the young person's plan.")
 
 
+# Carers who ring about a young person they look after say, by who they are, where the young person lives.
+CALLER_SETTING = {"foster_carer": "foster_care", "home_staff": "childrens_home",
+                  "supported_accommodation_staff": "supported_accommodation"}
+
+
 class CallCheckRequest(Incident):
     """The incident facts as the caller gives them (the same shape as ``POST /v1/decisions``).
 
@@ -70,6 +75,9 @@ class CallCheckRequest(Incident):
         if (call["caller"] == "young_person" and incident["victim"] == "self" and incident["victim_wants_police"] is None
                 and call["caller_wants"] in ("investigate", "record_crime")):
             incident["victim_wants_police"] = True  # the one harmed rings to report it: they want the police
+        if data["setting"]["type"] is None and call["caller"] in CALLER_SETTING:
+            # a foster carer rings about the young person they look after: foster care, in its own words
+            data["setting"]["type"] = CALLER_SETTING[call["caller"]]
         return Incident.model_validate(data)
 
 

@@ -47,7 +47,8 @@ RowLevel = Literal["high", "medium", "low", "not_known"]
 # -- output models --------------------------------------------------------------------------------
 class FactSeen(BaseModel):
     fact: str
-    value: Any = Field(description="What the caller said; null when nobody has said.")
+    value: Any = Field(description="What the caller said (a foster carer ringing says it is foster care); "
+                                   "null when nobody has said.")
 
 
 class ThriveItem(BaseModel):
