@@ -236,7 +236,7 @@ def test_explain_finds_a_stopping_condition_for_every_rule_the_engine_did_not_fi
 # -- call handlers --------------------------------------------------------------------------------
 
 def test_call_handler_walkthrough_shows_the_call_check_not_the_staff_answer(decider):
-    outcome = run("walkthrough", "chair-leg-call-handler", "--auto")
+    outcome = run("walkthrough", "call-handler-stab-wound-after-fight", "--auto")
     assert outcome.exit_code == 0
     out = outcome.output
     assert "Answer for the call handler" in out and "Police response: Not enough known yet" in out  # ask first

@@ -163,16 +163,16 @@ def test_own_scenario_is_beside_the_built_in_ones_and_filters_narrow_the_list(no
 
 def test_call_handler_scenario_shows_the_call_check(page):
     page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto("/walkthrough/chair-leg-call-handler?step=1&answer=1")
+    page.goto("/walkthrough/call-handler-stab-wound-after-fight?step=1&answer=1")
     answer = page.locator("#answer")
-    # a chair leg, nothing said yet about danger or whether it is over: the check asks first
+    # a stab wound after a fight, nothing said yet about danger: the check asks first
     assert answer.get_attribute("data-police-response") == "ask_first"
     assert "Not enough known yet" in answer.inner_text()
     assert page.locator("#step-thrive [data-thrive]").count() == 6
     assert page.locator("#step-ask li").count() >= 1 and page.locator("#step-say p").count() >= 1
     check_a11y(page)
     shot(page, "walkthrough-call-handler")
-    page.goto("/walkthrough/chair-leg-call-handler?step=2&answer=1")
+    page.goto("/walkthrough/call-handler-stab-wound-after-fight?step=2&answer=1")
     assert page.locator("#answer").get_attribute("data-police-response") == "emergency_attendance"
 
 
