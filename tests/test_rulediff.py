@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -431,6 +432,10 @@ def test_a_rule_change_shows_the_call_checks_it_moves(tmp_path):
     assert "No call-check table chooses another row." not in checks
     assert "call-police-response: " in checks and "[!]" not in checks
     assert "only the calls whose staff answer moves (and their call-only variations) were run" in checks
+    # every incident whose answer moves is also run with each call-only fact varied (who is calling, ...)
+    moved = int(re.search(r"ANSWERS THAT CHANGE: (\d+) OF", result.output).group(1))
+    calls = int(re.search(r"CALL CHECKS THAT CHANGE: \d+ OF (\d+) CALLS", result.output).group(1))
+    assert moved > 0 and calls >= 10 * moved, (moved, calls)
 
 
 def test_no_change_runs_no_call_check():

@@ -22,29 +22,21 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from .callcheck import CallCheckRequest
-from .callcheck_parts import STEP_TABLES, CallTables, tables_for
+from .callcheck_parts import THRIVE_KEYS, CallTables, tables_for
 from .corpus import UNKNOWN, CorpusIncident, fact_values, nest
 from .decision import Decider
 from .facts import allowed_values
-from .policy import resolve
 
 EMERGENCY = "emergency_attendance"
 RESPONSE = "call-police-response"
 
 
-@dataclass(frozen=True)
-class CheckChange:
-    incident: CorpusIncident
-    before: str  # the row chosen before ("-": none), as "row-id (kind)" for the police response
-    after: str
-
-
 @dataclass
 class CheckGroup:
     table: str
-    before: str
+    before: str  # the row chosen before ("-": none), as "row-id (kind)" for the police response
     after: str
-    changes: list[CheckChange] = field(default_factory=list)
+    changes: list[CorpusIncident] = field(default_factory=list)
 
     @property
     def lowers_emergency(self) -> bool:
@@ -66,19 +58,16 @@ class CheckDiff:
 
 def chosen_rows(decider: Decider, known: dict[str, Any]) -> dict[str, str]:
     """For each call-check table, the row that holds for these facts ("-" where none does)."""
-    fired = [decider.book.rule(rule_id) for rule_id in decider.engine.fire(known).rules]
-    staff = resolve(fired).level.value
+    staff = decider.level(known).value
     tables: CallTables = tables_for(decider.book)
     judged = tables.judge(known, staff)
-    rows = {"call-role": judged.role_row, RESPONSE: judged.response, "call-ask-first": judged.ask_first,
-            "call-script": judged.script, "call-follow-up": judged.follow_up, "call-home-steps": judged.steps}
     flat = tables.fact(known, staff)
+    rows = {"call-role": judged.role_row, RESPONSE: judged.response, "call-ask-first": judged.ask_first,
+            "call-script": judged.script, "call-follow-up": judged.follow_up, "call-home-steps": judged.steps,
+            **{row.table: row for row in judged.step_rows},
+            **{f"thrive-{key}": tables[f"thrive-{key}"].first(flat) for key in THRIVE_KEYS}}
     out = {table_id: row.id if row is not None else "-" for table_id, row in rows.items()}
     out[RESPONSE] = f"{judged.response.id} ({judged.response.then['kind']})"
-    for table_id, compiled in tables.compiled.items():
-        if table_id.startswith(("thrive-", STEP_TABLES)):
-            row = compiled.first(flat)
-            out[table_id] = row.id if row is not None else "-"
     return out
 
 
@@ -86,26 +75,23 @@ def call_values(deciders: Iterable[Decider], rule_facts: Iterable[str]) -> dict[
     """The facts only the call-check tables read, and the values worth trying (unknown first;
     for a number, each threshold a row uses, one below and one above)."""
     skip = set(rule_facts) | {"incident.kind"}
-    numbers: dict[str, set[Any]] = {}
+    thresholds: dict[str, set[Any]] = {}  # each call-only fact, with the numbers rows compare it with
     for decider in deciders:
         for compiled in tables_for(decider.book).compiled.values():
             for row in compiled.table.rows:
                 for test in row.conditions.tests():
                     if test.path in skip or test.path.startswith("outcome."):
                         continue
-                    numbers.setdefault(test.path, set())
+                    thresholds.setdefault(test.path, set())
                     if isinstance(test.value, (int, float)) and not isinstance(test.value, bool):
-                        numbers[test.path] |= {v for v in (test.value - 1, test.value, test.value + 1) if v >= 0}
-    out: dict[str, list[Any]] = {}
-    for path in sorted(numbers):
-        out[path] = [UNKNOWN, *(allowed_values(path) or sorted(numbers[path]))]
-    return out
+                        thresholds[test.path] |= {v for v in (test.value - 1, test.value, test.value + 1) if v >= 0}
+    return {path: [UNKNOWN, *(allowed_values(path) or sorted(thresholds[path]))] for path in sorted(thresholds)}
 
 
-def call_corpus(corpus: list[CorpusIncident], values: dict[str, list[Any]]) -> list[CorpusIncident]:
-    """The rules' corpus, then each scenario step and sweep starting point varied one call-only fact at a time."""
+def call_corpus(corpus: list[CorpusIncident], values: dict[str, list[Any]],
+                bases: list[CorpusIncident]) -> list[CorpusIncident]:
+    """``corpus``, then each of ``bases`` varied one call-only fact at a time."""
     items = {incident.known: incident for incident in corpus}
-    bases = [i for i in corpus if i.origin != "sweep" or "=" not in i.label]  # not the sweep's varied ones
     for base in bases:
         for path, options in values.items():
             for value in options:
@@ -134,7 +120,12 @@ def compare_checks(base: Decider, head: Decider, corpus: list[CorpusIncident],
     staff rules' answer moved (the rows read the facts and that answer), so only those incidents,
     and their call-only variations, are run; otherwise the whole call corpus is."""
     values = call_values([base, head], fact_values([base, head]))
-    checks = diff_checks(base, head, call_corpus(corpus if tables_changed else list(level_changed), values))
+    if tables_changed:  # every scenario step and record, and the sweep's starting points (not its variations)
+        calls = call_corpus(corpus, values, [i for i in corpus if i.origin != "sweep" or "=" not in i.label])
+    else:
+        changed = list(level_changed)
+        calls = call_corpus(changed, values, changed)
+    checks = diff_checks(base, head, calls)
     checks.every_call = tables_changed
     return checks
 
@@ -152,7 +143,6 @@ def diff_checks(base: Decider, head: Decider, corpus: list[CorpusIncident]) -> C
         changed += bool(moved)
         for table in moved:
             key = (table, before.get(table, "-"), after.get(table, "-"))
-            group = groups.setdefault(key, CheckGroup(*key))
-            group.changes.append(CheckChange(incident, key[1], key[2]))
+            groups.setdefault(key, CheckGroup(*key)).changes.append(incident)
     ordered = sorted(groups.values(), key=lambda g: (not g.lowers_emergency, g.table != RESPONSE, -len(g.changes)))
     return CheckDiff(compared, changed, ordered)

@@ -303,7 +303,7 @@ def _render_checks(checks: CheckDiff, h: Any, item: str, markdown: bool) -> list
     for group in checks.groups:
         mark = "[!] NO LONGER EMERGENCY ATTENDANCE: " if group.lowers_emergency else ""
         lines += ["", h(3, f"{mark}{group.table}: {group.before} -> {group.after} ({len(group.changes)} calls)")]
-        lines += _examples([change.incident for change in group.changes], item)
+        lines += _examples(group.changes, item)
     return lines
 
 
