@@ -91,7 +91,8 @@ class Decider:
     def level(self, known: dict[str, Any]) -> Level:
         """Only the recommendation for known facts, from the engine (stage 1 and the policy), memoised.
 
-        The what-ifs' fallback, the rulebook linter and the tests use it; ``decide`` does not.
+        The what-ifs' fallback, the call check's what-ifs, `rules diff`'s call checks, the rulebook linter and the
+        tests use it; ``decide`` does not.
         """
         key = tuple(sorted(known.items()))
         level = self._levels.get(key)
