@@ -211,11 +211,12 @@ class QuestionFinder:
                 if any(a.path in known and not a.test(known) or a.path not in known and not a.holds_unknown
                        for a in branch.atoms):
                     continue  # it fails already
-                failing = [(a.path, v) for a in branch.atoms if a.path not in known and a.holds_unknown
-                           for v in self.values.get(a.path, []) if not a.test({a.path: v})][:1]
-                if not failing or branch.groups or branch.derived:
+                failing = None if branch.groups or branch.derived else next(
+                    ((a.path, v) for a in branch.atoms if a.path not in known and a.holds_unknown
+                     for v in self.values.get(a.path, []) if not a.test({a.path: v})), None)
+                if failing is None:
                     break  # this branch cannot be made to fail by answering one fact
-                assignment.setdefault(*failing[0])
+                assignment.setdefault(*failing)
             else:
                 if len(assignment) >= 2:
                     found.append(assignment)
