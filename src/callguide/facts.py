@@ -4,16 +4,21 @@ Absent and ``null`` both mean *unknown*, which is never the same as ``false``: a
 tests ``child_calm_now: false`` does not fire when nobody has said. Everything else (a field
 that is not in the contract, a wrong type, a value outside its set) is rejected, and the error
 names the field so that a care worker can put it right.
+
+The facts themselves (sections, names, types, allowed values and the API's descriptions) are data,
+in ``facts.yaml`` beside this module; the models are built from it once, at import.
 """
 
 from __future__ import annotations
 
 from enum import Enum
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, TypeAdapter, ValidationError, create_model
 
+from . import yamlsafe
 from .echo import shown
 
 
@@ -32,31 +37,11 @@ class Level(str, Enum):
 
 LEVEL_ORDER: list[Level] = [Level.no_police, Level.report_later, Level.call_101, Level.call_999]
 
-Kind = Literal[
-    "assault", "criminal_damage", "theft", "threats", "weapon", "sexual", "drugs", "missing",
-    "self_harm", "fire_setting", "disorder", "verbal_abuse", "exploitation", "other",
-]
-Injury = Literal["none", "minor", "serious", "life_threatening"]
-Weapon = Literal["none", "improvised", "bladed", "firearm"]
-Victim = Literal["none", "staff", "carer", "resident", "public", "self"]
-# Who is said to have caused the harm: the young person the call is about, or someone else
-# (then the young person may be the victim, and never gets a suspect's actions).
-HarmedBy = Literal["young_person", "staff_or_carer", "another_young_person", "adult", "not_known"]
-Caller = Literal["home_staff", "foster_carer", "supported_accommodation_staff", "young_person",
-                 "member_of_public", "other_professional"]
-CallerWants = Literal["investigate", "collect_or_return", "have_a_word", "record_crime", "advice"]
-
 # Contract invariant 4: when one of these is unknown and could raise the answer, ask it first.
 SAFETY_CRITICAL: tuple[str, ...] = (
     "incident.risk_to_life", "incident.in_progress", "incident.weapon", "incident.injury",
     "missing.immediate_concern",
 )
-
-# Ordinal scales let rules say "at least serious"; the order is the contract's.
-ORDINALS: dict[str, list[str]] = {
-    "incident.injury": ["none", "minor", "serious", "life_threatening"],
-    "incident.weapon": ["none", "improvised", "bladed", "firearm"],
-}
 
 
 # The contract lets any age sit beside either status, but the law does not: a looked-after child
@@ -92,114 +77,65 @@ def _whole_number(value: Any) -> Any:
 
 Age = Annotated[int, Strict(), Field(ge=10, le=25), BeforeValidator(_whole_number)]
 # A count: JSON Schema lets 300.0 through as an integer, so it is accepted as 300 (like an age).
-RecentCalls = Annotated[int, Strict(), Field(ge=0, le=1000), BeforeValidator(_whole_number)]
+Count = Annotated[int, Strict(), Field(ge=0, le=1000), BeforeValidator(_whole_number)]
 
 
-class Person(_Strict):
-    age: Age | None = Field(None, description="Age in years (10 to 25).")
-    status: Literal["looked_after", "care_leaver"] | None = None
-    neurodivergent: StrictBool | None = Field(
-        None, description="Known neurodivergence, SEND or communication needs.")
-    exploitation_concern: StrictBool | None = Field(
-        None, description="Known or suspected CSE/CCE or county lines.")
-    behaviour_in_plan: StrictBool | None = Field(
-        None, description="This behaviour is foreseen in the care or behaviour support plan.")
-    police_in_plan: StrictBool | None = Field(
-        None, description="The placement plan agrees that this worry warrants police involvement (Protocol §8.1).")
+# The contract's facts, section by section: their names, types and meanings are data (facts.yaml).
+_SPEC: dict[str, Any] = yamlsafe.load((Path(__file__).with_name("facts.yaml")).read_text(encoding="utf-8"))
+
+# What each type in facts.yaml is here: the type a value must have, and the field's own limits.
+_TYPES: dict[str, tuple[Any, dict[str, Any]]] = {
+    "flag": (StrictBool, {}),
+    "age": (Age, {}),
+    "count": (Count, {}),
+    "amount": (float, {"ge": 0, "strict": True}),
+}
 
 
-class Setting(_Strict):
-    type: Literal["childrens_home", "supported_accommodation", "foster_care", "other"] | None = None
-    location: Literal["in_placement", "community"] | None = None
-    out_of_county: StrictBool | None = Field(None, description="Placed by, or in, another local authority.")
+def _field(spec: dict[str, Any]) -> tuple[Any, Any]:
+    """One fact as a pydantic field: optional (None: not known) unless ``required``."""
+    if "values" in spec:
+        annotation, limits = Literal[tuple(spec["values"])], {}
+    else:
+        annotation, limits = _TYPES[spec["type"]]
+    extra = {"description": " ".join(spec["description"].split())} if "description" in spec else {}
+    if spec.get("required"):
+        return annotation, Field(**limits, **extra)
+    return annotation | None, Field(None, **limits, **extra)
 
 
-class IncidentDetail(_Strict):
-    kind: Kind
-    in_progress: StrictBool | None = None
-    risk_to_life: StrictBool | None = Field(
-        None, description="Real and immediate risk to life or of serious harm, to anyone.")
-    injury: Injury | None = None
-    weapon: Weapon | None = None
-    damage_value_gbp: float | None = Field(None, ge=0, strict=True)
-    victim: Victim | None = None
-    victim_wants_police: StrictBool | None = None
-    hate_motivated: StrictBool | None = None
-    child_calm_now: StrictBool | None = Field(
-        None, description="The child is calm and the immediate risk has passed.")
-    repeat_pattern: StrictBool | None = Field(
-        None, description="A pattern that in-house work has not changed.")
-    harmed_by: HarmedBy | None = Field(
-        None, description="Who is said to have caused the harm: the young person, a member of staff or "
-                          "carer, another young person, an adult, or nobody knows.")
-    suspect_present: StrictBool | None = Field(
-        None, description="The person who caused the harm is still there or nearby.")
+def _section(spec: dict[str, Any]) -> type[_Strict]:
+    fields = {name: _field(field) for name, field in spec["fields"].items()}
+    return create_model(spec["model"], __base__=_Strict, __doc__=spec.get("doc"), __module__=__name__, **fields)
 
 
-class Health(_Strict):
-    """The young person, or anyone else, as a patient."""
+SECTIONS: dict[str, type[_Strict]] = {name: _section(spec) for name, spec in _SPEC.items()}
+ResponseSoFar = SECTIONS["response_so_far"]  # the call check adds its own facts to it
 
-    medical_emergency: StrictBool | None = Field(
-        None, description="Someone needs an ambulance now: not breathing, a seizure, an overdose, a ligature, "
-                          "heavy bleeding.")
-    mental_health_crisis: StrictBool | None = Field(
-        None, description="The young person is in a mental-health crisis (severe distress).")
-    suicidal_thoughts: StrictBool | None = Field(None, description="They have spoken of thoughts of suicide.")
-    suicide_plan: StrictBool | None = Field(None, description="They have a plan to end their life.")
-    means_available: StrictBool | None = Field(
-        None, description="They have the means to carry out the plan (tablets, a ligature, a blade).")
+# Ordinal scales let rules say "at least serious"; the order is the contract's.
+ORDINALS: dict[str, list[str]] = {
+    f"{section}.{name}": list(field["values"])
+    for section, spec in _SPEC.items() for name, field in spec["fields"].items() if field.get("ordered")}
 
 
-class ResponseSoFar(_Strict):
-    de_escalation_tried: StrictBool | None = None
-    manager_consulted: StrictBool | None = None
-    restraint_used: StrictBool | None = None
-
-
-class Missing(_Strict):
-    whereabouts_known: StrictBool | None = None
-    hours_absent: float | None = Field(None, ge=0, strict=True)
-    immediate_concern: StrictBool | None = Field(
-        None, description="A specific concern for the child's safety now.")
-    enquiries_done: StrictBool | None = Field(
-        None, description="Phone, friends and family, known places tried and recorded.")
-    # The risk factors the missing-person guidance names (College of Policing APP).
-    out_of_character: StrictBool | None = Field(None, description="Going missing is out of character.")
-    missing_before: StrictBool | None = Field(None, description="They have gone missing before.")
-    medical_needs: StrictBool | None = Field(
-        None, description="They need medication or have health needs that put them at risk while away.")
-    with_risky_person: StrictBool | None = Field(
-        None, description="Last seen with, or believed to be with, someone who may harm or exploit them.")
-
-
-class Call(_Strict):
-    """What a Force Control Room call handler learns on the call (issue 15)."""
-
-    caller: Caller | None = None
-    caller_wants: CallerWants | None = Field(
-        None, description="What the caller wants the police to do.")
-    fire_service_needed: StrictBool | None = Field(None, description="A fire needs the fire service now.")
-    people_inside: StrictBool | None = Field(None, description="People are inside the building on fire.")
-    recent_calls: RecentCalls | None = Field(
-        None, description="Calls to the police from this placement in the last 28 days, before this one.")
-
-
-class Incident(_Strict):
-    """One incident, as far as it is known."""
-
-    person: Person = Field(default_factory=Person)
-    setting: Setting = Field(default_factory=Setting)
-    incident: IncidentDetail
-    response_so_far: ResponseSoFar = Field(default_factory=ResponseSoFar)
-    missing: Missing = Field(default_factory=Missing)
-    health: Health = Field(default_factory=Health)
-    call: Call = Field(default_factory=Call)
-
+class _Facts(_Strict):
     def known(self) -> dict[str, Any]:
         """Known facts only, as a flat ``{"section.field": value}`` map (values are plain JSON types)."""
         return {f"{section}.{name}": value
                 for section in type(self).model_fields
                 for name, value in getattr(self, section).__dict__.items() if value is not None}
+
+
+def _required(model: type[_Strict]) -> bool:
+    return any(info.is_required() for info in model.model_fields.values())
+
+
+# One incident, as far as it is known: a section with a required fact is required, the others
+# default to "nothing known".
+Incident = create_model(
+    "Incident", __base__=_Facts, __doc__="One incident, as far as it is known.", __module__=__name__,
+    **{name: (model, Field() if _required(model) else Field(default_factory=model))
+       for name, model in SECTIONS.items()})
 
 
 @cache
