@@ -52,3 +52,16 @@ def test_messages_say_what_is_allowed():
 
 def test_a_whole_number_age_written_as_a_decimal_is_accepted():
     assert parse_incident({"incident": {"kind": "other"}, "person": {"age": 15.0}}).person.age == 15
+
+
+def test_the_models_are_built_from_facts_yaml_and_a_mistake_there_names_the_fact():
+    from callguide import facts
+
+    # Every fact in the data file is a field of the model, in its order, and the ordered scales
+    # are the ones the data marks as ordered.
+    paths = [f"{section}.{name}" for section, spec in facts._SPEC.items() for name in spec["fields"]]
+    assert list(facts.fact_paths()) == paths
+    assert facts.ORDINALS == {"incident.injury": ["none", "minor", "serious", "life_threatening"],
+                              "incident.weapon": ["none", "improvised", "bladed", "firearm"]}
+    with pytest.raises(ValueError, match=r"facts.yaml: health.fever: .*not 'flags'"):
+        facts._section("health", {"model": "Health", "fields": {"fever": {"type": "flags"}}})

@@ -92,24 +92,27 @@ _TYPES: dict[str, tuple[Any, dict[str, Any]]] = {
 }
 
 
-def _field(spec: dict[str, Any]) -> tuple[Any, Any]:
+def _field(path: str, spec: dict[str, Any]) -> tuple[Any, Any]:
     """One fact as a pydantic field: optional (None: not known) unless ``required``."""
     if "values" in spec:
         annotation, limits = Literal[tuple(spec["values"])], {}
-    else:
+    elif spec.get("type") in _TYPES:
         annotation, limits = _TYPES[spec["type"]]
+    else:
+        raise ValueError(f"facts.yaml: {path}: a fact needs `values` or a type of {', '.join(_TYPES)}, "
+                         f"not {spec.get('type')!r}")
     extra = {"description": " ".join(spec["description"].split())} if "description" in spec else {}
     if spec.get("required"):
         return annotation, Field(**limits, **extra)
     return annotation | None, Field(None, **limits, **extra)
 
 
-def _section(spec: dict[str, Any]) -> type[_Strict]:
-    fields = {name: _field(field) for name, field in spec["fields"].items()}
+def _section(section: str, spec: dict[str, Any]) -> type[_Strict]:
+    fields = {name: _field(f"{section}.{name}", field) for name, field in spec["fields"].items()}
     return create_model(spec["model"], __base__=_Strict, __doc__=spec.get("doc"), __module__=__name__, **fields)
 
 
-SECTIONS: dict[str, type[_Strict]] = {name: _section(spec) for name, spec in _SPEC.items()}
+SECTIONS: dict[str, type[_Strict]] = {name: _section(name, spec) for name, spec in _SPEC.items()}
 ResponseSoFar = SECTIONS["response_so_far"]  # the call check adds its own facts to it
 
 # Ordinal scales let rules say "at least serious"; the order is the contract's.
