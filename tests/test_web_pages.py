@@ -1015,6 +1015,11 @@ def test_a_young_person_bleeding_after_punching_a_wall_gets_first_aid_on_the_fir
     ("criminal_damage", "Who is said to have done the damage?"),   # a curtain pulled down: no one was "harmed"
     ("theft", "Who is said to have taken it?"),
     ("assault", "Who is said to have caused the harm?"),
+    # held-out review 14: cannabis found in a bedroom harmed nobody, and "I don't know" to "who caused
+    # the harm?" told carers not to treat the young person as the one who had it
+    ("drugs", "Who is said to have had the drugs, or given or sold them?"),
+    ("disorder", "Who is said to have started it?"),
+    ("other", "Who is said to have done it?"),
 ])
 def test_who_did_it_is_asked_in_the_words_of_what_happened(client, kind, asked):
     page = _main_text(client.get("/should-i-call/question?incident.risk_to_life=no&setting.type=foster_care"
