@@ -241,6 +241,20 @@ def test_steps_not_described_become_questions_for_a_call_about_behaviour(decider
     assert said["response_so_far.behaviour_policy_followed"] is False
 
 
+@pytest.mark.parametrize("caller", ["young_person", "member_of_public"])
+def test_a_caller_who_is_not_the_carer_is_not_asked_what_the_carers_tried(decider, caller):
+    """Held-out review 14 left it open: the steps table says the carers' steps are asked of the carers
+    when the handler speaks to them, yet the staff questions still asked a young person ringing "Have
+    you tried to calm things down using their plan?". Only an answer that could make it 999 is kept."""
+    body = {"person": {"age": 25}, "setting": {"type": "childrens_home", "location": "in_placement"},
+            "incident": {"kind": "threats", "in_progress": True, "child_calm_now": True}}
+    staff = _check(decider, {**body, "call": {"caller": "home_staff"}})
+    assert "response_so_far.de_escalation_tried" in [q.fact for q in staff.questions]
+    check = _check(decider, {**body, "call": {"caller": caller}})
+    assert not any(q.fact.startswith("response_so_far.") and not q.urgent for q in check.questions)
+    assert "incident.risk_to_life" in [q.fact for q in check.questions]  # the danger is still asked
+
+
 def test_a_missing_childs_enquiries_are_checked_but_not_an_adults(decider):
     child = _check(decider, {"incident": {"kind": "missing"}, "missing": {"whereabouts_known": False},
                              "person": {"age": 14}})

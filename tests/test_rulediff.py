@@ -441,3 +441,21 @@ def test_a_rule_change_shows_the_call_checks_it_moves(tmp_path):
 def test_no_change_runs_no_call_check():
     result = _diff(str(ROOT / "rules"), str(ROOT / "rules"))
     assert result.output.count("No change") == 1 and "CALL CHECKS" not in result.output
+
+
+def test_a_table_only_one_side_has_is_a_rule_change_not_a_change_of_every_call(tmp_path):
+    """The call-caller table came with the rule that a neighbour or the young person ringing is not
+    asked the carers' steps: against a rulebook without it, every call had "changed" its row."""
+    base = _copy(tmp_path, "base")
+    path = base / "call-check.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["tables"] = [table for table in data["tables"] if table["id"] != "call-caller"]
+    steps = next(table for table in data["tables"] if table["id"] == "call-home-steps")
+    row = next(r for r in steps["rows"] if r["id"] == "steps-caller-not-the-carer")
+    del row["given"]
+    row["when"] = {"call.caller": {"in": ["young_person", "member_of_public"]}}
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    result = _diff(str(base), str(ROOT / "rules"))
+    assert result.exit_code == 0, result.output
+    assert "table added: call-caller" in result.output
+    assert "CALL CHECKS THAT CHANGE: 0 OF" in result.output

@@ -519,9 +519,14 @@ def test_the_answer_page_says_which_questions_matter_together(client, decider):
     ("foster_care", {"carer", "resident"}, {"staff"}),
     ("other", {"staff", "carer", "resident"}, set()),   # somewhere else: anyone may be there
     (None, {"staff", "carer", "resident"}, set()),      # not said: every option
+    # an adult care leaver in their own home: no foster carer (a support worker may visit)
+    (("other", "care_leaver"), {"staff", "resident"}, {"carer"}),
+    (("foster_care", "care_leaver"), {"carer", "resident"}, {"staff"}),  # staying put
 ])
 def test_who_was_harmed_offers_the_people_of_the_setting(client, decider, setting, offered, not_offered):
-    state = {flow.DANGER: False, flow.KIND: "assault", **({"setting.type": setting} if setting else {})}
+    setting, status = setting if isinstance(setting, tuple) else (setting, None)
+    state = {flow.DANGER: False, flow.KIND: "assault", **({"setting.type": setting} if setting else {}),
+             **({"person.status": status} if status else {})}
     values = [value for value, _ in flow.question("incident.victim", decider, state).options]
     assert offered <= set(values) and not (not_offered & set(values)), values
     assert {"none", "public", "self", flow.UNKNOWN} <= set(values)

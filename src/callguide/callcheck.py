@@ -166,8 +166,8 @@ def check_call_rows(request: CallCheckRequest | dict[str, Any], decider: Decider
             what_happens=book.vocabulary.call_check.phrase("ask_first_what_happens"))
         words = _first_questions(asking, known, book)
         settled = False
-    applied = [row.id for row in (judged.role_row, asking or judged.response, judged.follow_up, judged.steps,
-                                  *judged.step_rows) if row is not None]
+    applied = [row.id for row in (judged.role_row, asking or judged.response, judged.follow_up, judged.caller,
+                                  judged.steps, *judged.step_rows) if row is not None]
     if asking is None:
         applied.append(judged.script.id)
     check = CallCheck(

@@ -96,6 +96,7 @@ class Judged:
     ask_first: Row | None     # None when enough is known (always None for an emergency)
     script: Row
     follow_up: Row | None
+    caller: Row | None        # call-caller: whether the caller is asked about the carers' steps
     steps: Row                # call-home-steps: which of the carers' steps are expected
     step_rows: tuple[Row, ...]  # each step listed for this call (call-step-*), in order
 
@@ -107,14 +108,17 @@ class CallTables(Tables):
         emergency = response.then["kind"] == "emergency_attendance"
         role = self["call-role"].first(flat)
         ask_first = None if emergency else self["call-ask-first"].first(flat)
+        # An older rulebook (one `rules diff` compares against) has no call-caller table: every caller is asked.
+        caller = self["call-caller"].first(flat) if "call-caller" in self.compiled else None
         chosen = {table_id: row for table_id, row in (("call-role", role), ("call-police-response", response),
-                                                      ("call-ask-first", ask_first)) if row is not None}
+                                                      ("call-ask-first", ask_first), ("call-caller", caller))
+                  if row is not None}
         steps = self["call-home-steps"].first(flat, chosen)
         if steps is None:  # the table ends with a row that always holds (checked in tests)
             raise LookupError("call-home-steps has no default row")
         return Judged(role=role.then["role"] if role else "not_known", role_row=role, response=response,
                       ask_first=ask_first, script=self["call-script"].first(flat, {"call-police-response": response}),
-                      follow_up=self["call-follow-up"].first(flat), steps=steps,
+                      follow_up=self["call-follow-up"].first(flat), caller=caller, steps=steps,
                       step_rows=tuple(row for table_id in self.compiled if table_id.startswith(STEP_TABLES)
                                       if (row := self[table_id].first(flat)) is not None))
 
@@ -262,10 +266,17 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
             fact=path, ask=book.vocabulary.ask(path, known), urgent=urgent, would_become=Level(pick.then["level"]),
             would_change_to=becomes, why=words.phrase("why_response", response=words.responses[becomes].becomes)))
     emergency = base == "emergency_attendance"
+    # The carers' steps: when the steps table says they are not asked of this caller (a young person or
+    # a member of the public ringing), the staff questions on them wait for the carers too, unless the
+    # answer could make it an emergency.
+    not_of_caller = judged.caller is not None and judged.caller.then["asked_of_caller"] is False
+    step_facts = set(book.tables[judged.steps.table].outputs["expected"]) if not_of_caller else set()
     for index, q in enumerate(decision.questions):
         if emergency and q.would_become is Level.call_999:
             continue  # an emergency cannot become more of one
         urgent = q.would_become is Level.call_999 and q.would_become.rank > decision.recommendation.rank
+        if q.fact in step_facts and not urgent:
+            continue
         add(1 if urgent else 5, index, HandlerQuestion(
             fact=q.fact, ask=q.ask, urgent=urgent, would_become=q.would_become,
             why=words.phrase("why_staff", level=book.vocabulary.level(q.would_become).short)))

@@ -63,7 +63,8 @@ def chosen_rows(decider: Decider, known: dict[str, Any]) -> dict[str, str]:
     judged = tables.judge(known, staff)
     flat = tables.fact(known, staff)
     rows = {"call-role": judged.role_row, RESPONSE: judged.response, "call-ask-first": judged.ask_first,
-            "call-script": judged.script, "call-follow-up": judged.follow_up, "call-home-steps": judged.steps,
+            "call-script": judged.script, "call-follow-up": judged.follow_up, "call-caller": judged.caller,
+            "call-home-steps": judged.steps,
             **{row.table: row for row in judged.step_rows},
             **{f"thrive-{key}": tables[f"thrive-{key}"].first(flat) for key in THRIVE_KEYS}}
     out = {table_id: row.id if row is not None else "-" for table_id, row in rows.items()}
@@ -133,13 +134,17 @@ def compare_checks(base: Decider, head: Decider, corpus: list[CorpusIncident],
 def diff_checks(base: Decider, head: Decider, corpus: list[CorpusIncident]) -> CheckDiff:
     groups: dict[tuple[str, str, str], CheckGroup] = {}
     compared = changed = 0
+    # A table only one rulebook has is listed among the rules that changed; its rows are not a change
+    # of any call (a new table would otherwise "change" every call).
+    shared = set(base.book.tables) & set(head.book.tables)
     for incident in corpus:
         known = _call_known(incident)
         if known is None:
             continue
         compared += 1
         before, after = chosen_rows(base, known), chosen_rows(head, known)
-        moved = [t for t in dict.fromkeys([*before, *after]) if before.get(t, "-") != after.get(t, "-")]
+        moved = [t for t in dict.fromkeys([*before, *after])
+                 if t in shared and before.get(t, "-") != after.get(t, "-")]
         changed += bool(moved)
         for table in moved:
             key = (table, before.get(table, "-"), after.get(table, "-"))

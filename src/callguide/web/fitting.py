@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-# Answers that name someone who is not there in the young person's setting (``setting.type``):
-# no foster carer in a children's home or supported accommodation, no staff in foster care.
-# Somewhere else, or not said: every answer.
+from ..vocabulary import adult
+
+# Answers that name someone who is not there in the young person's setting (``setting.type``, or
+# ``own_home``: an adult care leaver living somewhere else, in their own home): no foster carer in a
+# children's home, supported accommodation or an adult's own home, no staff in foster care (a support
+# worker or personal adviser may visit an adult's home). Somewhere else, or not said: every answer.
 NOT_THERE: dict[str, dict[str, frozenset[str]]] = {
     "incident.victim": {"childrens_home": frozenset({"carer"}), "supported_accommodation": frozenset({"carer"}),
-                        "foster_care": frozenset({"staff"})},
+                        "foster_care": frozenset({"staff"}), "own_home": frozenset({"carer"})},
 }
 # Answers that cannot be true beside another answer: when the young person is the one harmed,
 # they are not the one who caused it (that is self-harm, its own kind of incident).
@@ -24,7 +27,7 @@ WHO_CAUSED_IT = "incident.harmed_by"
 def fits(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
     """Whether an answer can be true where the young person lives (``NOT_THERE``) and beside the
     other answers (``NOT_WITH``)."""
-    if str(value) in NOT_THERE.get(fact, {}).get(str(state.get("setting.type")), frozenset()):
+    if str(value) in NOT_THERE.get(fact, {}).get(_where(state), frozenset()):
         return False
     return not any(str(value) in ruled_out and str(state.get(other)) == answer
                    for (other, answer), ruled_out in NOT_WITH.get(fact, {}).items())
@@ -36,3 +39,8 @@ def offered(fact: str, value: Any, state: Mapping[str, Any]) -> bool:
     return fits(fact, value, state) and not any(
         other == fact and str(value) == answer and str(state.get(path)) in ruled_out
         for path, pairs in NOT_WITH.items() for (other, answer), ruled_out in pairs.items())
+
+
+def _where(state: Mapping[str, Any]) -> str:
+    setting = str(state.get("setting.type"))
+    return "own_home" if setting == "other" and adult(state) else setting
