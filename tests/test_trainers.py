@@ -214,7 +214,10 @@ def test_decide_explain_names_the_condition_that_stopped_each_rule(tmp_path):
                         "incident: {kind: criminal_damage, damage_value_gbp: 40, child_calm_now: true, weapon: none}\n")
     out = run("decide", "--explain", str(incident)).output
     block = out[out.index("  - bladed-weapon:"):]
-    assert block.splitlines()[1].strip().startswith("Stopped by: incident.weapon is none (the rule needs bladed)")
+    # the weapon finding it needs (no weapon, no finding) is named first, then the weapon itself
+    line = block.splitlines()[1].strip()
+    assert line.startswith("Stopped by: needs the finding 'weapon_to_review'")
+    assert "incident.weapon is none (the rule needs bladed)" in line
     block = out[out.index("  - assault-in-progress:"):]
     assert ("incident.kind is criminal_damage (the rule needs one of assault, threats, disorder); "
             "incident.in_progress is unknown (the rule needs true)") in block.splitlines()[1]

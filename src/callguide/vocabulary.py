@@ -124,7 +124,8 @@ def setting_key(known: Mapping[str, Any]) -> str:
 
 def adult(known: Mapping[str, Any]) -> bool:
     """A care leaver, or 18 or over (a child is under 18: Children Act 1989 s.105): the words are an
-    adult's, as the rulebook's ``young_adult`` finding (roles.yaml) says."""
+    adult's, as the rulebook's ``care_leaver`` finding (roles.yaml) says; a care leaver of 16 or 17 keeps a
+    personal adviser's words though the rules treat them as a child (``child``)."""
     age = known.get("person.age")
     return known.get("person.status") == "care_leaver" or (isinstance(age, int) and age >= 18)
 
