@@ -223,6 +223,29 @@ def test_c5_home_staff_report_a_fire_in_a_bin_that_is_out_now(page):
     check_a11y(page)
 
 
+def test_c6_a_personal_adviser_cannot_reach_a_care_leaver_of_20(page):
+    """College of Policing APP on missing persons and DOMAIN (the young person as a young adult): an
+    adult out of contact is a police matter only when there is a risk; otherwise the personal adviser
+    follows up. No Philomena form or return home interview (those are for children), no registered
+    manager. A known risk (he needs insulin and has none) makes it the missing-person process."""
+    open_check(page)
+    hear(page, **{"call-caller": "other_professional", "incident-kind": "missing", "person-age": "20",
+                  "person-status": "care_leaver", "setting-type": "other"})
+    no_verdict_yet(page)
+    hear(page, **{"incident-risk-to-life": "no", "missing-whereabouts-known": "no", "missing-immediate-concern": "no",
+                  "missing-medical-needs": "no", "missing-with-risky-person": "no", "missing-out-of-character": "no"})
+    first = verdict(page)
+    assert first in ("no_police", "report_later"), first
+    assert page.locator("#cc-response").inner_text() != "Missing-person process"
+    text = result_text(page).lower()
+    for word in (NO_MANAGER, "philomena", "return home interview", "foster"):
+        assert word not in text, word
+    check_a11y(page)
+    hear(page, **{"missing-medical-needs": "yes"})
+    assert at_least(verdict(page), "call_101")
+    assert page.locator("#cc-response").inner_text() in ("Missing-person process", "Emergency attendance")
+
+
 # -- Trainers --------------------------------------------------------------------------------------
 FACT_NAME = r"\b(person|setting|incident|missing|call|health|response_so_far)\.[a-z_]+"
 
@@ -368,6 +391,31 @@ def test_t2_every_step_of_every_scenario_shows_what_the_engine_and_the_scenario_
 
 
 # -- Staff on "Should I call?" ----------------------------------------------------------------------
+def tab_until(page, selector: str, limit: int = 60) -> None:
+    """Tab (never the mouse) until an element matching ``selector`` has the focus."""
+    for _ in range(limit):
+        if page.evaluate(f"document.activeElement && document.activeElement.matches({selector!r})"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def key_answer(page, label: str) -> None:
+    """Choose the radio labelled ``label`` with the arrow keys and continue with Enter."""
+    tab_until(page, "input[type=radio]")
+    for _ in range(20):
+        if page.evaluate("document.activeElement.labels[0].innerText.trim()") == label:
+            break
+        page.keyboard.press("ArrowDown")
+    else:
+        raise AssertionError(f"no answer {label}")
+    page.keyboard.press("Space")
+    assert page.evaluate("document.activeElement.checked")
+    tab_until(page, "main button")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 CARE_LEAVER_19 = {"status": "A care leaver", "age": "19", "setting": "Somewhere else (for example a care leaver's own home)"}
 
 
@@ -401,9 +449,11 @@ def test_s2_supported_accommodation_staff_who_do_not_know_if_anyone_is_in_danger
     resident's wish is asked (Protocol §1, victims); supported accommodation's words, no foster carer."""
     page.set_viewport_size({"width": 390, "height": 844})
     alex = {"status": "Looked after now", "age": "17", "setting": "Supported accommodation"}
-    journey(page, "I’m not sure", alex, "Threats to hurt someone", {})
+    page.goto("/should-i-call")                       # by keyboard alone, as someone who cannot use a mouse
+    key_answer(page, "I’m not sure")
     assert "/should-i-call/call-999" in page.url
     assert page.locator("main [data-recommendation]").get_attribute("data-recommendation") == "call_999"
+    tab_until(page, "a[href='tel:999']")
     check_a11y(page)
     journey(page, "No", alex, "Threats to hurt someone", {
         "incident.in_progress": "No", "incident.weapon": "No weapon", "incident.injury": "No one was hurt",
