@@ -169,6 +169,25 @@ def test_c3_a_care_leaver_of_19_rings_because_men_have_taken_over_his_flat(page)
     assert verdict(page) == "call_999"
 
 
+KEY_FIELDS = {"kind": "incident-kind", "caller": "call-caller", "wants": "call-caller-wants",
+              "danger": "incident-risk-to-life", "now": "incident-in-progress", "weapon": "incident-weapon",
+              "injury": "incident-injury", "victim": "incident-victim", "by": "incident-harmed-by",
+              "calm": "incident-child-calm-now", "where": "setting-location", "age": "person-age"}
+
+
+def by_keys(page, **said: str) -> None:
+    """Record what was said with the keyboard alone (Tab, arrow keys, typing), then leave the field."""
+    for name, value in said.items():
+        field = "cc-" + KEY_FIELDS[name]
+        if page.locator(f"#{field}").evaluate("e => e.tagName") == "SELECT":
+            key_choose(page, field, value)
+        else:
+            tab_to(page, field)
+            page.keyboard.type(value)
+    page.keyboard.press("Tab")
+    page.wait_for_function("window.__inflight() === 0")
+
+
 def test_c4_home_staff_ask_an_officer_to_have_a_word_with_a_14_year_old_who_swore_by_keyboard(page):
     """Protocol §8.1 (reasonable parent), the Howard League's examples and Right Care, Right Person:
     swearing at staff, over, nobody hurt, is not a police matter and the police are not a sanction:
@@ -176,22 +195,11 @@ def test_c4_home_staff_ask_an_officer_to_have_a_word_with_a_14_year_old_who_swor
     behaviour policy, the registered manager). Done with the keyboard alone."""
     open_check(page)
     page.keyboard.press("Tab")
-    for field, value in (("cc-incident-kind", "verbal_abuse"), ("cc-call-caller", "home_staff"),
-                         ("cc-call-caller-wants", "have_a_word")):
-        key_choose(page, field, value)
-    page.keyboard.press("Tab")
-    page.wait_for_function("window.__inflight() === 0")
+    by_keys(page, kind="verbal_abuse", caller="home_staff", wants="have_a_word")
     no_verdict_yet(page)
     page.locator("#cc-incident-risk-to-life").focus()
-    for field, value in (("cc-incident-risk-to-life", "no"), ("cc-incident-in-progress", "no"),
-                         ("cc-incident-weapon", "none"), ("cc-incident-injury", "none"),
-                         ("cc-incident-victim", "staff"), ("cc-incident-harmed-by", "young_person"),
-                         ("cc-incident-child-calm-now", "yes"), ("cc-setting-location", "in_placement")):
-        key_choose(page, field, value)
-    tab_to(page, "cc-person-age")
-    page.keyboard.type("14")
-    page.keyboard.press("Tab")
-    page.wait_for_function("window.__inflight() === 0")
+    by_keys(page, danger="no", now="no", weapon="none", injury="none", victim="staff", by="young_person",
+            calm="yes", where="in_placement", age="14")
     assert verdict(page) == "no_police"
     assert page.locator("#cc-response").inner_text() == "Advice and signposting"
     assert page.locator("#cc-grade").inner_text().lower() == "low"
