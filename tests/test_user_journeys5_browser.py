@@ -334,6 +334,8 @@ def test_t1_a_trainer_of_call_handlers_builds_orders_and_runs_a_session_by_keybo
     press_to(page, "Enter")
     chosen.reverse()
     assert order() == chosen
+    # back to the list the session came from, still for call handlers
+    assert page.locator("#session-back").get_attribute("href") == "/walkthrough?audience=call_handlers"
     check_a11y(page)
     page.locator("#session-start").focus()
     press_to(page, "Enter")
