@@ -193,8 +193,11 @@ SESSION = "id"  # the scenarios of a trainer's session, in order (?id=a&id=b, as
 NONE_TICKED = "Tick at least one scenario for your session"
 
 
-def _session_url(ids: list[str]) -> str:
-    return "/walkthrough/session?" + "&".join(f"{SESSION}={i}" for i in ids)
+def _session_url(ids: list[str], audience: str | None = None) -> str:
+    """A session's address; ``audience`` is the list's filter it was built from (call handlers see
+    the call check in every scenario that is for them, as the filtered list's own links show it)."""
+    return "/walkthrough/session?" + "&".join(f"{SESSION}={i}" for i in ids) + (
+        f"&audience={audience}" if audience else "")
 
 
 def _session(request: Request, scenarios: list[Scenario]) -> list[Scenario]:
@@ -220,23 +223,24 @@ def walkthrough_session(request: Request) -> HTMLResponse:
     entries = [library.entry(decider, s) for s in chosen]
     runnable = [e.scenario.id for e in entries if not e.problems]
     moved = request.query_params.get(MOVED)
-    return _page(request, "walkthrough/session.html", entries=entries, runnable=runnable,
-                 start=_stage_url(runnable[0], 0, False, None, runnable) if runnable else None,
-                 minutes=sum(total_minutes(s) or 0 for s in chosen), moves=_moves([s.id for s in chosen]),
+    audience = _choice(request.query_params.get("audience"), AUDIENCES)
+    return _page(request, "walkthrough/session.html", entries=entries, runnable=runnable, audience=audience,
+                 start=_stage_url(runnable[0], 0, False, audience, runnable) if runnable else None,
+                 minutes=sum(total_minutes(s) or 0 for s in chosen), moves=_moves([s.id for s in chosen], audience),
                  moved=next((i + 1 for i, s in enumerate(chosen) if s.id == moved), None), moved_id=moved)
 
 
 MOVED = "moved"  # the scenario just moved, to say where it is now and to keep the keyboard's place
 
 
-def _moves(ids: list[str]) -> list[dict[str, str | None]]:
+def _moves(ids: list[str], audience: str | None = None) -> list[dict[str, str | None]]:
     """For each scenario of a session, the addresses that move it up, move it down or take it out
     (None where it cannot): the trainer chooses the order, by plain links that work without JavaScript.
     Each goes back to the control used (``#move-up-ID``), or to the scenario once it is at the end."""
     def order(new: list[str], moved: str, control: str) -> str:
         at = new.index(moved)
         still = (control == "up" and at > 0) or (control == "down" and at < len(new) - 1)
-        return f"{_session_url(new)}&{MOVED}={moved}#" + (f"move-{control}-{moved}" if still else f"item-{moved}")
+        return f"{_session_url(new, audience)}&{MOVED}={moved}#" + (f"move-{control}-{moved}" if still else f"item-{moved}")
 
     moves: list[dict[str, str | None]] = []
     for i, scenario_id in enumerate(ids):
@@ -244,7 +248,7 @@ def _moves(ids: list[str]) -> list[dict[str, str | None]]:
         swap_down = ids[:i] + [ids[i + 1], scenario_id] + ids[i + 2:] if i < len(ids) - 1 else None
         moves.append({"up": order(swap_up, scenario_id, "up") if swap_up else None,
                       "down": order(swap_down, scenario_id, "down") if swap_down else None,
-                      "remove": _session_url(ids[:i] + ids[i + 1:]) if len(ids) > 1 else None})
+                      "remove": _session_url(ids[:i] + ids[i + 1:], audience) if len(ids) > 1 else None})
     return moves
 
 
@@ -302,22 +306,23 @@ def walkthrough_step(request: Request, scenario_id: str) -> Response:
     total = len(scenario.steps)
     number = _step_number(request.query_params.get("step"), total)
     answer = 0 < number <= total and request.query_params.get("answer") in ("1", "yes", "true")
-    audience = _choice(request.query_params.get("audience"), scenario.audience)
+    asked = _choice(request.query_params.get("audience"), AUDIENCES)  # carried through a session
+    audience = _choice(asked, scenario.audience)
     views = _library(request).views(_decider(request), scenario, audience) if number else []
     session = _session(request, _library(request).scenarios())
     ids = [s.id for s in session] if scenario.id in {s.id for s in session} else []
     place = ids.index(scenario.id) if ids else -1
     following = session[place + 1] if 0 <= place < len(ids) - 1 else None
-    session_url = _session_url(ids) if ids else "/walkthrough"
+    session_url = _session_url(ids, asked) if ids else "/walkthrough"
 
     def url(step: int, answer: bool) -> str:
-        return _stage_url(scenario.id, step, answer, audience, ids)
+        return _stage_url(scenario.id, step, answer, asked if ids else audience, ids)
     # Where the next and previous key presses go: facts -> answer -> next step's facts; after the
     # learning points, the session's next scenario.
     if number == 0:
         nxt, prev = url(1, False), session_url
     elif number > total:
-        nxt, prev = (_stage_url(following.id, 0, False, None, ids) if following else None), url(total, True)
+        nxt, prev = (_stage_url(following.id, 0, False, asked, ids) if following else None), url(total, True)
     elif answer:
         nxt, prev = url(number + 1, False), url(number, False)
     else:
