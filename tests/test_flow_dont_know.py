@@ -98,3 +98,14 @@ def test_who_caused_the_harm_is_asked_before_whether_they_are_still_nearby(decid
     # Someone nobody can name, still nearby: 999, as before
     asked, end = walk(decider, {**truth, "incident.harmed_by": None}, "harmed")
     assert end == "call-999", asked
+
+
+def test_who_was_harmed_is_asked_before_whether_the_person_harmed_wants_to_report_it(decider):
+    """An adult care leaver who is being exploited: "Does the person who was harmed want to report
+    it?" came before "Who was harmed?" (journeys5), so a carer could not tell whose wish was asked."""
+    truth = {"incident.risk_to_life": False, "person.status": "care_leaver", "person.age": 19,
+             "setting.type": "other", "health.medical_emergency": False, "incident.in_progress": False,
+             "incident.injury": "none", "incident.weapon": "none"}
+    asked, end = walk(decider, truth, "exploitation")
+    assert "incident.victim_wants_police" in asked and "incident.victim" in asked, asked
+    assert asked.index("incident.victim") < asked.index("incident.victim_wants_police"), asked

@@ -54,7 +54,7 @@ AWAY_ROUTE = MISSING_ROUTE[:2]
 ALWAYS_KEPT = (DANGER, *WHO_AND_WHERE, KIND)
 
 # A question that names someone an earlier one says who is: asked after it when both are left.
-ASKED_AFTER = {"incident.suspect_present": WHO_CAUSED_IT}
+ASKED_AFTER = {"incident.suspect_present": WHO_CAUSED_IT, "incident.victim_wants_police": "incident.victim"}
 
 # Upper limits the facts contract leaves open, so that a slip of the finger is asked again.
 NUMBER_CEILINGS: dict[str, float] = {
