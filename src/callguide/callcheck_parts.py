@@ -266,9 +266,9 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
             fact=path, ask=book.vocabulary.ask(path, known), urgent=urgent, would_become=Level(pick.then["level"]),
             would_change_to=becomes, why=words.phrase("why_response", response=words.responses[becomes].becomes)))
     emergency = base == "emergency_attendance"
-    # The carers' steps: when the steps table says they are not asked of this caller (a young person or
-    # a member of the public ringing), the staff questions on them wait for the carers too, unless the
-    # answer could make it an emergency.
+    # The carers' steps: when the call-caller table says they are not asked of this caller (a young
+    # person or a member of the public ringing), the staff questions on them wait for the carers too,
+    # unless the answer could make it an emergency.
     not_of_caller = judged.caller is not None and judged.caller.then["asked_of_caller"] is False
     step_facts = set(book.tables[judged.steps.table].outputs["expected"]) if not_of_caller else set()
     for index, q in enumerate(decision.questions):
