@@ -139,13 +139,13 @@ class CallTables(Tables):
                         continue
                     values = allowed_values(path)
                     if values is None:
-                        values = sorted(v for v in set(found.get(path, [])) | set(_around(test.value))
+                        values = sorted(v for v in set(found.get(path, [])) | set(around(test.value))
                                         if admissible(path, v))
                     found[path] = values
         return found
 
 
-def _around(value: Any) -> list[float]:
+def around(value: Any) -> list[float]:
     """Values either side of a threshold (parameters are already resolved in the parsed conditions)."""
     out: list[float] = []
     for number in (value if isinstance(value, list) else [value]):
@@ -294,4 +294,4 @@ def _response_if(decider: Decider, tables: CallTables, known: dict[str, Any], pa
 
 
 __all__ = ["CallTables", "FactSeen", "HandlerQuestion", "HomeStep", "Judged", "Thrive", "ThriveItem",
-           "handler_questions", "home_steps", "tables_for", "thrive", "render"]
+           "around", "handler_questions", "home_steps", "tables_for", "thrive", "render"]

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from .callcheck import CallCheckRequest
-from .callcheck_parts import THRIVE_KEYS, CallTables, tables_for
+from .callcheck_parts import THRIVE_KEYS, CallTables, around, tables_for
 from .corpus import UNKNOWN, CorpusIncident, fact_values, nest
 from .decision import Decider
 from .facts import allowed_values
@@ -83,9 +83,7 @@ def call_values(deciders: Iterable[Decider], rule_facts: Iterable[str]) -> dict[
                 for test in row.conditions.tests():
                     if test.path in skip or test.path.startswith("outcome."):
                         continue
-                    thresholds.setdefault(test.path, set())
-                    if isinstance(test.value, (int, float)) and not isinstance(test.value, bool):
-                        thresholds[test.path] |= {v for v in (test.value - 1, test.value, test.value + 1) if v >= 0}
+                    thresholds.setdefault(test.path, set()).update(around(test.value))
     return {path: [UNKNOWN, *(allowed_values(path) or sorted(thresholds[path]))] for path in sorted(thresholds)}
 
 
