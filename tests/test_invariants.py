@@ -251,6 +251,26 @@ def test_no_childrens_home_words_outside_homes(decider, known, where):
         assert not SETTING_WORDS.search(text), text
 
 
+# A care leaver of 18-25 is an adult (Children Act 1989 s.105): the advice to them or about them
+# never uses a child's words for the adults around them ("as a parent would") or a child's steps.
+CHILD_WORDS = re.compile(r"\b(as|a) (good |reasonable )?parent would|child information form|appropriate adult", re.I)
+
+
+@SETTINGS
+@given(known_facts(), st.integers(min_value=18, max_value=25))
+def test_no_child_words_for_an_adult_care_leaver(decider, known, age):
+    known["person.age"], known["person.status"] = age, "care_leaver"
+    decision = decider.decide(nest(known))
+    texts = [decision.headline] + [t for r in decision.rationale for t in (r.because, r.title)]
+    texts += [a.what for a in decision.actions if a.id not in OTHER_CHILD_ACTIONS]
+    for text in texts:
+        assert not CHILD_WORDS.search(text), text
+
+
+# Steps for another young person living there (who may be a child) keep a parent's words.
+OTHER_CHILD_ACTIONS = {"other-child-repair", "other-child-return", "help-other-child-report"}
+
+
 def _first_kind(book) -> dict[str, str | None]:
     return {a.id: a.first for rule in book.rules for a in rule.then.actions}
 
