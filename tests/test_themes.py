@@ -233,6 +233,18 @@ def test_a_child_in_care_living_elsewhere_gets_a_childs_words(decider, status, a
             assert "pathway plan" not in text, where
 
 
+@pytest.mark.parametrize("status,age", [("looked_after", None), (None, 12), ("looked_after", 16)])
+def test_a_child_in_care_whose_setting_was_not_said_gets_a_childs_words(decider, status, age):
+    """A child known to be in care (or under 16) with the setting not said: their social worker and
+    care plan, never a personal adviser or a pathway plan (an adult's), whatever the incident."""
+    for kind in CARE_LEAVER_KINDS + ["fire_setting", "weapon", "missing"]:
+        person = {**({"age": age} if age else {}), **({"status": status} if status else {})}
+        decision = decider.decide({"person": person, "incident": {"kind": kind}})
+        text = " ".join([decision.headline] + [a.what for a in decision.actions]
+                        + [r.because for r in decision.rationale]).lower()
+        assert "personal adviser" not in text and "pathway plan" not in text, (status, age, kind)
+
+
 def test_setting_words_read_as_english_in_every_setting(book):
     """A setting's word put into a rule's text never gives "the their carers" or "the your home"."""
     pattern = re.compile(r"\{([wW])ords\.(\w+)\}")

@@ -174,6 +174,7 @@ OUTPUT_WORDS = {"kind": "police response", "ask": "ask first", "say": "say to th
 SETTING_TITLES = {"childrens_home": "Children's home", "supported_accommodation": "Supported accommodation",
                   "foster_care": "Foster care", "care_leaver": "A care leaver in their own home",
                   "looked_after_elsewhere": "A child in care living somewhere else",
+                  "looked_after_unknown": "A child in care, not said where they live",
                   "unknown": "Not said where the young person lives"}
 LEVEL_FIELD_WORDS = {"title": "page title", "shout": "banner", "short": "short form", "lead": "headline starts",
                      "body": "what the answer page says"}

@@ -25,7 +25,7 @@ from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
 SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
 # Settings a vocabulary may add; without one, its young people get the `unknown` words (so an older
 # rulebook still loads, and `rules diff` can compare against it).
-OPTIONAL_SETTING_KEYS = ("looked_after_elsewhere",)
+OPTIONAL_SETTING_KEYS = ("looked_after_elsewhere", "looked_after_unknown")
 # The settings a young person lives in with carers or staff (a care leaver may stay on in one).
 LIVED_IN = ("childrens_home", "supported_accommodation", "foster_care")
 LEVEL_FIELDS = ("title", "shout", "short", "lead", "body")
@@ -109,7 +109,8 @@ def setting_key(known: Mapping[str, Any]) -> str:
     a care leaver's own words over them: a personal adviser and a pathway plan); elsewhere
     (``other`` or not said) a care leaver's own. A child known to be looked after (or under 16, too
     young to have left care) living somewhere else (``other``: with family, at a residential school)
-    has a social worker, never a personal adviser or a registered manager.
+    has a social worker, never a personal adviser or a registered manager; so has such a child
+    whose setting nobody said (``looked_after_unknown``).
     """
     kind = known.get("setting.type")
     if kind in LIVED_IN:
@@ -117,8 +118,8 @@ def setting_key(known: Mapping[str, Any]) -> str:
     if adult(known):
         return "care_leaver"
     age = known.get("person.age")
-    if kind == "other" and (known.get("person.status") == "looked_after" or (isinstance(age, int) and age < 16)):
-        return "looked_after_elsewhere"
+    if known.get("person.status") == "looked_after" or (isinstance(age, int) and age < 16):
+        return "looked_after_elsewhere" if kind == "other" else "looked_after_unknown"
     return "unknown"
 
 
