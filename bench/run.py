@@ -147,7 +147,27 @@ def engine_floor(book, decider: Decider, docs: list[dict], repeat: int, out: lis
                         f"same {len(knowns)} incidents, answers checked equal"))
     out += ["### Engine floor and peers", "",
             f"{len(docs)} generated incidents x {repeat} passes; ratio = mean time / raw durable_rules mean time.", "",
-            "| what | decisions/s | p50 us | p99 us | time vs raw | notes |", "|---|---:|---:|---:|---:|---|", *rows, ""]
+            "| what | decisions/s | p50 us | p99 us | time vs raw | notes |", "|---|---:|---:|---:|---:|---|", *rows, "",
+            paired(raw.fired, facts, decider.decide, docs, 2 if len(docs) < 100 else 7), ""]
+
+
+def paired(base: Callable[[Any], Any], base_items: list[Any], fn: Callable[[Any], Any], items: list[Any],
+           pairs: int) -> str:
+    """The full decision against raw durable_rules in alternating whole passes: each ratio compares
+    two passes a second apart, so a noisy neighbour or a slower vm moves both sides of it."""
+    ratios = []
+    for _ in range(pairs):
+        ratios.append(_pass(fn, items) / _pass(base, base_items))
+    ratios.sort()
+    return (f"Full decision vs raw durable_rules in {pairs} alternating pass pairs: median "
+            f"{statistics.median(ratios):.2f}x (from {ratios[0]:.2f}x to {ratios[-1]:.2f}x).")
+
+
+def _pass(fn: Callable[[Any], Any], items: list[Any]) -> float:
+    start = time.perf_counter()
+    for item in items:
+        fn(item)
+    return time.perf_counter() - start
 
 
 def scale(sizes: list[int], count: int, out: list[str]) -> None:

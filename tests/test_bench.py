@@ -17,6 +17,7 @@ def test_quick_benchmark_prints_the_table(capsys):
     assert run.main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert "| raw durable_rules" in out and "| callguide full decision" in out
+    assert "alternating pass pairs: median" in out
     assert "### Scale" in out and "| 300 |" in out
 
 
