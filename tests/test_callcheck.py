@@ -68,6 +68,12 @@ def test_call_check_cases_from_the_guidance(decider, case):
         assert row.level in (levels if isinstance(levels, list) else [levels]), (key, row.level, row.summary)
     if expect.get("no_steps_expected"):
         assert not any(step.expected for step in check.home_steps)
+    asked = [q.fact for q in check.questions]
+    for fact in expect.get("not_ask", []):  # not asked of this caller, unless it could make it 999
+        assert not any(q.fact == fact and not q.urgent for q in check.questions), (fact, asked)
+    for first, then in expect.get("ask_before", []):  # first is asked, and before then if then is asked
+        assert first in asked, (first, asked)
+        assert then not in asked or asked.index(first) < asked.index(then), (first, then, asked)
 
 
 def test_the_cases_cover_what_the_issue_asks_for():
