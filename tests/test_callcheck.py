@@ -68,6 +68,12 @@ def test_call_check_cases_from_the_guidance(decider, case):
         assert row.level in (levels if isinstance(levels, list) else [levels]), (key, row.level, row.summary)
     if expect.get("no_steps_expected"):
         assert not any(step.expected for step in check.home_steps)
+    asked = [q.fact for q in check.questions]
+    for fact in expect.get("not_ask", []):  # not asked of this caller, unless it could make it 999
+        assert not any(q.fact == fact and not q.urgent for q in check.questions), (fact, asked)
+    for first, then in expect.get("ask_before", []):  # first is asked, and before then if then is asked
+        assert first in asked, (first, asked)
+        assert then not in asked or asked.index(first) < asked.index(then), (first, then, asked)
 
 
 def test_the_cases_cover_what_the_issue_asks_for():
@@ -241,11 +247,12 @@ def test_steps_not_described_become_questions_for_a_call_about_behaviour(decider
     assert said["response_so_far.behaviour_policy_followed"] is False
 
 
-@pytest.mark.parametrize("caller", ["young_person", "member_of_public"])
+@pytest.mark.parametrize("caller", ["young_person", "member_of_public", "other_professional"])
 def test_a_caller_who_is_not_the_carer_is_not_asked_what_the_carers_tried(decider, caller):
     """Held-out review 14 left it open: the steps table says the carers' steps are asked of the carers
     when the handler speaks to them, yet the staff questions still asked a young person ringing "Have
-    you tried to calm things down using their plan?". Only an answer that could make it 999 is kept."""
+    you tried to calm things down using their plan?". Only an answer that could make it 999 is kept.
+    Review 15: a professional (a teacher, a social worker, a personal adviser) is not the carer either."""
     body = {"person": {"age": 25}, "setting": {"type": "childrens_home", "location": "in_placement"},
             "incident": {"kind": "threats", "in_progress": True, "child_calm_now": True}}
     staff = _check(decider, {**body, "call": {"caller": "home_staff"}})
@@ -253,6 +260,21 @@ def test_a_caller_who_is_not_the_carer_is_not_asked_what_the_carers_tried(decide
     check = _check(decider, {**body, "call": {"caller": caller}})
     assert not any(q.fact.startswith("response_so_far.") and not q.urgent for q in check.questions)
     assert "incident.risk_to_life" in [q.fact for q in check.questions]  # the danger is still asked
+
+
+@RELAXED
+@given(known=known_facts())
+def test_the_young_persons_health_is_asked_after_what_happened(decider, known):
+    """Review 15: a passer-by reporting swearing was asked early whether the young person was in a
+    mental-health crisis. Danger first, then what happened and who was harmed, then health (Right
+    Care, Right Person 2023; THRIVE): once a health question that could not make it 999 is listed,
+    only health questions follow it. A health question that could make it 999 is never held back."""
+    questions = _check(decider, nest(known)).questions
+    later = [i for i, q in enumerate(questions) if q.fact.startswith("health.") and not q.urgent]
+    if later:
+        assert all(q.fact.startswith("health.") for q in questions[later[0]:]), [q.fact for q in questions]
+    urgent = [q.urgent for q in questions]
+    assert urgent == sorted(urgent, reverse=True)
 
 
 def test_a_missing_childs_enquiries_are_checked_but_not_an_adults(decider):

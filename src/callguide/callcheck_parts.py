@@ -27,6 +27,12 @@ STEP_TABLES = "call-step-"  # each table whose id starts so is one of the carers
 SUSPECT_FACTS = {"person.behaviour_in_plan", "response_so_far.de_escalation_tried", "incident.child_calm_now",
                  "response_so_far.restraint_used", "response_so_far.behaviour_policy_followed"}
 POLICE_INVOLVED = {"emergency_attendance", "non_emergency_attendance", "missing_person_process", "crime_report"}
+# The young person's health, unless the answer could make it an emergency, is asked after what
+# happened and who was harmed: the police's questions are first whether anyone is in danger, then
+# whether there is a crime, and only then whether health partners are the right service (Right Care,
+# Right Person 2023; THRIVE: threat, harm and risk before vulnerability).
+HEALTH_AFTER = "health."
+AFTER_WHAT_HAPPENED = 6  # the tier after every question about what happened
 # Which kinds of call a what-if question is worth asking in (a handler does not ask about a fire or
 # an ambulance when a purse was taken); a fact not listed is worth asking in any call.
 _HEALTH = {"self_harm", "other", "drugs", "assault", "sexual", "weapon", "disorder", "fire_setting"}
@@ -219,10 +225,11 @@ def home_steps(said: dict[str, Any], known: dict[str, Any], judged: Judged, book
 def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any], judged: Judged,
                       decision: Decision, steps: list[HomeStep]) -> list[HandlerQuestion]:
     """Most urgent first: the ask-first questions, then answers that could mean emergency attendance,
-    then answers that change whether the police are involved, the carers' steps, and the rest."""
+    then answers that change whether the police are involved, the carers' steps, the rest of what
+    happened, and then the young person's health (``HEALTH_AFTER``)."""
     book = decider.book
     words = book.vocabulary.call_check
-    ranked: list[tuple[int, int, HandlerQuestion]] = []
+    ranked: list[tuple[int, int, int, HandlerQuestion]] = []
     listed: set[str] = set()
 
     victim = judged.role in ("victim", "patient")
@@ -239,7 +246,8 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
             return  # not a question for this kind of call (the ask-first questions are always asked)
         if question.fact not in listed and question.fact not in known:
             listed.add(question.fact)
-            ranked.append((tier, index, question))
+            later = tier > 1 and not question.urgent and question.fact.startswith(HEALTH_AFTER)
+            ranked.append((AFTER_WHAT_HAPPENED, tier, index, question) if later else (tier, 0, index, question))
 
     if judged.ask_first is not None:
         for index, path in enumerate(judged.ask_first.then["ask"]):
@@ -267,10 +275,12 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
             would_change_to=becomes, why=words.phrase("why_response", response=words.responses[becomes].becomes)))
     emergency = base == "emergency_attendance"
     # The carers' steps: when the call-caller table says they are not asked of this caller (a young
-    # person or a member of the public ringing), the staff questions on them wait for the carers too,
-    # unless the answer could make it an emergency.
+    # person, a member of the public or another professional ringing), the staff questions on them,
+    # and on what else the row leaves for the carers (the plan), wait for the carers too, unless the
+    # answer could make it an emergency.
     not_of_caller = judged.caller is not None and judged.caller.then["asked_of_caller"] is False
-    step_facts = set(book.tables[judged.steps.table].outputs["expected"]) if not_of_caller else set()
+    step_facts = (set(book.tables[judged.steps.table].outputs["expected"])
+                  | set(judged.caller.then.get("also_for_the_carers", ())) if judged.caller and not_of_caller else set())
     for index, q in enumerate(decision.questions):
         if emergency and q.would_become is Level.call_999:
             continue  # an emergency cannot become more of one
@@ -284,7 +294,7 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
         if step.expected and step.said is None:
             add(3, index, HandlerQuestion(fact=step.step, ask=book.vocabulary.ask(step.step, known), urgent=False,
                                           why=words.phrase("why_step", source=step.source)))
-    return [q for _, _, q in sorted(ranked, key=lambda item: item[:2])]
+    return [q for *_, q in sorted(ranked, key=lambda item: item[:3])]
 
 
 def _response_if(decider: Decider, tables: CallTables, known: dict[str, Any], path: str, value: Any,

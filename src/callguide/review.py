@@ -170,7 +170,8 @@ OUTPUT_WORDS = {"kind": "police response", "ask": "ask first", "say": "say to th
                 "says": "THRIVE says", "what_happens": "what happens", "follow_up": "neighbourhood follow-up",
                 "expected": "the carers' steps expected (asked about when not said)",
                 "not_first": "added to each step's note", "step": "the step (asked about as)",
-                "asked_of_caller": "the carers' steps asked of this caller"}
+                "asked_of_caller": "the carers' steps asked of this caller",
+                "also_for_the_carers": "also left for the carers (not asked of this caller)"}
 SETTING_TITLES = {"childrens_home": "Children's home", "supported_accommodation": "Supported accommodation",
                   "foster_care": "Foster care", "care_leaver": "A care leaver in their own home",
                   "looked_after_elsewhere": "A child in care living somewhere else",
