@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from .evaluation import Evaluation
 from .facts import Level
-from .rulebook import DEADLINE_ORDER, FIRST_ORDER, FirstKind, Rule, Rulebook, reads_outcome
+from .rulebook import DEADLINE_ORDER, FIRST_ORDER, FIRST_ORDER_NOT_999, FirstKind, Rule, Rulebook, reads_outcome
 
 Role = Literal["decisive", "supporting", "outweighed", "also_applies"]
 
@@ -126,10 +126,13 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
         found = {key: a for key, a in found.items() if a.first != "check"}
     # The call itself first, then medical help, then a check to do before calling, then by
     # deadline. Among equally first actions the level's own (a rule reading outcome.*, such as
-    # "Call 999 now") leads; the rest keep the rules' order.
+    # "Call 999 now") leads; the rest keep the rules' order. A call that is not 999 waits for
+    # medical help: an injured young person goes to A&E before the 101 call (NHS; Protocol §5.2).
+    order = FIRST_ORDER if evaluation.level == Level.call_999 else FIRST_ORDER_NOT_999
+
     def key(a: ActionOut) -> tuple[int, int, bool]:
         own = a.first is not None and reads_outcome(book.rule(a.rule))
-        return FIRST_ORDER.index(a.first), DEADLINE_ORDER.index(a.by), a.first is not None and not own
+        return order.index(a.first), DEADLINE_ORDER.index(a.by), a.first is not None and not own
     return sorted(found.values(), key=key)
 
 

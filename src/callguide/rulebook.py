@@ -40,6 +40,8 @@ YoungPersonRole = Literal["suspect", "victim", "patient", "not_known"]
 # when another action says to call now).
 FirstKind = Literal["call", "ambulance", "medical", "check"]
 FIRST_ORDER: list[str | None] = ["call", "ambulance", "medical", "check", None]
+# Below 999, medical help (A&E for a serious injury, the crisis team) goes before the call to 101.
+FIRST_ORDER_NOT_999: list[str | None] = ["ambulance", "medical", "call", "check", None]
 # A headline that says to call now ("Call ... now", "call 101 now") must not lead a check-first answer.
 CALL_NOW = re.compile(r"\bcall\b[^.:;]*\bnow\b", re.IGNORECASE)
 
