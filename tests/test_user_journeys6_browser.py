@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from test_user_journeys5_browser import hear, no_verdict_yet, open_check, questions, result_text, verdict
+from test_user_journeys5_browser import hear, no_verdict_yet, open_check, questions, result_text, tab_until, verdict
+from test_user_journeys5_browser import key_answer as key_answer5
 from test_web_browser import (  # noqa: F401 (fixtures)
     DANGER_Q, NO_MANAGER, answer, base_url, browser, check_a11y, fact_on_page, get_the_answer, heading,
     journey, page)
@@ -333,35 +334,22 @@ FOCUS_SEEN = """() => { const el = document.activeElement; if (!el || el === doc
                            || (s.outlineStyle !== 'none' && yellow(s.outlineColor))); }"""
 
 
-def tab_until(page, selector: str, limit: int = 60) -> None:
-    for _ in range(limit):
-        if page.evaluate(f"document.activeElement && document.activeElement.matches({selector!r})"):
-            return
-        page.keyboard.press("Tab")
-        focused = page.evaluate("document.activeElement && document.activeElement.tagName")
-        if focused and focused not in ("BODY", "HTML"):
-            assert page.evaluate(FOCUS_SEEN), f"no visible focus on {focused} at {page.url}"
-    raise AssertionError(f"Tab never reached {selector}")
+def focus_seen(page) -> None:
+    """Wherever the focus is, it can be seen (GOV.UK's yellow focus style)."""
+    focused = page.evaluate("document.activeElement && document.activeElement.tagName")
+    if focused and focused not in ("BODY", "HTML"):
+        assert page.evaluate(FOCUS_SEEN), f"no visible focus on {focused} at {page.url}"
 
 
 def key_answer(page, label: str | None = None, text: str | None = None) -> None:
     """Answer with the keyboard alone: arrow keys to the radio labelled ``label`` (or type ``text``),
     then Tab to Continue and Enter; the focus is visible on every control on the way."""
-    if text is not None:
-        tab_until(page, "input.govuk-input")
-        page.keyboard.type(text)
-    else:
-        tab_until(page, "input[type=radio]")
-        for _ in range(20):
-            if page.evaluate("document.activeElement.labels[0].innerText.trim()") == label:
-                break
-            page.keyboard.press("ArrowDown")
-        else:
-            raise AssertionError(f"no answer {label} at {page.url}")
-        page.keyboard.press("Space")
-        assert page.evaluate(FOCUS_SEEN), f"no visible focus on the radio {label}"
-    tab_until(page, "main button")
-    assert page.evaluate(FOCUS_SEEN), "no visible focus on Continue"
+    if text is None:
+        return key_answer5(page, label, each=focus_seen)
+    tab_until(page, "input.govuk-input", each=focus_seen)
+    page.keyboard.type(text)
+    tab_until(page, "main button", each=focus_seen)
+    focus_seen(page)
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
@@ -395,7 +383,7 @@ def test_j8_residential_staff_answer_by_keyboard_alone_and_always_see_where_the_
                               if fact == "incident.risk_to_life" else "I don\u2019t know")
             key_answer(page, wanted)
     assert heading(page) == "Check your answers"
-    tab_until(page, "main button")
+    tab_until(page, "main button", each=focus_seen)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     level = page.locator("#result-panel").get_attribute("data-recommendation")
@@ -406,7 +394,7 @@ def test_j8_residential_staff_answer_by_keyboard_alone_and_always_see_where_the_
     # are its plan ("behaviour support plan") and "member of staff", never a foster carer's.
     assert "behaviour support plan" in text and "member of staff" in text
     assert "foster" not in text and "supervising social worker" not in text
-    tab_until(page, "main a[href='tel:999']")  # the 999 line is reachable by keyboard on the answer too
+    tab_until(page, "main a[href='tel:999']", each=focus_seen)  # the 999 line is reachable by keyboard on the answer too
     # axe judges a link in text at rest: GOV.UK's focus style swaps the underline for a yellow
     # background and a thick bottom bar (a box-shadow axe does not count), so it runs unfocused.
     page.evaluate("document.activeElement.blur()")
