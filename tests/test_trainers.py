@@ -321,6 +321,12 @@ def test_a_session_keeps_the_lists_topic_and_audience_filters(decider):
             assert "topic=missing" in found, found
         last = client.get(f"/walkthrough/{ids[-1]}?step=99&{query}")
         assert 'href="/walkthrough?audience=foster_carers&amp;topic=missing"' in last.text
+        # one scenario opened from the filtered list, not in a session: its way back finds the list too
+        assert 'href="/walkthrough/foster-late-home?audience=foster_carers&amp;topic=missing"' in listing.text
+        alone = client.get("/walkthrough/foster-late-home?audience=foster_carers&topic=missing")
+        assert 'href="/walkthrough?audience=foster_carers&amp;topic=missing" class="govuk-back-link"' in alone.text
+        end = client.get("/walkthrough/foster-late-home?step=99&audience=foster_carers&topic=missing")
+        assert 'href="/walkthrough?audience=foster_carers&amp;topic=missing">Choose another scenario' in end.text
         odd = client.get(f"/walkthrough/session?id={ids[0]}&topic=%22%3E%3Cb%3E")
         assert odd.status_code == 200 and "topic=" not in odd.text and "<b>" not in odd.text
 

@@ -337,10 +337,11 @@ def walkthrough_step(request: Request, scenario_id: str) -> Response:
     scenarios = _library(request).scenarios()
     session = _session(request, scenarios)
     ids = [s.id for s in session] if scenario.id in {s.id for s in session} else []
-    topic = _topic(request, scenarios) if ids else None  # the list's topic, carried through a session
+    topic = _topic(request, scenarios)  # the list's topic, carried to find the list as it was
     place = ids.index(scenario.id) if ids else -1
     following = session[place + 1] if 0 <= place < len(ids) - 1 else None
-    session_url = _session_url(ids, asked, topic) if ids else "/walkthrough"
+    list_url = _list_url(asked, topic)
+    session_url = _session_url(ids, asked, topic) if ids else list_url
 
     def url(step: int, answer: bool) -> str:
         return _stage_url(scenario.id, step, answer, asked if ids else audience, ids, topic)
@@ -357,5 +358,4 @@ def walkthrough_step(request: Request, scenario_id: str) -> Response:
     return _page(request, "walkthrough/step.html", scenario=scenario, step=number, total=total, answer=answer,
                  views=views[:number], view=views[number - 1] if 0 < number <= total else None,
                  next_url=nxt, prev_url=prev, audience=audience, session=session if ids else [], place=place,
-                 following=following, session_url=session_url,
-                 list_url=_list_url(asked, topic) if ids else "/walkthrough")
+                 following=following, session_url=session_url, list_url=list_url)
