@@ -470,3 +470,34 @@ def test_j9_a_trainer_filters_by_topic_builds_a_session_runs_and_prints_it(page)
     check_a11y(page)
     page.emulate_media(media="print")
     assert page.pdf(format="A4").startswith(b"%PDF")
+
+
+# -- 10. Supported accommodation: a resident threatened with a knife, nobody knows yet if it is over ----------
+def test_j10_staff_who_do_not_know_if_a_knife_threat_is_over_are_told_not_to_take_the_knife(page):
+    """The police's 999 tests (a crime happening now, someone threatened) and the national protocol
+    (2018): a 16-year-old held a kitchen knife up at another resident; staff say nobody is in immediate
+    danger now but do not know whether it is still going on. The police are involved now (101: a blade
+    is not for the home to hold alone), and before that, in "Do now", nobody tries to take the knife,
+    everyone keeps away, and 999 if it is still being used to threaten anyone; never "put the knife
+    away" while it may be in someone's hand (H26-journeys6-2: nothing was said about the knife). In
+    supported accommodation's words: no foster carer."""
+    page.set_viewport_size(PHONE)
+    journey(page, "No", {"status": "Looked after now", "age": "16", "setting": "Supported accommodation"},
+            "Threats to hurt someone", {"incident.weapon": "A knife or other blade",
+                                        "incident.victim": "Another young person who lives there",
+                                        "incident.harmed_by": "The young person", "setting.location": "Where they live"})
+    level = get_the_answer(page)
+    assert level == "call_101", level
+    do_now = page.locator("#do-now").inner_text().lower()
+    assert "do not try to take the knife" in do_now and "999" in do_now, do_now
+    text = page.locator("main").inner_text().lower()
+    assert "somewhere secure" not in text
+    assert "foster carer" not in text and "supervising social worker" not in text  # the sources may cite the fostering regulations
+    check_a11y(page)
+    # Found afterwards: it is over and the knife is on the side. Now it can be put somewhere secure.
+    with page.expect_navigation():
+        page.locator("#open-questions a[href*='fact=incident.in_progress']").click()
+    answer(page, "No")
+    answer_until(page, {"incident.child_calm_now": "Yes", "incident.injury": "No one was hurt"})
+    assert get_the_answer(page) == "call_101"
+    assert "somewhere secure" in page.locator("main").inner_text().lower()
