@@ -3,7 +3,8 @@ at 2am on a small phone, residential staff not sure about danger, a personal adv
 hit by a support worker, a carer who goes Back and changes an answer, a carer in a hurry who takes
 the answer so far and prints the record, a foster carer whose young person is late but known to be
 at a friend's, a call handler whose caller is a teacher, residential staff using the keyboard alone
-(the focus always visible), and a trainer who filters by topic, builds, runs and prints a session.
+(the focus always visible), a trainer who filters by topic, builds, runs and prints a session, and
+supported accommodation staff who do not know whether a knife threat is over.
 Each journey's docstring says what the guidance says it should end with, and where that comes from;
 axe-core runs on each page type the journey reaches.
 """
