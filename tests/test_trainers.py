@@ -299,6 +299,38 @@ def test_the_web_takes_the_call_handlers_view_when_asked(decider):
         assert 'id="answer"' not in facts.text and "Show the answer" in facts.text
 
 
+def test_a_session_keeps_the_lists_topic_and_audience_filters(decider):
+    """A trainer who filters the list by topic (and audience) and builds a session finds the list as
+    they left it: the session form carries both filters, and the session page, its moves, its start,
+    each step's links and the way back keep them (H26-journeys6-1; the audience alone was H25-journeys5-1).
+    A topic nobody offers (a hand-edited address) is dropped, never echoed."""
+    import re as _re
+
+    with TestClient(create_app(decider)) as client:
+        listing = client.get("/walkthrough?audience=foster_carers&topic=missing")
+        assert '<input type="hidden" name="topic" value="missing">' in listing.text
+        ids = ["foster-late-home", "missing-twelve-year-old"]
+        query = "&".join(f"id={i}" for i in ids) + "&audience=foster_carers&topic=missing"
+        session = client.get(f"/walkthrough/session?{query}")
+        assert 'href="/walkthrough?audience=foster_carers&amp;topic=missing" class="govuk-back-link"' in session.text
+        links = _re.findall(r'href="(/walkthrough/(?:session\?|[a-z-]+\?step)[^"]*)"', session.text)
+        assert links and all("topic=missing" in link for link in links), links
+        start = _re.search(r'href="([^"]*)" id="session-start"', session.text).group(1).replace("&amp;", "&")
+        step = client.get(start)
+        for found in _re.findall(r'data-(?:next|prev)="([^"]*)"', step.text):
+            assert "topic=missing" in found, found
+        last = client.get(f"/walkthrough/{ids[-1]}?step=99&{query}")
+        assert 'href="/walkthrough?audience=foster_carers&amp;topic=missing"' in last.text
+        # one scenario opened from the filtered list, not in a session: its way back finds the list too
+        assert 'href="/walkthrough/foster-late-home?audience=foster_carers&amp;topic=missing"' in listing.text
+        alone = client.get("/walkthrough/foster-late-home?audience=foster_carers&topic=missing")
+        assert 'href="/walkthrough?audience=foster_carers&amp;topic=missing" class="govuk-back-link"' in alone.text
+        end = client.get("/walkthrough/foster-late-home?step=99&audience=foster_carers&topic=missing")
+        assert 'href="/walkthrough?audience=foster_carers&amp;topic=missing">Choose another scenario' in end.text
+        odd = client.get(f"/walkthrough/session?id={ids[0]}&topic=%22%3E%3Cb%3E")
+        assert odd.status_code == 200 and "topic=" not in odd.text and "<b>" not in odd.text
+
+
 def test_why_a_rule_did_not_apply_names_only_the_conditions_that_failed(decider):
     """Only what stopped the rule: a condition that holds is not listed (it was, while each condition
     was 'checked alone' on a copy that kept the whole rule's conditions)."""

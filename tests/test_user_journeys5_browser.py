@@ -401,18 +401,22 @@ def test_t2_every_step_of_every_scenario_shows_what_the_engine_and_the_scenario_
 
 
 # -- Staff on "Should I call?" ----------------------------------------------------------------------
-def tab_until(page, selector: str, limit: int = 60) -> None:
-    """Tab (never the mouse) until an element matching ``selector`` has the focus."""
+def tab_until(page, selector: str, limit: int = 60, each=None) -> None:
+    """Tab (never the mouse) until an element matching ``selector`` has the focus; ``each(page)``
+    checks every element the focus lands on (journeys6: that the focus is visible)."""
     for _ in range(limit):
         if page.evaluate(f"document.activeElement && document.activeElement.matches({selector!r})"):
             return
         page.keyboard.press("Tab")
+        if each is not None:
+            each(page)
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def key_answer(page, label: str) -> None:
-    """Choose the radio labelled ``label`` with the arrow keys and continue with Enter."""
-    tab_until(page, "input[type=radio]")
+def key_answer(page, label: str, each=None) -> None:
+    """Choose the radio labelled ``label`` with the arrow keys and continue with Enter (``each``: as
+    for :func:`tab_until`, also on the radio chosen)."""
+    tab_until(page, "input[type=radio]", each=each)
     for _ in range(20):
         if page.evaluate("document.activeElement.labels[0].innerText.trim()") == label:
             break
@@ -421,7 +425,9 @@ def key_answer(page, label: str) -> None:
         raise AssertionError(f"no answer {label}")
     page.keyboard.press("Space")
     assert page.evaluate("document.activeElement.checked")
-    tab_until(page, "main button")
+    if each is not None:
+        each(page)
+    tab_until(page, "main button", each=each)
     with page.expect_navigation():
         page.keyboard.press("Enter")
 

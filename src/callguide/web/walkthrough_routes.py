@@ -133,7 +133,7 @@ def walkthrough_list(request: Request, error: str | None = None) -> HTMLResponse
     topic = _choice(request.query_params.get("topic"), list(topics))
     shown = [e for e in entries if (not audience or audience in e.scenario.audience)
              and (not topic or topic in e.topics)]
-    filters = "&".join(f"{k}={v}" for k, v in (("audience", audience), ("topic", topic)) if v)
+    filters = _filters(audience, topic)
     return _page(request, "walkthrough/list.html", entries=shown, audiences=AUDIENCES, topics=topics,
                  audience=audience, topic=topic, filters=filters, total=len(entries),
                  errors=[(_first_box(shown), error)] if error else [])
@@ -193,11 +193,30 @@ SESSION = "id"  # the scenarios of a trainer's session, in order (?id=a&id=b, as
 NONE_TICKED = "Tick at least one scenario for your session"
 
 
-def _session_url(ids: list[str], audience: str | None = None) -> str:
-    """A session's address; ``audience`` is the list's filter it was built from (call handlers see
-    the call check in every scenario that is for them, as the filtered list's own links show it)."""
-    return "/walkthrough/session?" + "&".join(f"{SESSION}={i}" for i in ids) + (
-        f"&audience={audience}" if audience else "")
+def _filters(audience: str | None, topic: str | None = None) -> str:
+    """The list's filters as a query (``audience=call_handlers&topic=missing``), empty for none."""
+    return "&".join(f"{k}={v}" for k, v in (("audience", audience), ("topic", topic)) if v)
+
+
+def _list_url(audience: str | None, topic: str | None = None) -> str:
+    """The scenario list, filtered as it was when the session was built from it."""
+    filters = _filters(audience, topic)
+    return "/walkthrough" + (f"?{filters}" if filters else "")
+
+
+def _topic(request: Request, scenarios: list[Scenario]) -> str | None:
+    """The list's topic filter, carried through a session: a theme of the rulebook or a scenario's
+    own topic (as the list offers them), else none (a hand-edited address)."""
+    known = {*_decider(request).book.themes, *(t for s in scenarios for t in s.topics)}
+    return _choice(request.query_params.get("topic"), sorted(known))
+
+
+def _session_url(ids: list[str], audience: str | None = None, topic: str | None = None) -> str:
+    """A session's address; ``audience`` and ``topic`` are the list's filters it was built from, kept
+    so that the way back finds the list as it was (and call handlers see the call check in every
+    scenario that is for them, as the filtered list's own links show it)."""
+    filters = _filters(audience, topic)
+    return "/walkthrough/session?" + "&".join(f"{SESSION}={i}" for i in ids) + (f"&{filters}" if filters else "")
 
 
 def _session(request: Request, scenarios: list[Scenario]) -> list[Scenario]:
@@ -213,9 +232,10 @@ def walkthrough_session(request: Request) -> HTMLResponse:
     as one handout and one answer sheet. None ticked: the list again, with the error."""
     library, decider = _library(request), _decider(request)
     try:
-        chosen = _session(request, library.scenarios())
+        scenarios = library.scenarios()
     except ScenarioError:
         return _broken(request)
+    chosen = _session(request, scenarios)
     if not chosen:
         return walkthrough_list(request, error=NONE_TICKED)
     from ..walkthrough import total_minutes
@@ -224,23 +244,26 @@ def walkthrough_session(request: Request) -> HTMLResponse:
     runnable = [e.scenario.id for e in entries if not e.problems]
     moved = request.query_params.get(MOVED)
     audience = _choice(request.query_params.get("audience"), AUDIENCES)
+    topic = _topic(request, scenarios)
     return _page(request, "walkthrough/session.html", entries=entries, runnable=runnable, audience=audience,
-                 start=_stage_url(runnable[0], 0, False, audience, runnable) if runnable else None,
-                 minutes=sum(total_minutes(s) or 0 for s in chosen), moves=_moves([s.id for s in chosen], audience),
+                 list_url=_list_url(audience, topic),
+                 start=_stage_url(runnable[0], 0, False, audience, runnable, topic) if runnable else None,
+                 minutes=sum(total_minutes(s) or 0 for s in chosen),
+                 moves=_moves([s.id for s in chosen], audience, topic),
                  moved=next((i + 1 for i, s in enumerate(chosen) if s.id == moved), None), moved_id=moved)
 
 
 MOVED = "moved"  # the scenario just moved, to say where it is now and to keep the keyboard's place
 
 
-def _moves(ids: list[str], audience: str | None = None) -> list[dict[str, str | None]]:
+def _moves(ids: list[str], audience: str | None = None, topic: str | None = None) -> list[dict[str, str | None]]:
     """For each scenario of a session, the addresses that move it up, move it down or take it out
     (None where it cannot): the trainer chooses the order, by plain links that work without JavaScript.
     Each goes back to the control used (``#move-up-ID``), or to the scenario once it is at the end."""
     def order(new: list[str], moved: str, control: str) -> str:
         at = new.index(moved)
         still = (control == "up" and at > 0) or (control == "down" and at < len(new) - 1)
-        return f"{_session_url(new, audience)}&{MOVED}={moved}#" + (f"move-{control}-{moved}" if still else f"item-{moved}")
+        return f"{_session_url(new, audience, topic)}&{MOVED}={moved}#" + (f"move-{control}-{moved}" if still else f"item-{moved}")
 
     moves: list[dict[str, str | None]] = []
     for i, scenario_id in enumerate(ids):
@@ -248,7 +271,7 @@ def _moves(ids: list[str], audience: str | None = None) -> list[dict[str, str | 
         swap_down = ids[:i] + [ids[i + 1], scenario_id] + ids[i + 2:] if i < len(ids) - 1 else None
         moves.append({"up": order(swap_up, scenario_id, "up") if swap_up else None,
                       "down": order(swap_down, scenario_id, "down") if swap_down else None,
-                      "remove": _session_url(ids[:i] + ids[i + 1:], audience) if len(ids) > 1 else None})
+                      "remove": _session_url(ids[:i] + ids[i + 1:], audience, topic) if len(ids) > 1 else None})
     return moves
 
 
@@ -292,8 +315,10 @@ def _step_number(raw: str | None, total: int) -> int:
     return max(0, min(step, total + 1))
 
 
-def _stage_url(scenario_id: str, step: int, answer: bool, audience: str | None, session: list[str] = ()) -> str:
-    query = f"step={step}" + ("&answer=1" if answer else "") + (f"&audience={audience}" if audience else "")
+def _stage_url(scenario_id: str, step: int, answer: bool, audience: str | None, session: list[str] = (),
+               topic: str | None = None) -> str:
+    filters = _filters(audience, topic)
+    query = f"step={step}" + ("&answer=1" if answer else "") + (f"&{filters}" if filters else "")
     return f"/walkthrough/{scenario_id}?{query}" + "".join(f"&{SESSION}={i}" for i in session)
 
 
@@ -309,20 +334,23 @@ def walkthrough_step(request: Request, scenario_id: str) -> Response:
     asked = _choice(request.query_params.get("audience"), AUDIENCES)  # carried through a session
     audience = _choice(asked, scenario.audience)
     views = _library(request).views(_decider(request), scenario, audience) if number else []
-    session = _session(request, _library(request).scenarios())
+    scenarios = _library(request).scenarios()
+    session = _session(request, scenarios)
     ids = [s.id for s in session] if scenario.id in {s.id for s in session} else []
+    topic = _topic(request, scenarios)  # the list's topic, carried to find the list as it was
     place = ids.index(scenario.id) if ids else -1
     following = session[place + 1] if 0 <= place < len(ids) - 1 else None
-    session_url = _session_url(ids, asked) if ids else "/walkthrough"
+    list_url = _list_url(asked, topic)
+    session_url = _session_url(ids, asked, topic) if ids else list_url
 
     def url(step: int, answer: bool) -> str:
-        return _stage_url(scenario.id, step, answer, asked if ids else audience, ids)
+        return _stage_url(scenario.id, step, answer, asked if ids else audience, ids, topic)
     # Where the next and previous key presses go: facts -> answer -> next step's facts; after the
     # learning points, the session's next scenario.
     if number == 0:
         nxt, prev = url(1, False), session_url
     elif number > total:
-        nxt, prev = (_stage_url(following.id, 0, False, asked, ids) if following else None), url(total, True)
+        nxt, prev = (_stage_url(following.id, 0, False, asked, ids, topic) if following else None), url(total, True)
     elif answer:
         nxt, prev = url(number + 1, False), url(number, False)
     else:
@@ -330,4 +358,4 @@ def walkthrough_step(request: Request, scenario_id: str) -> Response:
     return _page(request, "walkthrough/step.html", scenario=scenario, step=number, total=total, answer=answer,
                  views=views[:number], view=views[number - 1] if 0 < number <= total else None,
                  next_url=nxt, prev_url=prev, audience=audience, session=session if ids else [], place=place,
-                 following=following, session_url=session_url)
+                 following=following, session_url=session_url, list_url=list_url)
