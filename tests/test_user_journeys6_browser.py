@@ -490,7 +490,7 @@ def test_j10_staff_who_do_not_know_if_a_knife_threat_is_over_are_told_not_to_tak
     level = get_the_answer(page)
     assert level == "call_101", level
     do_now = page.locator("#do-now").inner_text().lower()
-    assert "do not try to take the knife" in do_now and "999" in do_now, do_now
+    assert "do not try to take the weapon" in do_now and "999" in do_now, do_now
     text = page.locator("main").inner_text().lower()
     assert "somewhere secure" not in text
     assert "foster carer" not in text and "supervising social worker" not in text  # the sources may cite the fostering regulations
