@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from callguide.conditions import Conditions, FactTest
+from callguide.conditions import COMPARISONS, Conditions, FactTest
 from callguide.corpus import nest
 from callguide.facts import ORDINALS, Level
 from callguide.policy import resolve
@@ -73,8 +73,9 @@ def _test(test: FactTest, syntax: dict[str, Callable[..., str]]) -> str:
     path = test.path
     if test.op == "known":
         return syntax["known"](path, test.value)
-    if test.op in ("at_least", "at_most"):
-        return syntax["compare"](path, ">=" if test.op == "at_least" else "<=", _operand(path, test.value))
+    if test.op in COMPARISONS:   # above / below are strict
+        op = {"at_least": ">=", "at_most": "<=", "above": ">", "below": "<"}[test.op]
+        return syntax["compare"](path, op, _operand(path, test.value))
     values = test.value if isinstance(test.value, list) else [test.value]
     anyone = syntax["any"]([syntax["equal"](path, _operand(path, value)) for value in values])
     if test.op in ("is", "in"):

@@ -44,7 +44,10 @@ def walk(decider, truth: dict[str, Any], choice: str) -> tuple[list[str], str]:
 def test_a_curtain_pulled_down_in_foster_care_asks_no_question_that_cannot_change_the_answer(decider):
     asked, end = walk(decider, FOSTER_12, "criminal_damage")
     assert end == "check"
-    assert len(asked) <= 11, asked  # 15 before: who did it, "want to report", where and calm now, all moot
+    # 15 before: who did it, "want to report", where and calm now, all moot. Since review 15 the
+    # exploitation question is asked for damage too (a child with an exploitation concern drawn into
+    # damage out in the community is told to the police: exploited-child-drawn-into-theft), 12.
+    assert len(asked) <= 12, asked
     for moot in ("incident.harmed_by", "incident.victim_wants_police", "setting.location", "incident.child_calm_now"):
         assert moot not in asked, asked
     for safety in ("incident.weapon", "incident.injury", "incident.in_progress"):  # still asked, and early

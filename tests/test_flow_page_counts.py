@@ -35,7 +35,9 @@ EVERYDAY = [
     ("a curtain pulled down", FOSTER, "criminal_damage", {"incident.damage_value_gbp": 30}, 16, Level.no_police),
     ("a broken mug", HOME, "criminal_damage", {"incident.damage_value_gbp": 5}, 16, Level.no_police),
     ("swearing at staff", HOME, "verbal_abuse", {}, 14, Level.no_police),
-    ("a push that is over", FOSTER, "assault", {}, 17, Level.no_police),
+    # 18 since review 15: the exploitation question is asked for an assault too (a child with an
+    # exploitation concern drawn into an assault out in the community is told to the police).
+    ("a push that is over", FOSTER, "assault", {}, 18, Level.no_police),
 ]
 WHO_AND_WHAT = ("incident.risk_to_life", "person.status", "person.age", "setting.type", "incident.kind")
 

@@ -287,6 +287,10 @@ def vocabulary_section(book: Rulebook) -> list[str]:
         lines += ["", f"#### A care leaver staying in {title} (`care_leaver_staying.{key}`)", "",
                   "The setting's words, with these over them:"]
         lines += [f"- {plain(name)}: “{text}”" for name, text in words.staying_overlay(key).items()]
+    if words.under_18:
+        lines += ["", "#### A care leaver of 16 or 17 (`care_leaver_under_18`)", "",
+                  "Still a child: these over the words of where they live:"]
+        lines += [f"- {plain(name)}: “{text}”" for name, text in words.under_18.items()]
     return lines + [""] + _asking(book) + _call_check_words(book)
 
 

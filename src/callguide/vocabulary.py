@@ -21,13 +21,12 @@ import yaml
 from . import yamlsafe
 
 from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
+from .wordsfor import LIVED_IN, adult, relevant_child, setting_key
 
 SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
 # Settings a vocabulary may add; without one, its young people get the `unknown` words (so an older
 # rulebook still loads, and `rules diff` can compare against it).
 OPTIONAL_SETTING_KEYS = ("looked_after_elsewhere", "looked_after_unknown")
-# The settings a young person lives in with carers or staff (a care leaver may stay on in one).
-LIVED_IN = ("childrens_home", "supported_accommodation", "foster_care")
 LEVEL_FIELDS = ("title", "shout", "short", "lead", "body")
 DEADLINES = ("now", "24h", "48h", "3 days", "5 days", "next working day")
 # Settings where a registered manager and "the home" exist (Children's Homes (England) Regulations 2015;
@@ -101,36 +100,6 @@ class CallCheckWords:
         return text
 
 
-def setting_key(known: Mapping[str, Any]) -> str:
-    """Whose words apply: the setting where the young person lives, or a care leaver's own home.
-
-    A care leaver living in a children's home, supported accommodation or foster care ("staying
-    put") keeps that setting's words for the people around them (``Vocabulary.words_for`` puts
-    a care leaver's own words over them: a personal adviser and a pathway plan); elsewhere
-    (``other`` or not said) a care leaver's own. A child known to be looked after (or under 16, too
-    young to have left care) living somewhere else (``other``: with family, at a residential school)
-    has a social worker, never a personal adviser or a registered manager; so has such a child
-    whose setting nobody said (``looked_after_unknown``).
-    """
-    kind = known.get("setting.type")
-    if kind in LIVED_IN:
-        return kind
-    if adult(known):
-        return "care_leaver"
-    age = known.get("person.age")
-    if known.get("person.status") == "looked_after" or (isinstance(age, int) and age < 16):
-        return "looked_after_elsewhere" if kind == "other" else "looked_after_unknown"
-    return "unknown"
-
-
-def adult(known: Mapping[str, Any]) -> bool:
-    """A care leaver, or 18 or over (a child is under 18: Children Act 1989 s.105): the words are an
-    adult's, as the rulebook's ``care_leaver`` finding (roles.yaml) says; a care leaver of 16 or 17 keeps a
-    personal adviser's words though the rules treat them as a child (``child``)."""
-    age = known.get("person.age")
-    return known.get("person.status") == "care_leaver" or (isinstance(age, int) and age >= 18)
-
-
 @dataclass(frozen=True)
 class Vocabulary:
     facts: Mapping[str, FactWords]
@@ -141,6 +110,8 @@ class Vocabulary:
     # A care leaver staying in a setting: that setting's words with these over them (whole word sets).
     staying: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     asking: Mapping[str, Asking] = field(default_factory=dict)
+    # A care leaver known to be 16 or 17 (a relevant child, still a child): these over the words above.
+    under_18: Mapping[str, str] = field(default_factory=dict)
 
     def asking_for(self, kind: Any) -> Asking:
         """How the kind ``kind`` (an ``incident.kind`` value, or None) is asked about."""
@@ -180,9 +151,8 @@ class Vocabulary:
     def words_for(self, known: Mapping[str, Any]) -> Mapping[str, str]:
         key = setting_key(known)
         key = key if key in self.settings else "unknown"
-        if adult(known) and key in self.staying:
-            return self.staying[key]
-        return self.settings[key]
+        words = self.staying[key] if adult(known) and key in self.staying else self.settings[key]
+        return {**words, **self.under_18} if relevant_child(known) else words
 
     def staying_overlay(self, setting: str) -> dict[str, str]:
         """The words a care leaver staying in ``setting`` has over the setting's own (what the file says)."""
@@ -191,7 +161,7 @@ class Vocabulary:
 
     def word_sets(self) -> list[Mapping[str, str]]:
         """Every set of words an answer can use (the settings, and a care leaver staying in each)."""
-        return [*self.settings.values(), *self.staying.values()]
+        return [*self.settings.values(), *self.staying.values(), {**self.settings["unknown"], **self.under_18}]
 
     def fill(self, text: str, known: Mapping[str, Any]) -> str:
         """Put the setting's words into ``{words.x}`` / ``{Words.x}``; other fields are left alone."""
@@ -229,7 +199,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         raise VocabularyError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings', 'facts' and "
-                              "'call_check' (and optionally 'care_leaver_staying' and 'asking')")
+                              "'call_check' (and optionally 'care_leaver_staying', 'asking' and 'care_leaver_under_18')")
     vocabulary = Vocabulary(
         facts=_facts(path.name, raw.get("facts") or {}),
         levels=_levels(path.name, raw.get("levels") or {}),
@@ -238,6 +208,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         call_check=_call_check(path.name, raw.get("call_check")),
         staying=_staying(path.name, raw.get("care_leaver_staying") or {}, settings),
         asking=_asking(path.name, raw.get("asking") or {}),
+        under_18=_under_18(path.name, raw.get("care_leaver_under_18") or {}, settings),
     )
     _check_question_words(path.name, vocabulary)
     return vocabulary
@@ -334,6 +305,13 @@ def _staying(name: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]
             raise VocabularyError(f"{where}: only words every setting defines ({extra} are not)")
         staying[key] = {**settings[key], **{w: str(t) for w, t in words.items()}}
     return staying
+
+
+def _under_18(name: str, raw: Any, settings: dict[str, dict[str, str]]) -> dict[str, str]:
+    """``care_leaver_under_18``: words every setting defines, put over a relevant child's own."""
+    if not isinstance(raw, dict) or not set(raw) <= set(settings["unknown"]):
+        raise VocabularyError(f"{name}: care_leaver_under_18: only words every setting defines")
+    return {w: str(t) for w, t in raw.items()}
 
 
 def _asking(name: str, raw: Any) -> dict[str, Asking]:

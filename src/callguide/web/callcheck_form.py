@@ -42,6 +42,7 @@ LAYOUT: list[tuple[str, list[str]]] = [
                     "health.medical_emergency"]),
     ("Fire (only when there is one)", ["call.fire_service_needed", "call.people_inside"]),
     ("What happened", ["incident.kind", "incident.victim", "incident.harmed_by", "incident.suspect_present",
+                       "incident.drugs_supplied",
                        "incident.damage_value_gbp", "incident.victim_wants_police", "incident.hate_motivated",
                        "incident.child_calm_now", "incident.repeat_pattern", "setting.location"]),
     ("Mental health", ["health.mental_health_crisis", "health.suicidal_thoughts", "health.suicide_plan",
