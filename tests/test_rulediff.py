@@ -460,3 +460,32 @@ def test_a_table_only_one_side_has_is_a_rule_change_not_a_change_of_every_call(t
     assert result.exit_code == 0, result.output
     assert "table added: call-caller" in result.output
     assert "CALL CHECKS THAT CHANGE: 0 OF" in result.output
+
+
+def test_a_rulebook_older_than_a_fact_can_still_be_compared(tmp_path):
+    """A rulebook written before the contract gained a fact has no words for it: `rules check` still
+    refuses it, naming the fact, but `rules diff` compares it (the fact's words are listed as added)."""
+    base = _copy(tmp_path)
+    path = base / "vocabulary.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del data["facts"]["incident.drugs_supplied"]
+    for asking in data.get("asking", {}).values():
+        for field in ("first", "not_asked"):
+            if "incident.drugs_supplied" in (asking.get(field) or []):
+                asking[field].remove("incident.drugs_supplied")
+        (asking.get("asks") or {}).pop("incident.drugs_supplied", None)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    for file in base.glob("*.yaml"):  # the older rulebook's rules cannot read the newer fact
+        if "incident.drugs_supplied" in file.read_text(encoding="utf-8") and file.name != "vocabulary.yaml":
+            _remove_rules_reading(file, "incident.drugs_supplied")
+    checked = CliRunner().invoke(main, ["rules", "check", str(base)])
+    assert checked.exit_code != 0 and "incident.drugs_supplied" in checked.output, checked.output
+    result = _diff(str(base), str(ROOT / "rules"))
+    assert result.exit_code == 0, result.output
+    assert "vocabulary added: fact incident.drugs_supplied" in result.output, result.output
+
+
+def _remove_rules_reading(path: Path, fact: str) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["rules"] = [rule for rule in data.get("rules", []) if fact not in yaml.safe_dump(rule)]
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

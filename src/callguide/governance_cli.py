@@ -37,7 +37,7 @@ def _side(spec: str | None, pack: str | None, stack: Any, repo: Path, against_wo
 
     chosen = pack_option(pack)
     if spec is None:
-        return "working tree", load_rulebook(None, chosen)
+        return "working tree", load_rulebook(None, chosen, newer_facts_ok=True)
     from .rulebook import DEFAULT
 
     root = stack.enter_context(checkout(spec, repo))
@@ -45,12 +45,12 @@ def _side(spec: str | None, pack: str | None, stack: Any, repo: Path, against_wo
         rules_dir = root / "rules" if not any(root.glob("*.yaml")) and (root / "rules").is_dir() else root
         if chosen is DEFAULT:
             chosen = default_pack_dir() if against_working_tree else None
-        return spec, load_rulebook(rules_dir, chosen)
+        return spec, load_rulebook(rules_dir, chosen, newer_facts_ok=True)
     if chosen is DEFAULT:  # a git revision: its own default pack, unless $CALLGUIDE_PACK says otherwise
         candidate = root / "packs" / DEFAULT_PACK
         chosen = pack_option(os.environ[PACK_ENV]) if os.environ.get(PACK_ENV) else (
             candidate if candidate.is_dir() else None)
-    return spec, load_rulebook(root / "rules", chosen)
+    return spec, load_rulebook(root / "rules", chosen, newer_facts_ok=True)
 
 
 @click.command("diff")

@@ -127,11 +127,12 @@ def default_rules_dir() -> Path:
     return directory
 
 
-def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) -> Rulebook:
+def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT, newer_facts_ok: bool = False) -> Rulebook:
     """Load, validate and version every rule file in ``directory``, with an area ``pack`` applied.
 
     With no ``directory``, the default rules and the default pack (``packs.default_pack_dir``);
     with a ``directory``, no pack unless one is given. ``pack=None``: the base alone.
+    ``newer_facts_ok``: an older rulebook may lack words for facts the contract gained since (``rules diff``).
     """
     if pack is DEFAULT:
         pack = default_pack_dir() if directory is None else None
@@ -141,7 +142,7 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT) ->
         raise RulebookError(f"{directory}: no rule files")
     parameters = _load_parameters(directory / "parameters.yaml")
     try:
-        vocabulary = load_vocabulary(directory / "vocabulary.yaml")
+        vocabulary = load_vocabulary(directory / "vocabulary.yaml", newer_facts_ok)
     except VocabularyError as exc:
         raise RulebookError(str(exc)) from None
     questions = {path: Question(ask=words.ask) for path, words in vocabulary.facts.items()}

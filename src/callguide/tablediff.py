@@ -113,7 +113,8 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
     if base is None or head is None:
         return [] if base is head else [EntryChange("vocabulary", "added" if base is None else "removed", "all")]
     changes: list[EntryChange] = []
-    sections = [("fact", base.facts, head.facts), ("level", {k.value: v for k, v in base.levels.items()},
+    sections = [("fact", {k: v for k, v in base.facts.items() if k not in base.filled_in},
+                 {k: v for k, v in head.facts.items() if k not in head.filled_in}), ("level", {k.value: v for k, v in base.levels.items()},
                                                    {k.value: v for k, v in head.levels.items()})]
     for section, old, new in sections:
         changes += _keyed(section, old, new, lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")

@@ -112,6 +112,8 @@ class Vocabulary:
     asking: Mapping[str, Asking] = field(default_factory=dict)
     # A care leaver known to be 16 or 17 (a relevant child, still a child): these over the words above.
     under_18: Mapping[str, str] = field(default_factory=dict)
+    # Facts newer than this vocabulary (an older rulebook loaded by ``rules diff``): plain stand-in words.
+    filled_in: frozenset[str] = frozenset()
 
     def asking_for(self, kind: Any) -> Asking:
         """How the kind ``kind`` (an ``incident.kind`` value, or None) is asked about."""
@@ -189,8 +191,10 @@ def placeholder_ok(name: str, vocabulary: Vocabulary) -> bool:
     return name.startswith(("words.", "Words.")) and name[6:] in vocabulary.setting_names()
 
 
-def load_vocabulary(path: Path) -> Vocabulary:
-    """Read and check ``vocabulary.yaml``: every fact of the contract, every level and setting."""
+def load_vocabulary(path: Path, newer_facts_ok: bool = False) -> Vocabulary:
+    """Read and check ``vocabulary.yaml``: every fact of the contract, every level and setting.
+    ``newer_facts_ok``: a fact the contract gained after this file was written gets stand-in words
+    (an older rulebook, for ``rules diff``; its rules cannot read that fact)."""
     if not path.exists():
         raise VocabularyError(f"{path.name}: missing; every fact needs its question and words")
     try:
@@ -200,8 +204,9 @@ def load_vocabulary(path: Path) -> Vocabulary:
     if not isinstance(raw, dict):
         raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings', 'facts' and "
                               "'call_check' (and optionally 'care_leaver_staying', 'asking' and 'care_leaver_under_18')")
+    facts = _facts(path.name, raw.get("facts") or {}, newer_ok=newer_facts_ok)
     vocabulary = Vocabulary(
-        facts=_facts(path.name, raw.get("facts") or {}),
+        facts=facts,
         levels=_levels(path.name, raw.get("levels") or {}),
         deadlines=_deadlines(path.name, raw.get("deadlines") or {}),
         settings=(settings := _settings(path.name, raw.get("settings") or {})),
@@ -209,6 +214,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
         staying=_staying(path.name, raw.get("care_leaver_staying") or {}, settings),
         asking=_asking(path.name, raw.get("asking") or {}),
         under_18=_under_18(path.name, raw.get("care_leaver_under_18") or {}, settings),
+        filled_in=frozenset(path for path in facts if path not in (raw.get("facts") or {})),
     )
     _check_question_words(path.name, vocabulary)
     return vocabulary
@@ -229,7 +235,8 @@ def _check_question_words(name: str, vocabulary: Vocabulary) -> None:
                                       "setting defines ({words.NAME})")
 
 
-def _facts(name: str, raw: dict[str, Any], paths: Any = None, section: str = "facts") -> dict[str, FactWords]:
+def _facts(name: str, raw: dict[str, Any], paths: Any = None, section: str = "facts",
+           newer_ok: bool = False) -> dict[str, FactWords]:
     paths = fact_paths() if paths is None else paths
     facts: dict[str, FactWords] = {}
     for path, body in raw.items():
@@ -253,8 +260,12 @@ def _facts(name: str, raw: dict[str, Any], paths: Any = None, section: str = "fa
         facts[path] = FactWords(label=str(body["label"]), ask=str(body["ask"]), hint=str(body.get("hint", "")),
                                 unit=str(body.get("unit", "")), values=values)
     absent = [path for path in paths if path not in facts]
-    if absent:
+    if absent and not newer_ok:
         raise VocabularyError(f"{name}: no words for {absent}")
+    for path in absent:
+        label = path.split(".", 1)[1].replace("_", " ").capitalize()
+        facts[path] = FactWords(label=label, ask=f"{label}?",
+                                values={str(v): str(v) for v in allowed_values(path) or []})
     return facts
 
 
