@@ -60,7 +60,9 @@ def test_a_foster_carer_who_does_not_know_most_answers_is_asked_only_what_could_
     slow time, decided by the carer with their supervising social worker; never "registered manager"."""
     pages: list[str] = []
     seen = journey(page, "No", FOSTER_12, "Damage to property", {}, pages_seen=pages)
-    assert 1 + len(seen) <= 11, seen  # question pages, the danger page included: 16 last session, 15 on main
+    # Question pages, the danger page included: 16, then 11; 12 since review 15 asks about an
+    # exploitation concern for damage too (tests/test_flow_dont_know.py says why).
+    assert 1 + len(seen) <= 12, seen
     assert seen[4:7] == ["incident.weapon", "incident.injury", "incident.in_progress"], seen
     for moot in ("incident.harmed_by", "incident.victim_wants_police", "setting.location", "incident.child_calm_now"):
         assert moot not in seen, seen
