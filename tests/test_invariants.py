@@ -253,7 +253,7 @@ def test_no_childrens_home_words_outside_homes(decider, known, where):
 
 # A care leaver of 18-25 is an adult (Children Act 1989 s.105): the advice to them or about them
 # never uses a child's words for the adults around them ("as a parent would") or a child's steps.
-CHILD_WORDS = re.compile(r"\b(as|a) (good |reasonable )?parent would|child information form|appropriate adult", re.I)
+CHILD_WORDS = re.compile(r"\b(as|a) (good |reasonable )?parent would|child information form|appropriate adult|\bCAMHS\b", re.I)
 
 
 @SETTINGS
