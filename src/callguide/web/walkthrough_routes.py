@@ -126,9 +126,7 @@ def walkthrough_list(request: Request, error: str | None = None) -> HTMLResponse
     except ScenarioError:
         return _broken(request)
     entries = [library.entry(decider, s) for s in scenarios]
-    themes = decider.book.themes
-    topics = {**themes, **{t: t.replace("-", " ").capitalize() for e in entries for t in e.scenario.topics
-                           if t not in themes}}
+    topics = _topics(request, scenarios)
     audience = _choice(request.query_params.get("audience"), AUDIENCES)
     topic = _choice(request.query_params.get("topic"), list(topics))
     shown = [e for e in entries if (not audience or audience in e.scenario.audience)
@@ -204,11 +202,16 @@ def _list_url(audience: str | None, topic: str | None = None) -> str:
     return "/walkthrough" + (f"?{filters}" if filters else "")
 
 
+def _topics(request: Request, scenarios: list[Scenario]) -> dict[str, str]:
+    """The topics the list offers, with their words: the rulebook's themes and the scenarios' own."""
+    themes = _decider(request).book.themes
+    return {**themes, **{t: t.replace("-", " ").capitalize() for s in scenarios for t in s.topics if t not in themes}}
+
+
 def _topic(request: Request, scenarios: list[Scenario]) -> str | None:
-    """The list's topic filter, carried through a session: a theme of the rulebook or a scenario's
-    own topic (as the list offers them), else none (a hand-edited address)."""
-    known = {*_decider(request).book.themes, *(t for s in scenarios for t in s.topics)}
-    return _choice(request.query_params.get("topic"), sorted(known))
+    """The list's topic filter, carried through a session: one the list offers, else none (a
+    hand-edited address)."""
+    return _choice(request.query_params.get("topic"), list(_topics(request, scenarios)))
 
 
 def _session_url(ids: list[str], audience: str | None = None, topic: str | None = None) -> str:
