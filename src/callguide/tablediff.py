@@ -113,9 +113,8 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
     if base is None or head is None:
         return [] if base is head else [EntryChange("vocabulary", "added" if base is None else "removed", "all")]
     changes: list[EntryChange] = []
-    sections = [("fact", {k: v for k, v in base.facts.items() if k not in base.filled_in},
-                 {k: v for k, v in head.facts.items() if k not in head.filled_in}), ("level", {k.value: v for k, v in base.levels.items()},
-                                                   {k.value: v for k, v in head.levels.items()})]
+    sections = [("fact", _own_facts(base), _own_facts(head)),
+                ("level", {k.value: v for k, v in base.levels.items()}, {k.value: v for k, v in head.levels.items()})]
     for section, old, new in sections:
         changes += _keyed(section, old, new, lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
     changes += _keyed("deadline", base.deadlines, head.deadlines, _words)
@@ -136,6 +135,11 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
                       lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
     changes += _keyed("asking for", base.asking, head.asking, lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
     return changes
+
+
+def _own_facts(vocabulary: Vocabulary) -> dict[str, Any]:
+    """The facts the vocabulary gives words for (not a newer fact's stand-in words)."""
+    return {k: v for k, v in vocabulary.facts.items() if k not in vocabulary.filled_in}
 
 
 def _words(before: str, after: str) -> str:
