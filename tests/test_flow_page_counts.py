@@ -2,8 +2,9 @@
 question after "the answer so far" is offered is still asked (journeys6, task b).
 
 Measured on the pages' own flow (danger, who and where, what happened, then each question): a
-curtain pulled down or a broken mug 16 pages, swearing 14, a push that is over 17. Every question
-asked could still change the answer when it is asked (the what-ifs list it), and every one asked
+curtain pulled down or a broken mug 16 pages, swearing 14, a push that is over 18 (17 before review
+15 asked about an exploitation concern for an assault). Every question asked could still change
+the answer when it is asked (the what-ifs list it), and every one asked
 after the answer so far is offered (nothing left could make it 999) either changes the answer by
 itself or is part of a route to a call now (101): a person harmed outside the home who wants to
 report it, hate, a member of staff or another adult who caused it. Leaving those out, or ending the

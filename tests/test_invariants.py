@@ -256,6 +256,10 @@ def test_no_childrens_home_words_outside_homes(decider, known, where):
 CHILD_WORDS = re.compile(r"\b(as|a) (good |reasonable )?parent would|child information form|appropriate adult|\bCAMHS\b", re.I)
 
 
+# Steps for another young person living there (who may be a child) keep a parent's words.
+OTHER_CHILD_ACTIONS = {"other-child-repair", "other-child-return", "help-other-child-report"}
+
+
 @SETTINGS
 @given(known_facts(), st.integers(min_value=18, max_value=25))
 def test_no_child_words_for_an_adult_care_leaver(decider, known, age):
@@ -265,10 +269,6 @@ def test_no_child_words_for_an_adult_care_leaver(decider, known, age):
     texts += [a.what for a in decision.actions if a.id not in OTHER_CHILD_ACTIONS]
     for text in texts:
         assert not CHILD_WORDS.search(text), text
-
-
-# Steps for another young person living there (who may be a child) keep a parent's words.
-OTHER_CHILD_ACTIONS = {"other-child-repair", "other-child-return", "help-other-child-report"}
 
 
 def _first_kind(book) -> dict[str, str | None]:

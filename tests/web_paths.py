@@ -10,7 +10,7 @@ from typing import Any
 from callguide.decision import Decider
 from callguide.facts import LEVEL_ORDER
 from callguide.scenarios import load_scenarios
-from callguide.vocabulary import setting_key
+from callguide.wordsfor import setting_key
 from callguide.web import flow, happened
 
 # Who and where for each setting's journey: (person.status, person.age, setting.type).
