@@ -1,0 +1,102 @@
+"""Not knowing is not safe (CONTRACT.md invariant 5), as two general properties over generated incidents.
+
+1. An age nobody gave is answered at least as protectively as any age under 18 the other facts allow
+   (a care leaver of 16 or 17 is a child in law: Children Act 1989 s.105, s.23A; a looked-after
+   child is under 18): the age is asked, and until it is answered the answer is a child's.
+2. Leaving a danger fact unknown never gives a lower answer than its reassuring value does: not
+   knowing whether it is over, whether anyone is in danger or hurt, whether there is a weapon, or
+   where a missing child is, is never treated as better news than "it is over", "nobody is hurt",
+   "no weapon" or "we know where they are" (the facts of invariants 4 and 5, and the missing-person
+   facts of the College of Policing APP and DfE 2014).
+Each property is shown to fail on a rulebook that breaks it (the rules as they were before
+H27-unknowns16-1 and the weapon rule before H27-unknowns16-8).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from callguide.decision import Decider
+from callguide.rulebook import load_rulebook
+
+from strategies import known_facts
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Each danger fact with its reassuring answer.
+REASSURING: dict[str, Any] = {
+    "incident.in_progress": False,
+    "incident.child_calm_now": True,
+    "incident.risk_to_life": False,
+    "incident.injury": "none",
+    "incident.weapon": "none",
+    "incident.suspect_present": False,
+    "health.medical_emergency": False,
+    "missing.immediate_concern": False,
+    "missing.with_risky_person": False,
+    "missing.whereabouts_known": True,
+}
+
+
+def child_ages(known: dict[str, Any]) -> range:
+    """The ages under 18 the other facts allow: a care leaver, or a young person in supported
+    accommodation, is 16 or over."""
+    older = known.get("person.status") == "care_leaver" or known.get("setting.type") == "supported_accommodation"
+    return range(16 if older else 10, 18)
+
+
+def age_drop(decider: Decider, known: dict[str, Any]) -> int | None:
+    """A child's age that gives a higher answer than leaving the age unknown, if there is one."""
+    rest = {k: v for k, v in known.items() if k != "person.age"}
+    unknown = decider.level(rest).rank
+    return next((age for age in child_ages(rest) if decider.level({**rest, "person.age": age}).rank > unknown), None)
+
+
+def reassurance_drop(decider: Decider, known: dict[str, Any], path: str) -> bool:
+    rest = {k: v for k, v in known.items() if k != path}
+    return decider.level({**rest, path: REASSURING[path]}).rank > decider.level(rest).rank
+
+
+@SETTINGS
+@given(known_facts())
+def test_an_age_nobody_gave_is_answered_as_a_child_would_be(decider, known):
+    age = age_drop(decider, known)
+    assert age is None, f"age {age} gives a higher answer than an age nobody gave: {known}"
+
+
+@SETTINGS
+@given(known_facts(), st.sampled_from(sorted(REASSURING)))
+def test_not_knowing_is_never_safer_than_the_reassuring_answer(decider, known, path):
+    assert not reassurance_drop(decider, known, path), f"{path} unknown is answered below {REASSURING[path]!r}: {known}"
+
+
+# -- the properties can fail ---------------------------------------------------------------------
+@pytest.fixture
+def old_roles(edited_rules):
+    """The rules with a care leaver whose age nobody gave taken as an adult (before H27-unknowns16-1)."""
+    edited_rules("roles.yaml", "    when:\n      person.age: {at_least: 18}\n",
+                 "    when:\n      any:\n        - person.age: {at_least: 18}\n"
+                 "        - {person.status: care_leaver, person.age: {known: false}}\n")
+    return edited_rules("roles.yaml", "        - person.age: {known: false}   # age not given",
+                        "        - person.status: {not: care_leaver}\n          person.age: {known: false}   # age not given")
+
+
+def test_the_age_property_fails_on_rules_that_take_an_unknown_age_as_an_adult(old_roles):
+    wrong = Decider(load_rulebook(old_roles))
+    missing = {"incident.kind": "missing", "person.status": "care_leaver", "setting.type": "other",
+               "missing.whereabouts_known": False, "missing.enquiries_done": True, "missing.immediate_concern": False}
+    assert age_drop(wrong, missing) == 16
+
+
+def test_the_reassurance_property_fails_on_a_rule_that_needs_it_known_to_be_over(edited_rules):
+    wrong = Decider(load_rulebook(edited_rules(
+        "weapons.yaml", "      incident.in_progress: {not: true}\n      derived: [weapon_to_review]",
+        "      incident.in_progress: false\n      derived: [weapon_to_review]")))
+    # Self-harm with an object also used on another young person, now calm (weapon-to-review).
+    known = {"incident.kind": "self_harm", "incident.weapon": "improvised", "incident.victim": "resident",
+             "incident.injury": "minor", "incident.child_calm_now": True, "incident.in_progress": False}
+    assert reassurance_drop(wrong, known, "incident.in_progress")
