@@ -8,6 +8,8 @@
    where a missing child is, is never treated as better news than "it is over", "nobody is hurt",
    "no weapon" or "we know where they are" (the facts of invariants 4 and 5, and the missing-person
    facts of the College of Policing APP and DfE 2014).
+3. Leaving any fact unknown never gives a lower answer than every answer to it would: an answer
+   nobody gave is never better news than all the answers it could be.
 Each property is shown to fail on a rulebook that breaks it (the rules as they were before
 H27-unknowns16-1 and the weapon rule before H27-unknowns16-8).
 """
@@ -24,7 +26,7 @@ from callguide.decision import Decider
 from callguide.facts import allowed_values, fact_paths
 from callguide.rulebook import load_rulebook
 
-from strategies import NUMBERS
+from strategies import NUMBERS, SAMPLE_NUMBERS
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -103,6 +105,22 @@ def test_not_knowing_is_never_safer_than_the_reassuring_answer(decider, known, p
     assert not reassurance_drop(decider, known, path), f"{path} unknown is answered below {REASSURING[path]!r}: {known}"
 
 
+def below_every_answer(decider: Decider, known: dict[str, Any], path: str) -> bool:
+    rest = {k: v for k, v in known.items() if k != path}
+    values = allowed_values(path) or SAMPLE_NUMBERS[path]
+    return min(decider.level({**rest, path: v}).rank for v in values) > decider.level(rest).rank
+
+
+@SETTINGS
+@given(sparse_facts(), st.data())
+def test_leaving_a_fact_unknown_is_never_below_every_answer_to_it(decider, known, data):
+    paths = sorted(p for p in known if p != "incident.kind")
+    if not paths:
+        return
+    path = data.draw(st.sampled_from(paths))
+    assert not below_every_answer(decider, known, path), f"{path} unknown is answered below all its values: {known}"
+
+
 # -- the properties can fail ---------------------------------------------------------------------
 @pytest.fixture
 def old_roles(edited_rules):
@@ -124,3 +142,18 @@ def test_the_reassurance_property_fails_on_a_rule_that_needs_it_known_to_be_over
         "      incident.in_progress: false\n      derived: [weapon_to_review]")))
     # Self-harm with an object also used on another young person, now calm (weapon-to-review).
     assert reassurance_drop(wrong, OBJECT_USED_ON_RESIDENT, "incident.in_progress")
+
+
+def test_the_every_answer_property_fails_on_a_rule_that_lowers_only_while_a_fact_is_unknown(edited_rules):
+    wrong = Decider(load_rulebook(edited_rules("child-first.yaml", "rules:\n", """rules:
+  - id: unknown-victim-lowers
+    title: A deliberately wrong ceiling that lowers only while nobody has said who was harmed
+    when:
+      incident.victim: {known: false}
+    then: {recommend: no_police, strength: ceiling}
+    because: "This rule is deliberately wrong."
+    source: "test only"
+""")))
+    known = {"incident.kind": "assault", "incident.victim": "public", "incident.injury": "minor",
+             "setting.location": "community", "incident.in_progress": False, "incident.child_calm_now": True}
+    assert below_every_answer(wrong, known, "incident.victim")
