@@ -27,6 +27,7 @@ from callguide.facts import allowed_values, fact_paths
 from callguide.rulebook import load_rulebook
 
 from strategies import NUMBERS, SAMPLE_NUMBERS
+from unknown_sweep import drops, examples
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -121,6 +122,23 @@ def test_leaving_a_fact_unknown_is_never_below_every_answer_to_it(decider, known
     assert not below_every_answer(decider, known, path), f"{path} unknown is answered below all its values: {known}"
 
 
+# -- the same over the rulebook's own examples (tests/unknown_sweep.py) --------------------------
+@pytest.fixture(scope="module")
+def sweep(decider):
+    return [d for name, facts in examples() for d in drops(decider, name, facts)]
+
+
+def test_every_fact_an_example_could_be_raised_by_is_asked_when_left_unknown(sweep):
+    """Each advice case and scenario step with one known fact removed: where a value of that fact
+    would raise the answer, the decision asks it (H27-unknowns16-8 lists the drops kept)."""
+    assert sweep, "the sweep finds the drops the guidance keeps (the safety-critical facts at least)"
+    assert not [d for d in sweep if not d["asked"]]
+
+
+def test_no_example_leaves_a_fact_unknown_below_every_answer_to_it(sweep):
+    assert not [d for d in sweep if d["below_every"]]
+
+
 # -- the properties can fail ---------------------------------------------------------------------
 @pytest.fixture
 def old_roles(edited_rules):
@@ -144,16 +162,26 @@ def test_the_reassurance_property_fails_on_a_rule_that_needs_it_known_to_be_over
     assert reassurance_drop(wrong, OBJECT_USED_ON_RESIDENT, "incident.in_progress")
 
 
-def test_the_every_answer_property_fails_on_a_rule_that_lowers_only_while_a_fact_is_unknown(edited_rules):
-    wrong = Decider(load_rulebook(edited_rules("child-first.yaml", "rules:\n", """rules:
-  - id: unknown-victim-lowers
-    title: A deliberately wrong ceiling that lowers only while nobody has said who was harmed
-    when:
-      incident.victim: {known: false}
-    then: {recommend: no_police, strength: ceiling}
+def lowering_only_while_unknown(edited_rules, when: str) -> Decider:
+    """A rulebook with a deliberately wrong ceiling (no police) that holds only while ``when``."""
+    return Decider(load_rulebook(edited_rules("child-first.yaml", "rules:\n", f"""rules:
+  - id: lowers-while-unknown
+    title: A deliberately wrong ceiling that lowers only while a fact is unknown
+    when: {when}
+    then: {{recommend: no_police, strength: ceiling}}
     because: "This rule is deliberately wrong."
     source: "test only"
 """)))
+
+
+def test_the_every_answer_property_fails_on_a_rule_that_lowers_only_while_a_fact_is_unknown(edited_rules):
+    wrong = lowering_only_while_unknown(edited_rules, "{incident.victim: {known: false}}")
     known = {"incident.kind": "assault", "incident.victim": "public", "incident.injury": "minor",
              "setting.location": "community", "incident.in_progress": False, "incident.child_calm_now": True}
     assert below_every_answer(wrong, known, "incident.victim")
+
+
+def test_the_sweep_finds_an_example_answered_below_every_answer(edited_rules):
+    wrong = lowering_only_while_unknown(edited_rules, "{setting.location: {known: false}, incident.kind: criminal_damage}")
+    found = [d for name, facts in examples() if name.startswith(("u16-", "broken-window")) for d in drops(wrong, name, facts)]
+    assert any(d["below_every"] for d in found), found

@@ -1,6 +1,6 @@
 """Not knowing is not safe (CONTRACT.md invariant 5), swept over the rulebook's own examples.
 
-    .venv/bin/python bench/unknown_sweep.py [--fact person.age] [--all]
+    .venv/bin/python tests/unknown_sweep.py [--fact person.age] [--all]
 
 For every advice case (tests/advice_cases.yaml) and every scenario step (scenarios/), each known
 fact is removed in turn (made unknown) and the answer compared with the highest answer that fact's
@@ -8,7 +8,8 @@ values give with everything else kept. A drop (unknown answers lower than the wo
 is listed with the value that raises it and whether the decision asks that fact. Each drop needs a
 judgement against the guidance: a real hazard is fixed in the rules; a fact whose unknown answer
 is slow time on purpose (the question is asked and the guidance says slow time is right until it
-is answered) is named in docs/hazard-log.md. Only `incident.kind` is never removed.
+is answered) is named in docs/hazard-log.md (H27-unknowns16-8). Only `incident.kind` is never removed.
+tests/test_unknown_not_safe.py runs it: every drop is asked, and none is below every answer.
 """
 
 from __future__ import annotations
@@ -53,11 +54,12 @@ def drops(decider: Decider, name: str, facts: dict[str, Any], only: str | None =
         if not by_value:
             continue
         worst = max(by_value.values(), key=lambda level: level.rank)
+        best = min(level.rank for level in by_value.values())
         if worst.rank > unknown.rank:
             asked = [q.fact for q in decider.decide(nest(rest)).questions]
             found.append({"example": name, "fact": path, "unknown": unknown.value, "worst": worst.value,
                           "raised_by": [v for v, level in by_value.items() if level == worst],
-                          "was": known[path], "asked": path in asked,
+                          "was": known[path], "asked": path in asked, "below_every": best > unknown.rank,
                           "first": asked[0] if asked else None})
     return found
 
