@@ -1056,12 +1056,17 @@ def _verdict(client, data: dict) -> tuple[str | None, str]:
 
 def test_the_call_check_form_reads_people_inside_a_fire(client):
     """A fire said to be over and nobody in danger is not an emergency, until the handler records that
-    someone is still inside (National Fire Chiefs Council: get out, stay out, call 999)."""
+    someone is still inside while nobody has said the fire service is not needed (National Fire Chiefs
+    Council: get out, stay out, call 999). Out, the fire service not needed and nobody hurt or in danger,
+    people inside their own home are no emergency (heldout16: the page used to say 999 for them)."""
     out = {"incident.kind": "fire_setting", "incident.in_progress": "no", "incident.risk_to_life": "no",
            "incident.injury": "none", "incident.child_calm_now": "yes", "call.fire_service_needed": "no"}
     level, _ = _verdict(client, out)
     assert level != "call_999"
-    level, text = _verdict(client, {**out, "call.people_inside": "yes"})
+    level, _ = _verdict(client, {**out, "call.people_inside": "yes"})
+    assert level != "call_999"
+    not_said = {k: v for k, v in out.items() if k != "call.fire_service_needed"}
+    level, text = _verdict(client, {**not_said, "call.people_inside": "yes"})
     assert level == "call_999" and "Get everyone out" in text
     level, text = _verdict(client, {**out, "call.people_inside": "no", "call.fire_service_needed": "yes"})
     assert level == "call_999" and "fire service" in text.lower()
