@@ -72,3 +72,16 @@ def test_a_support_worker_is_asked_the_carers_steps_and_a_teacher_is_not(decider
     assert "response_so_far.manager_consulted" in support and "response_so_far.manager_consulted" not in teacher
     assert "person.police_in_plan" not in teacher
     assert "ask their support workers" not in support_words.lower()
+
+
+def test_rules_diff_lists_a_changed_question_to_the_young_person():
+    from dataclasses import replace
+
+    from callguide.callerwords import ToTheCaller
+    from callguide.tablediff import compare_vocabulary
+
+    base = load_vocabulary(VOCABULARY)
+    head = replace(base, to_young_person=ToTheCaller(asks={**base.to_young_person.asks, "person.age": "Your age?"},
+                                                     kinds=base.to_young_person.kinds))
+    lines = [change.line() for change in compare_vocabulary(base, head)]
+    assert any("to the young person asks.person.age" in line and "Your age?" in line for line in lines), lines
