@@ -69,6 +69,15 @@ def test_call_check_cases_from_the_guidance(decider, case):
     if expect.get("no_steps_expected"):
         assert not any(step.expected for step in check.home_steps)
     asked = [q.fact for q in check.questions]
+    # What the caller hears: the words to say and the questions' own words (issue c16: the young person
+    # ringing is asked as "you").
+    to_caller = " | ".join([*check.say_to_caller, *(q.ask for q in check.questions)]).lower()
+    for words in expect.get("to_caller_say", []):
+        assert words.lower() in to_caller, (words, to_caller)
+    for words in expect.get("to_caller_not_say", []):
+        assert words.lower() not in to_caller, (words, to_caller)
+    for fact in expect.get("ask", []):  # asked of this caller
+        assert fact in asked, (fact, asked)
     for fact in expect.get("not_ask", []):  # not asked of this caller, unless it could make it 999
         assert not any(q.fact == fact and not q.urgent for q in check.questions), (fact, asked)
     for first, then in expect.get("ask_before", []):  # first is asked, and before then if then is asked

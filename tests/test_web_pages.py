@@ -1081,3 +1081,18 @@ def test_the_call_check_form_reads_the_mental_health_facts(client):
     assert level == "no_police" and "Referral to health partners" in text
     level, text = _verdict(client, {**crisis, "health.suicide_plan": "yes", "health.means_available": "yes"})
     assert level == "call_999" and "ambulance" in text.lower()
+
+
+# -- callers16: who is ringing ----------------------------------------------------------------------
+def test_the_handler_page_asks_which_professional_rings(client):
+    text = client.get("/call-check").text
+    assert 'name="call.professional"' in text and "Their personal adviser" in text
+
+
+def test_the_handler_page_asks_a_young_person_caller_as_you(client):
+    """The first questions before a verdict are put to the young person as "you" when they ring
+    (vocabulary ``to_the_young_person``), and to anyone else in the usual words."""
+    theirs = first_asks_on(client, "call.caller=young_person")
+    carers = first_asks_on(client, "call.caller=foster_carer")
+    assert any(ask.startswith("Are you, or is anyone, in danger") for ask in theirs), theirs
+    assert not any(ask.startswith("Are you, or is anyone") for ask in carers), carers
