@@ -964,7 +964,7 @@ def test_the_999_page_does_not_ask_for_a_second_call_to_the_police(client):
         "&incident.weapon=bladed&incident.injury=none&incident.suspect_present=yes").text)
     do_now = text[text.index("Do now"):text.index("While you wait")]
     assert "Report it to the police" not in do_now and "101" not in do_now
-    assert "knife or blade somewhere secure" in do_now
+    assert "knife or blade was left behind and it is safe to, put it somewhere secure" in do_now
 
 
 @pytest.mark.parametrize("answers, advice", [
