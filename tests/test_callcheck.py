@@ -69,6 +69,15 @@ def test_call_check_cases_from_the_guidance(decider, case):
     if expect.get("no_steps_expected"):
         assert not any(step.expected for step in check.home_steps)
     asked = [q.fact for q in check.questions]
+    # What the caller hears: the words to say and the questions' own words (issue c16: the young person
+    # ringing is asked as "you").
+    to_caller = " | ".join([*check.say_to_caller, *(q.ask for q in check.questions)]).lower()
+    for words in expect.get("to_caller_say", []):
+        assert words.lower() in to_caller, (words, to_caller)
+    for words in expect.get("to_caller_not_say", []):
+        assert words.lower() not in to_caller, (words, to_caller)
+    for fact in expect.get("ask", []):  # asked of this caller
+        assert fact in asked, (fact, asked)
     for fact in expect.get("not_ask", []):  # not asked of this caller, unless it could make it 999
         assert not any(q.fact == fact and not q.urgent for q in check.questions), (fact, asked)
     for first, then in expect.get("ask_before", []):  # first is asked, and before then if then is asked
@@ -526,3 +535,35 @@ def test_a_young_person_who_rings_to_report_harm_to_them_is_not_asked_whether_th
     assert check.staff_recommendation is Level.call_101
     carer = {**call, "call": {"caller": "foster_carer", "caller_wants": "investigate"}}  # not the one harmed
     assert "incident.victim_wants_police" in [q.fact for q in check_call(carer, decider).questions]
+
+
+# -- heldout16: people inside after a fire -------------------------------------------------------
+_FIRE_STATES = [None, True, False]
+
+
+@pytest.mark.parametrize("in_progress", _FIRE_STATES)
+@pytest.mark.parametrize("service", _FIRE_STATES)
+@pytest.mark.parametrize("risk", _FIRE_STATES)
+@pytest.mark.parametrize("injury", [None, "none", "minor", "serious", "life_threatening"])
+def test_people_inside_after_a_fire(decider, in_progress, service, risk, injury):
+    """People inside make a fire an emergency until the caller says both that it is out and that the
+    fire service is not needed (National Fire Chiefs Council: get out, stay out, call 999; invariant 5).
+    After that it is an emergency only for danger or a medical emergency, with an ambulance, never the
+    fire script; and while nobody has said whether anyone is in danger the check asks, with no verdict."""
+    incident = {"kind": "fire_setting", "in_progress": in_progress, "risk_to_life": risk, "injury": injury}
+    body = {"incident": {k: v for k, v in incident.items() if v is not None},
+            "call": {"people_inside": True, **({} if service is None else {"fire_service_needed": service})},
+            "setting": {"type": "childrens_home", "location": "in_placement"}, "person": {"age": 14}}
+    check = _check(decider, body)
+    out_and_not_needed = in_progress is False and service is False
+    if not out_and_not_needed or risk or injury == "life_threatening":
+        assert check.police_response.kind == "emergency_attendance", check.police_response.rule
+    if out_and_not_needed:
+        assert check.police_response.rule != "attend-fire"
+        assert "fire" not in check.police_response.services
+        if injury == "life_threatening":
+            assert "ambulance" in check.police_response.services
+        if risk is None and injury != "life_threatening":
+            assert check.state == "ask_first" and check.consistent_with_guidance is None
+        if risk is False and injury in ("none", "minor"):
+            assert check.state == "verdict" and check.police_response.kind != "emergency_attendance"

@@ -964,7 +964,7 @@ def test_the_999_page_does_not_ask_for_a_second_call_to_the_police(client):
         "&incident.weapon=bladed&incident.injury=none&incident.suspect_present=yes").text)
     do_now = text[text.index("Do now"):text.index("While you wait")]
     assert "Report it to the police" not in do_now and "101" not in do_now
-    assert "knife or blade somewhere secure" in do_now
+    assert "knife or blade was left behind and it is safe to, put it somewhere secure" in do_now
 
 
 @pytest.mark.parametrize("answers, advice", [
@@ -1056,12 +1056,17 @@ def _verdict(client, data: dict) -> tuple[str | None, str]:
 
 def test_the_call_check_form_reads_people_inside_a_fire(client):
     """A fire said to be over and nobody in danger is not an emergency, until the handler records that
-    someone is still inside (National Fire Chiefs Council: get out, stay out, call 999)."""
+    someone is still inside while nobody has said the fire service is not needed (National Fire Chiefs
+    Council: get out, stay out, call 999). Out, the fire service not needed and nobody hurt or in danger,
+    people inside their own home are no emergency (heldout16: the page used to say 999 for them)."""
     out = {"incident.kind": "fire_setting", "incident.in_progress": "no", "incident.risk_to_life": "no",
            "incident.injury": "none", "incident.child_calm_now": "yes", "call.fire_service_needed": "no"}
     level, _ = _verdict(client, out)
     assert level != "call_999"
-    level, text = _verdict(client, {**out, "call.people_inside": "yes"})
+    level, _ = _verdict(client, {**out, "call.people_inside": "yes"})
+    assert level != "call_999"
+    not_said = {k: v for k, v in out.items() if k != "call.fire_service_needed"}
+    level, text = _verdict(client, {**not_said, "call.people_inside": "yes"})
     assert level == "call_999" and "Get everyone out" in text
     level, text = _verdict(client, {**out, "call.people_inside": "no", "call.fire_service_needed": "yes"})
     assert level == "call_999" and "fire service" in text.lower()
@@ -1076,3 +1081,18 @@ def test_the_call_check_form_reads_the_mental_health_facts(client):
     assert level == "no_police" and "Referral to health partners" in text
     level, text = _verdict(client, {**crisis, "health.suicide_plan": "yes", "health.means_available": "yes"})
     assert level == "call_999" and "ambulance" in text.lower()
+
+
+# -- callers16: who is ringing ----------------------------------------------------------------------
+def test_the_handler_page_asks_which_professional_rings(client):
+    text = client.get("/call-check").text
+    assert 'name="call.professional"' in text and "Their personal adviser" in text
+
+
+def test_the_handler_page_asks_a_young_person_caller_as_you(client):
+    """The first questions before a verdict are put to the young person as "you" when they ring
+    (vocabulary ``to_the_young_person``), and to anyone else in the usual words."""
+    theirs = first_asks_on(client, "call.caller=young_person")
+    carers = first_asks_on(client, "call.caller=foster_carer")
+    assert any(ask.startswith("Are you, or is anyone, in danger") for ask in theirs), theirs
+    assert not any(ask.startswith("Are you, or is anyone") for ask in carers), carers

@@ -75,6 +75,8 @@ class CallCheckRequest(Incident):
         if (call["caller"] == "young_person" and incident["victim"] == "self" and incident["victim_wants_police"] is None
                 and call["caller_wants"] in ("investigate", "record_crime")):
             incident["victim_wants_police"] = True  # the one harmed rings to report it: they want the police
+        if call["caller"] is None and call["professional"] is not None:
+            call["caller"] = "other_professional"  # which professional rings says a professional rings
         if data["setting"]["type"] is None and call["caller"] in CALLER_SETTING:
             # a foster carer rings about the young person they look after: foster care, in its own words
             data["setting"]["type"] = CALLER_SETTING[call["caller"]]

@@ -125,15 +125,32 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
         # child, a known risk, immediate concern): "do these checks, then call" would contradict it.
         found = {key: a for key, a in found.items() if a.first != "check"}
     # The call itself first, then medical help, then a check to do before calling, then by
-    # deadline. Among equally first actions the level's own (a rule reading outcome.*, such as
-    # "Call 999 now") leads; the rest keep the rules' order. A call that is not 999 waits for
+    # deadline. Among calls the level's own (a rule reading outcome.*, such as "Call 999 now")
+    # leads; the rest keep the rules' order. A call that is not 999 waits for
     # medical help: an injured young person goes to A&E before the 101 call (NHS; Protocol §5.2).
     order = FIRST_ORDER if evaluation.level == Level.call_999 else FIRST_ORDER_NOT_999
+    position = _positions(book)
 
-    def key(a: ActionOut) -> tuple[int, int, bool]:
-        own = a.first is not None and reads_outcome(book.rule(a.rule))
-        return order.index(a.first), DEADLINE_ORDER.index(a.by), a.first is not None and not own
+    def key(a: ActionOut) -> tuple[float, int, bool, int]:
+        own = a.first == "call" and reads_outcome(book.rule(a.rule))
+        place: float = order.index(a.first)
+        if a.first == "call" and not own and evaluation.level == Level.call_999:
+            # The 999 call is the call to the police: another rule's "report it for them" is said on
+            # that call, after the ambulance and first aid, not between them and "Call 999 now".
+            place = order.index("medical") + 0.5
+        # Medical help in the rulebook's order, whichever stage's rule gave it ("get them to A&E"
+        # is given below 999 only, by a rule reading the outcome, and still leads the crisis steps).
+        medical = position[a.rule] if a.first in ("ambulance", "medical") else 0
+        return place, DEADLINE_ORDER.index(a.by), a.first == "call" and not own, medical
     return sorted(found.values(), key=key)
+
+
+def _positions(book: Rulebook) -> dict[str, int]:
+    """Each rule's place in the rulebook, worked out once per book."""
+    found = book.derived.get("rule_positions")
+    if found is None:
+        found = book.derived["rule_positions"] = {rule.id: i for i, rule in enumerate(book.rules)}
+    return found
 
 
 def considered(evaluation: Evaluation, book: Rulebook) -> list[Considered]:

@@ -109,7 +109,8 @@ def _compare_rows(old: Table, new: Table) -> list[EntryChange]:
 
 def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list[EntryChange]:
     """Facts (label, ask, hint, unit, each answer's words), levels, deadlines, each setting's words and
-    the call check's (each response's label, each phrase, its own facts), and how each kind is asked."""
+    the call check's (each response's label, each phrase, its own facts), how each kind is asked, and
+    the questions put to a young person who rings."""
     if base is None or head is None:
         return [] if base is head else [EntryChange("vocabulary", "added" if base is None else "removed", "all")]
     changes: list[EntryChange] = []
@@ -135,6 +136,9 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
     changes += _keyed("call check fact", old_call.facts, new_call.facts,
                       lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
     changes += _keyed("asking for", base.asking, head.asking, lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")
+    # The questions put to a young person who rings (callerwords.py), per fact and per kind's fact.
+    old_you, new_you = ({where.split(".", 1)[1]: text for where, text in v.to_young_person.texts()} for v in (base, head))
+    changes += _keyed("to the young person", old_you, new_you, _words)
     return changes
 
 

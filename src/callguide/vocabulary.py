@@ -20,6 +20,7 @@ import yaml
 
 from . import yamlsafe
 
+from .callerwords import ToTheCaller, load_to_the_young_person
 from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
 from .wordsfor import LIVED_IN, adult, care_leaver_age_not_given, relevant_child, setting_key
 
@@ -116,6 +117,8 @@ class Vocabulary:
     age_not_given: Mapping[str, str] = field(default_factory=dict)
     # Facts newer than this vocabulary (an older rulebook loaded by ``rules diff``): plain stand-in words.
     filled_in: frozenset[str] = frozenset()
+    # The young person ringing: questions put to them as "you" (callerwords.py).
+    to_young_person: ToTheCaller = field(default_factory=ToTheCaller)
 
     def asking_for(self, kind: Any) -> Asking:
         """How the kind ``kind`` (an ``incident.kind`` value, or None) is asked about."""
@@ -130,7 +133,7 @@ class Vocabulary:
         words of the kind of incident where it has its own (``asking.<kind>.asks``: the weapon
         question for self-harm is about what they are hurting themselves with, not a threat)."""
         asks = self.asking_for(known.get("incident.kind")).asks
-        return self.fill(asks.get(path) or self.fact(path).ask, known)
+        return self.fill(self.to_young_person.ask(path, known) or asks.get(path) or self.fact(path).ask, known)
 
     def label(self, path: str) -> str:
         return self.fact(path).label
@@ -222,6 +225,7 @@ def load_vocabulary(path: Path, newer_facts_ok: bool = False) -> Vocabulary:
         under_18=_overlay(path.name, "care_leaver_under_18", raw, settings),
         age_not_given=_overlay(path.name, "care_leaver_age_not_given", raw, settings),
         filled_in=frozenset(path for path in facts if path not in (raw.get("facts") or {})),
+        to_young_person=_to_young_person(path.name, raw.get("to_the_young_person")),
     )
     _check_question_words(path.name, vocabulary)
     return vocabulary
@@ -230,16 +234,24 @@ def load_vocabulary(path: Path, newer_facts_ok: bool = False) -> Vocabulary:
 def _check_question_words(name: str, vocabulary: Vocabulary) -> None:
     """A question or hint may use the setting's words (``{words.plan}``), and nothing else: it is
     about a fact nobody has answered yet."""
-    for path, words in vocabulary.facts.items():
-        for field_name, text in (("ask", words.ask), ("hint", words.hint)):
-            try:
-                used = [found for _, found, _, _ in string.Formatter().parse(text) if found is not None]
-            except ValueError as exc:
-                raise VocabularyError(f"{name}: facts.{path}.{field_name}: {exc}") from None
-            wrong = [found for found in used if not placeholder_ok(found, vocabulary)]
-            if wrong:
-                raise VocabularyError(f"{name}: facts.{path}.{field_name}: {{{wrong[0]}}} is not a word every "
-                                      "setting defines ({words.NAME})")
+    texts = [(f"facts.{path}.{field_name}", text) for path, words in vocabulary.facts.items()
+             for field_name, text in (("ask", words.ask), ("hint", words.hint))]
+    for where, text in texts + vocabulary.to_young_person.texts():
+        try:
+            used = [found for _, found, _, _ in string.Formatter().parse(text) if found is not None]
+        except ValueError as exc:
+            raise VocabularyError(f"{name}: {where}: {exc}") from None
+        wrong = [found for found in used if not placeholder_ok(found, vocabulary)]
+        if wrong:
+            raise VocabularyError(f"{name}: {where}: {{{wrong[0]}}} is not a word every setting defines ({{words.NAME}})")
+
+
+def _to_young_person(name: str, raw: Any) -> ToTheCaller:
+    try:
+        return load_to_the_young_person(raw, set(fact_paths()) | set(CALL_CHECK_FACTS),
+                                        [str(k) for k in allowed_values("incident.kind") or []])
+    except ValueError as exc:
+        raise VocabularyError(f"{name}: {exc}") from None
 
 
 def _facts(name: str, raw: dict[str, Any], paths: Any = None, section: str = "facts",

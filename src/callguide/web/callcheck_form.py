@@ -42,21 +42,21 @@ LAYOUT: list[tuple[str, list[str]]] = [
                     "health.medical_emergency"]),
     ("Fire (only when there is one)", ["call.fire_service_needed", "call.people_inside"]),
     ("What happened", ["incident.kind", "incident.victim", "incident.harmed_by", "incident.suspect_present",
-                       "incident.drugs_supplied",
+                       "incident.drugs_supplied", "incident.coercion", "incident.other_person_age",
                        "incident.damage_value_gbp", "incident.victim_wants_police", "incident.hate_motivated",
                        "incident.child_calm_now", "incident.repeat_pattern", "setting.location"]),
     ("Mental health", ["health.mental_health_crisis", "health.suicidal_thoughts", "health.suicide_plan",
                        "health.means_available"]),
     ("The young person", ["person.status", "person.age", "setting.type", "person.exploitation_concern",
-                          "person.neurodivergent", "person.behaviour_in_plan", "person.police_in_plan",
-                          "setting.out_of_county"]),
+                          "person.neurodivergent", "person.may_lack_capacity", "person.behaviour_in_plan",
+                          "person.police_in_plan", "setting.out_of_county"]),
     ("Missing young person (only when they are missing)", [
         "missing.whereabouts_known", "missing.immediate_concern", "missing.out_of_character",
         "missing.with_risky_person", "missing.medical_needs", "missing.missing_before", "missing.enquiries_done",
         "missing.hours_absent"]),
     ("What has been done", ["response_so_far.de_escalation_tried", "response_so_far.behaviour_policy_followed",
                             "response_so_far.manager_consulted", "response_so_far.restraint_used"]),
-    ("The call", ["call.caller", "call.recent_calls", "call.caller_wants"]),
+    ("The call", ["call.caller", "call.professional", "call.recent_calls", "call.caller_wants"]),
 ]
 
 # THRIVE's six headings (College of Policing APP: the National Decision Model).
@@ -126,11 +126,12 @@ def verdict_ready(check: Any, kind_given: bool) -> bool:
     return kind_given or check.police_response.kind == "emergency_attendance"
 
 
-def first_asks(check: Any, answered: set[str], book: Rulebook) -> list[str]:
+def first_asks(check: Any, answered: set[str], book: Rulebook, said: dict[str, Any] | None = None) -> list[str]:
     """The questions to ask before there is a verdict, in the vocabulary's words: those of the
     call-ask-first row that holds for what the form says (``check.police_response.rule`` while the
     check asks first), then ``PAGE_ASKS_FIRST``; each once, and none the form has an answer for
-    (``answered``: what happened is not, while it is only checked as "something else")."""
+    (``answered``: what happened is not, while it is only checked as "something else"). ``said``: who
+    is calling, so a young person ringing is asked as "you" (vocabulary ``to_the_young_person``)."""
     paths: list[str] = []
     if check.state == "ask_first":
         row = next(r for r in book.tables["call-ask-first"].rows if r.id == check.police_response.rule)
@@ -138,7 +139,8 @@ def first_asks(check: Any, answered: set[str], book: Rulebook) -> list[str]:
     paths += [path for path in PAGE_ASKS_FIRST if path not in paths]
     vocabulary = book.vocabulary
     assert vocabulary is not None  # load_rulebook always sets it
-    return [vocabulary.ask(path, {}) for path in paths if path not in answered]
+    caller = {path: value for path, value in (said or {}).items() if path.startswith("call.")}
+    return [vocabulary.ask(path, caller) for path in paths if path not in answered]
 
 
 def thrive_facts(check: Any, vocabulary: Vocabulary) -> list[tuple[str, str, str | None]]:

@@ -235,8 +235,8 @@ def _call_check_page(request: Request, items: list[tuple[str, str]], fragment: b
     body.setdefault("incident", {}).setdefault("kind", callcheck_form.KIND_NOT_SAID)
     check = check_call(body, decider)
     ready = callcheck_form.verdict_ready(check, kind_given)
-    asks = [] if ready else callcheck_form.first_asks(check, answered, decider.book)
     known = check_known(body)
+    asks = [] if ready else callcheck_form.first_asks(check, answered, decider.book, known)
     name = "callcheck_result.html" if fragment else "callcheck.html"
     return page(request, name, section="callcheck",  # errors or not, 200: the form again (as above)
                  groups=callcheck_form.groups(vocab), shown=shown, errors=errors_found,
