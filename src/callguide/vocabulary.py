@@ -113,8 +113,7 @@ class Vocabulary:
     asking: Mapping[str, Asking] = field(default_factory=dict)
     # A care leaver known to be 16 or 17 (a relevant child, still a child): these over the words above.
     under_18: Mapping[str, str] = field(default_factory=dict)
-    # A care leaver whose age nobody gave (a child until it is known): words that fit a child or an adult.
-    age_not_given: Mapping[str, str] = field(default_factory=dict)
+    age_not_given: Mapping[str, str] = field(default_factory=dict)  # age not given: words for a child or an adult
     # Facts newer than this vocabulary (an older rulebook loaded by ``rules diff``): plain stand-in words.
     filled_in: frozenset[str] = frozenset()
     # The young person ringing: questions put to them as "you" (callerwords.py).
@@ -159,9 +158,8 @@ class Vocabulary:
         key = setting_key(known)
         key = key if key in self.settings else "unknown"
         words = self.staying[key] if adult(known) and key in self.staying else self.settings[key]
-        if care_leaver_age_not_given(known):
-            return {**words, **self.age_not_given}
-        return {**words, **self.under_18} if relevant_child(known) else words
+        overlay = self.age_not_given if care_leaver_age_not_given(known) else self.under_18 if relevant_child(known) else {}
+        return {**words, **overlay}
 
     def staying_overlay(self, setting: str) -> dict[str, str]:
         """The words a care leaver staying in ``setting`` has over the setting's own (what the file says)."""
@@ -170,8 +168,8 @@ class Vocabulary:
 
     def word_sets(self) -> list[Mapping[str, str]]:
         """Every set of words an answer can use (the settings, and a care leaver staying in each)."""
-        return [*self.settings.values(), *self.staying.values(), {**self.settings["unknown"], **self.under_18},
-                {**self.settings["unknown"], **self.age_not_given}]
+        overlays = [{**self.settings["unknown"], **overlay} for overlay in (self.under_18, self.age_not_given)]
+        return [*self.settings.values(), *self.staying.values(), *overlays]
 
     def fill(self, text: str, known: Mapping[str, Any]) -> str:
         """Put the setting's words into ``{words.x}`` / ``{Words.x}``; other fields are left alone."""
@@ -211,8 +209,7 @@ def load_vocabulary(path: Path, newer_facts_ok: bool = False) -> Vocabulary:
         raise VocabularyError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings', 'facts' and "
-                              "'call_check' (and optionally 'care_leaver_staying', 'asking', 'care_leaver_under_18' "
-                              "and 'care_leaver_age_not_given')")
+                              "'call_check' (and optional others: 'care_leaver_staying', 'asking', 'care_leaver_*')")
     facts = _facts(path.name, raw.get("facts") or {}, newer_ok=newer_facts_ok)
     vocabulary = Vocabulary(
         facts=facts,
@@ -338,8 +335,7 @@ def _staying(name: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]
 
 
 def _overlay(name: str, section: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]) -> dict[str, str]:
-    """``care_leaver_under_18`` (a relevant child) or ``care_leaver_age_not_given``: words every setting
-    defines, put over the young person's own."""
+    """An overlay (``care_leaver_under_18``, ``care_leaver_age_not_given``): words every setting defines."""
     words = raw.get(section) or {}
     if not isinstance(words, dict) or not set(words) <= set(settings["unknown"]):
         raise VocabularyError(f"{name}: {section}: only words every setting defines")
