@@ -38,7 +38,7 @@ def test_build_shows_what_started_and_stopped_and_why_in_plain_words(decider):
     assert "Weapon: No weapon → An everyday object" in started["A weapon is being used or brandished right now"]
     stopped = {c.title: c.why for c in third.stopped}
     assert "Still happening: No → Yes" in stopped["Low-value damage to things where the young person lives"]
-    assert "An everyday object was used as a weapon, and it is over" in {c.title for c in fourth.started}
+    assert "An everyday object was used as a weapon, and nobody has said it is still going on" in {c.title for c in fourth.started}
     assert third.new_facts["incident.in_progress"] == (False, True)
     assert any("went up from no police to call 999" in p for p in third.prompts)
     assert any("went down from call 999 to report later" in p for p in fourth.prompts)

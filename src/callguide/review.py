@@ -291,6 +291,10 @@ def vocabulary_section(book: Rulebook) -> list[str]:
         lines += ["", "#### A care leaver of 16 or 17 (`care_leaver_under_18`)", "",
                   "Still a child: these over the words of where they live:"]
         lines += [f"- {plain(name)}: “{text}”" for name, text in words.under_18.items()]
+    if words.age_not_given:
+        lines += ["", "#### A care leaver whose age is not given (`care_leaver_age_not_given`)", "",
+                  "A child until it is known, perhaps an adult: these over the words of where they live:"]
+        lines += [f"- {plain(name)}: “{text}”" for name, text in words.age_not_given.items()]
     return lines + [""] + _asking(book) + _call_check_words(book)
 
 

@@ -128,6 +128,7 @@ def compare_vocabulary(base: Vocabulary | None, head: Vocabulary | None) -> list
     for setting in dict.fromkeys([*base.staying, *head.staying]):
         changes += _keyed(f"care leaver staying in {setting}", base.staying_overlay(setting), head.staying_overlay(setting), _words)
     changes += _keyed("care leaver of 16 or 17", base.under_18, head.under_18, _words)
+    changes += _keyed("care leaver whose age is not given", base.age_not_given, head.age_not_given, _words)
     old_call, new_call = base.call_check, head.call_check
     changes += _keyed("call check response", old_call.responses, new_call.responses,
                       lambda a, b: f" ({', '.join(_fields(vars(a), vars(b)))})")

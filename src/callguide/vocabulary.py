@@ -22,7 +22,7 @@ from . import yamlsafe
 
 from .callerwords import ToTheCaller, load_to_the_young_person
 from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
-from .wordsfor import LIVED_IN, adult, relevant_child, setting_key
+from .wordsfor import LIVED_IN, adult, care_leaver_age_not_given, relevant_child, setting_key
 
 SETTING_KEYS = ("childrens_home", "supported_accommodation", "foster_care", "care_leaver", "unknown")
 # Settings a vocabulary may add; without one, its young people get the `unknown` words (so an older
@@ -113,6 +113,7 @@ class Vocabulary:
     asking: Mapping[str, Asking] = field(default_factory=dict)
     # A care leaver known to be 16 or 17 (a relevant child, still a child): these over the words above.
     under_18: Mapping[str, str] = field(default_factory=dict)
+    age_not_given: Mapping[str, str] = field(default_factory=dict)  # age not given: words for a child or an adult
     # Facts newer than this vocabulary (an older rulebook loaded by ``rules diff``): plain stand-in words.
     filled_in: frozenset[str] = frozenset()
     # The young person ringing: questions put to them as "you" (callerwords.py).
@@ -157,7 +158,8 @@ class Vocabulary:
         key = setting_key(known)
         key = key if key in self.settings else "unknown"
         words = self.staying[key] if adult(known) and key in self.staying else self.settings[key]
-        return {**words, **self.under_18} if relevant_child(known) else words
+        overlay = self.age_not_given if care_leaver_age_not_given(known) else self.under_18 if relevant_child(known) else {}
+        return {**words, **overlay}
 
     def staying_overlay(self, setting: str) -> dict[str, str]:
         """The words a care leaver staying in ``setting`` has over the setting's own (what the file says)."""
@@ -166,7 +168,8 @@ class Vocabulary:
 
     def word_sets(self) -> list[Mapping[str, str]]:
         """Every set of words an answer can use (the settings, and a care leaver staying in each)."""
-        return [*self.settings.values(), *self.staying.values(), {**self.settings["unknown"], **self.under_18}]
+        overlays = [{**self.settings["unknown"], **overlay} for overlay in (self.under_18, self.age_not_given)]
+        return [*self.settings.values(), *self.staying.values(), *overlays]
 
     def fill(self, text: str, known: Mapping[str, Any]) -> str:
         """Put the setting's words into ``{words.x}`` / ``{Words.x}``; other fields are left alone."""
@@ -206,7 +209,7 @@ def load_vocabulary(path: Path, newer_facts_ok: bool = False) -> Vocabulary:
         raise VocabularyError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise VocabularyError(f"{path.name}: expected sections 'levels', 'deadlines', 'settings', 'facts' and "
-                              "'call_check' (and optionally 'care_leaver_staying', 'asking' and 'care_leaver_under_18')")
+                              "'call_check' (and optional others: 'care_leaver_staying', 'asking', 'care_leaver_*')")
     facts = _facts(path.name, raw.get("facts") or {}, newer_ok=newer_facts_ok)
     vocabulary = Vocabulary(
         facts=facts,
@@ -216,7 +219,8 @@ def load_vocabulary(path: Path, newer_facts_ok: bool = False) -> Vocabulary:
         call_check=_call_check(path.name, raw.get("call_check")),
         staying=_staying(path.name, raw.get("care_leaver_staying") or {}, settings),
         asking=_asking(path.name, raw.get("asking") or {}),
-        under_18=_under_18(path.name, raw.get("care_leaver_under_18") or {}, settings),
+        under_18=_overlay(path.name, "care_leaver_under_18", raw, settings),
+        age_not_given=_overlay(path.name, "care_leaver_age_not_given", raw, settings),
         filled_in=frozenset(path for path in facts if path not in (raw.get("facts") or {})),
         to_young_person=_to_young_person(path.name, raw.get("to_the_young_person")),
     )
@@ -330,11 +334,12 @@ def _staying(name: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]
     return staying
 
 
-def _under_18(name: str, raw: Any, settings: dict[str, dict[str, str]]) -> dict[str, str]:
-    """``care_leaver_under_18``: words every setting defines, put over a relevant child's own."""
-    if not isinstance(raw, dict) or not set(raw) <= set(settings["unknown"]):
-        raise VocabularyError(f"{name}: care_leaver_under_18: only words every setting defines")
-    return {w: str(t) for w, t in raw.items()}
+def _overlay(name: str, section: str, raw: dict[str, Any], settings: dict[str, dict[str, str]]) -> dict[str, str]:
+    """An overlay (``care_leaver_under_18``, ``care_leaver_age_not_given``): words every setting defines."""
+    words = raw.get(section) or {}
+    if not isinstance(words, dict) or not set(words) <= set(settings["unknown"]):
+        raise VocabularyError(f"{name}: {section}: only words every setting defines")
+    return {w: str(t) for w, t in words.items()}
 
 
 def _asking(name: str, raw: Any) -> dict[str, Asking]:

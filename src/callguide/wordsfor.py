@@ -43,3 +43,9 @@ def relevant_child(known: Mapping[str, Any]) -> bool:
     """A care leaver known to be 16 or 17 (Children Act 1989 s.23A): a personal adviser's words, a child's."""
     age = known.get("person.age")
     return known.get("person.status") == "care_leaver" and isinstance(age, int) and age < 18
+
+
+def care_leaver_age_not_given(known: Mapping[str, Any]) -> bool:
+    """A care leaver whose age nobody gave: 16 or 17 (a child) or an adult. The rules answer them as a
+    child until it is known (roles.yaml); their words fit either (``care_leaver_age_not_given``)."""
+    return known.get("person.status") == "care_leaver" and not isinstance(known.get("person.age"), int)
