@@ -681,7 +681,7 @@ def test_call_check_records_a_fire_with_people_inside_and_a_mental_health_crisis
     out, stay out, call 999; Right Care, Right Person 2023)."""
     open_call_check(page)
     choose(page, ("Anyone in immediate danger", "no"), ("What happened", "fire_setting"),
-           ("Still happening", "no"), ("Injury", "none"), ("Fire service needed", "no"))
+           ("Still happening", "no"), ("Injury", "none"))
     wait_for_recommendation(page)
     assert page.locator("#cc-panel").get_attribute("data-recommendation") != "call_999"
     choose(page, ("Anyone still inside the building", "yes"))
@@ -689,6 +689,10 @@ def test_call_check_records_a_fire_with_people_inside_and_a_mental_health_crisis
     assert page.locator("#cc-say p").first.inner_text().startswith("Get everyone out")
     check_a11y(page)
     shot(page, "call-check-fire-people-inside")
+    # Held-out review 16 (H27-heldout16-1): once the caller says the fire service is not needed for a
+    # fire that is out, with nobody hurt or in danger, people in their own home are no fire emergency.
+    choose(page, ("Fire service needed", "no"))
+    wait_for_recommendation(page, "report_later")
 
     open_call_check(page)
     choose(page, ("Anyone in immediate danger", "no"), ("What happened", "other"), ("Still happening", "no"),
