@@ -24,7 +24,7 @@ import yaml
 
 from callguide.corpus import nest
 from callguide.decision import Decider
-from callguide.facts import Level, allowed_values, parse_incident
+from callguide.facts import allowed_values, parse_incident, ruled_out
 from callguide.scenarios import cumulative_facts, load_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,16 +65,14 @@ def drops(decider: Decider, name: str, facts: dict[str, Any], only: str | None =
 
 
 def plausible(path: str, value: Any, rest: dict[str, Any]) -> bool:
-    """A value the other known facts allow: a looked-after child is under 18; a care leaver, or a young
-    person in supported accommodation, is 16 or over (Children Act 1989 s.105, s.23A; Supported
-    Accommodation (England) Regulations 2023)."""
+    """A value the other known facts allow: the status and age limits the questions use
+    (``facts.ruled_out``: a looked-after child is under 18, a care leaver 16 or over), and a young
+    person in supported accommodation is 16 or over (Supported Accommodation (England) Regulations 2023)."""
+    if ruled_out(path, value, rest):
+        return False
     facts = {**rest, path: value}
-    age, status = facts.get("person.age"), facts.get("person.status")
-    if isinstance(age, int) and status == "looked_after" and age >= 18:
-        return False
-    if isinstance(age, int) and age < 16 and (status == "care_leaver" or facts.get("setting.type") == "supported_accommodation"):
-        return False
-    return True
+    age = facts.get("person.age")
+    return not (isinstance(age, int) and age < 16 and facts.get("setting.type") == "supported_accommodation")
 
 
 def main(argv: list[str] | None = None) -> int:
