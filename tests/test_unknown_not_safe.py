@@ -27,7 +27,7 @@ from callguide.facts import allowed_values, fact_paths
 from callguide.rulebook import load_rulebook
 
 from strategies import NUMBERS, SAMPLE_NUMBERS
-from unknown_sweep import drops, examples
+from unknown_sweep import drops, examples, plausible
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -70,11 +70,10 @@ OBJECT_USED_ON_RESIDENT = {"incident.kind": "self_harm", "incident.weapon": "imp
                            "incident.injury": "minor", "incident.child_calm_now": True, "incident.in_progress": False}
 
 
-def child_ages(known: dict[str, Any]) -> range:
-    """The ages under 18 the other facts allow: a care leaver, or a young person in supported
-    accommodation, is 16 or over."""
-    older = known.get("person.status") == "care_leaver" or known.get("setting.type") == "supported_accommodation"
-    return range(16 if older else 10, 18)
+def child_ages(known: dict[str, Any]) -> list[int]:
+    """The ages under 18 the other facts allow (a care leaver, or a young person in supported
+    accommodation, is 16 or over: unknown_sweep.plausible)."""
+    return [age for age in range(10, 18) if plausible("person.age", age, known)]
 
 
 def age_drop(decider: Decider, known: dict[str, Any]) -> int | None:
