@@ -110,12 +110,14 @@ def _also_applies(rule: Rule, level: Level) -> bool:
 
 def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
     """Each action once, for the young person's role; the call first, then by urgency."""
-    held = evaluation.roles
+    held, derived = evaluation.roles, set(evaluation.derived)
     found: dict[str, ActionOut] = {}
     for rule in evaluation.fired + evaluation.after:
         for action in rule.then.actions:
             if action.for_ and not held & set(action.for_):
                 continue  # e.g. a suspect's "put it right" talk when the young person was harmed
+            if derived.intersection(action.unless):
+                continue  # a general step another rule's own step replaces (two adults' private life)
             if action.id not in found:
                 found[action.id] = ActionOut(
                     what=render(action.what, evaluation.known, book), by=action.by, source=action.source,

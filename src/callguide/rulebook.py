@@ -59,6 +59,10 @@ class Action(_Data):
     source: str = Field(min_length=3)
     # Shown only when the young person has one of these roles (absent: whatever their role).
     for_: tuple[YoungPersonRole, ...] = Field((), alias="for")
+    # Left out when another rule derived one of these findings (a general step that a more specific
+    # rule's own step replaces). A filter after the engine, as ``for`` is: ``when`` cannot say "unless
+    # a finding", since a rule that derives it may fire after this one (review 17).
+    unless: tuple[str, ...] = ()
     first: FirstKind | None = None
 
 
@@ -317,6 +321,9 @@ def _check_references(book: Rulebook) -> None:
         for action in rule.then.actions:
             if action_ids.setdefault(action.id, action.what) != action.what:
                 raise RulebookError(f"{where}: action id '{action.id}' is used for two different actions")
+            for name in action.unless:
+                if name not in derivable:
+                    raise RulebookError(f"{where}: action {action.id}: no rule derives '{name}' (unless)")
     for table in book.tables.values():
         for row in table.rows:
             if row.id in seen:
