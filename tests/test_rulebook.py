@@ -74,6 +74,9 @@ def test_unknown_fact_names_file_line_and_rule(rules_copy):
     ('when: {derived: [nobody_derives_this]}\n    then: {recommend: call_101, strength: firm}', "nobody_derives_this"),
     ('when: {incident.damage_value_gbp: {at_least: param.no_such}}\n    then: {recommend: call_101, strength: firm}', "no_such"),
     ('when: {outcome.recommendation: call_999}\n    then: {recommend: call_101, strength: firm}', "outcome"),
+    # review 17: an action left out when a finding holds must name a finding some rule derives
+    ('when: {incident.injury: serious}\n    then: {actions: [{id: zz-step, what: "Do the step.", by: now, '
+     'source: "Protocol §8.1", unless: [nobody_derives_that]}]}\n    source: "Protocol §8.1"', r"zz-extra.yaml:\d+: rule broken-rule: action zz-step: .*nobody_derives_that"),
 ])
 def test_broken_rules_stop_loading(rules_copy, body, complaint):
     text = f"""
@@ -243,3 +246,16 @@ def test_a_vocabulary_without_the_optional_setting_uses_the_unknown_words(rules_
     known = {"setting.type": "other", "person.status": "looked_after", "person.age": 15}
     assert book.vocabulary.words_for(known) == book.vocabulary.settings["unknown"]
     assert load_rulebook().vocabulary.words_for(known)["manager"] == "the young person's social worker"
+
+
+def test_an_action_unless_a_finding_is_left_out_only_when_the_finding_holds(decider):
+    """Review 17: two adults' own private life replaces the general record and adviser steps
+    (`unless: [own_private_life]`); the same facts with pressure keep them."""
+    private = {"person": {"age": 21, "status": "care_leaver"}, "setting": {"type": "other", "location": "in_placement"},
+               "incident": {"kind": "sexual", "victim": "none", "other_person_age": "adult", "coercion": False,
+                            "in_progress": False, "risk_to_life": False, "injury": "none", "weapon": "none"}}
+    ids = {a.id for a in decider.decide(private).actions}
+    assert "adult-private-life" in ids and not {"record-incident", "personal-adviser"} & ids, ids
+    private["incident"]["coercion"] = True
+    ids = {a.id for a in decider.decide(private).actions}
+    assert {"record-incident", "personal-adviser"} <= ids, ids
