@@ -243,8 +243,11 @@ def test_thrive_rows_name_their_facts(decider):
 
 # -- the carers' steps and the handler's questions -------------------------------------------------
 def test_steps_not_described_become_questions_for_a_call_about_behaviour(decider):
+    # The young person's own damage (review whodid17: with nobody saying who did it, the carers are
+    # not asked a suspect's steps; w17-window-broken-nobody-said-who).
     body = {"incident": {"kind": "criminal_damage", "damage_value_gbp": 40, "injury": "none", "weapon": "none",
-                         "in_progress": False, "risk_to_life": False}, "setting": {"location": "in_placement"}}
+                         "in_progress": False, "risk_to_life": False, "harmed_by": "young_person"},
+            "setting": {"location": "in_placement"}}
     facts = [q.fact for q in _check(decider, body).questions]
     for step in ("de_escalation_tried", "manager_consulted", "behaviour_policy_followed"):
         assert f"response_so_far.{step}" in facts
@@ -263,7 +266,7 @@ def test_a_caller_who_is_not_the_carer_is_not_asked_what_the_carers_tried(decide
     you tried to calm things down using their plan?". Only an answer that could make it 999 is kept.
     Review 15: a professional (a teacher, a social worker, a personal adviser) is not the carer either."""
     body = {"person": {"age": 25}, "setting": {"type": "childrens_home", "location": "in_placement"},
-            "incident": {"kind": "threats", "in_progress": True, "child_calm_now": True}}
+            "incident": {"kind": "threats", "in_progress": True, "child_calm_now": True, "harmed_by": "young_person"}}
     staff = _check(decider, {**body, "call": {"caller": "home_staff"}})
     assert "response_so_far.de_escalation_tried" in [q.fact for q in staff.questions]
     check = _check(decider, {**body, "call": {"caller": caller}})
