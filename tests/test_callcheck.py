@@ -8,7 +8,6 @@ import weakref
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import known_facts, nest
@@ -17,8 +16,9 @@ from callguide.callcheck import CallCheck, CallCheckRequest, check_call
 from callguide.callcheck_parts import SUSPECT_FACTS, THRIVE_KEYS, tables_for
 from callguide.facts import Level, allowed_values
 from callguide.rulebook import RulebookError, default_rules_dir, load_rulebook
+from casefiles import load_cases
 
-CASES = yaml.safe_load((Path(__file__).parent / "callcheck_cases.yaml").read_text(encoding="utf-8"))
+CASES = load_cases("callcheck_cases.yaml")
 NOT_THEIR_WORDS = ("registered manager", "behaviour management policy", "manager on call", "back to the home")
 SUSPECT_WORDS = re.compile(r"\b(custody|offender|perpetrator|still being violent|de-escalat\w*)\b", re.IGNORECASE)
 JUDGMENTAL = re.compile(r"\b(offender|perpetrator|culprit|thug|wasting|waste of|your fault|should have)\b",
