@@ -226,7 +226,9 @@ def test_thrive_never_shows_rule_ids_and_keeps_unknowns_unknown(decider, known):
         read = CallCheckRequest.model_validate(nest(known)).incident_facts().known()
         for seen in item.facts:
             assert seen.value == read.get(seen.fact)
-            assert seen.value == known.get(seen.fact) or seen.fact in ("setting.type", "incident.victim_wants_police")
+            # (derived by the call check: the setting from a carer ringing, the caller from which professional)
+            assert seen.value == known.get(seen.fact) or seen.fact in ("setting.type", "incident.victim_wants_police",
+                                                                       "call.caller")
 
 
 def test_thrive_rows_name_their_facts(decider):
