@@ -24,6 +24,7 @@ from .rulefiles import pydantic_message as _pydantic_message
 from .rulefiles import read_yaml as _read_yaml
 from .rulefiles import strip_lines as _strip_lines
 from .facts import Level, fact_paths
+from .sharedactions import SharedActions, load_shared_actions
 from .releases import ReleaseError, RulebookRelease, release_for, signoffs_in
 from .tables import Table, TableContext, TableError, check_answered, check_given, load_tables, patch_tables
 from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
@@ -146,6 +147,7 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT, ne
     except VocabularyError as exc:
         raise RulebookError(str(exc)) from None
     questions = {path: Question(ask=words.ask) for path, words in vocabulary.facts.items()}
+    shared = load_shared_actions(directory)
     rules: list[Rule] = []
     themes: dict[str, str] = {}
     tables: dict[str, Table] = {}
@@ -162,7 +164,7 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT, ne
             except TableError as exc:
                 raise RulebookError(str(exc)) from None
             continue
-        theme, title, file_rules = _load_theme(path, parameters, raw)
+        theme, title, file_rules = _load_theme(path, parameters, raw, shared)
         themes[theme] = title
         rules.extend(file_rules)
     versioned = [(path.name, path) for path in files if path.name not in NOT_VERSIONED]
@@ -171,7 +173,7 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT, ne
         pack = Path(pack)
         base_parameters = parameters
         pack_files, rules, themes, parameters, contacts, table_files = apply_pack(
-            pack, rules, themes, parameters, _load_theme)
+            pack, rules, themes, parameters, lambda path, params, raw: _load_theme(path, params, raw, shared))
         if parameters != base_parameters:  # the base's conditions resolve the pack's thresholds
             rules = [rule.model_copy(update={"conditions": parse_when(rule.when, parameters)}) for rule in rules]
             tables = {table_id: _reparsed(table, parameters) for table_id, table in tables.items()}
@@ -182,6 +184,7 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT, ne
             raise RulebookError(str(exc)) from None
         versioned += [(f"pack/{path.name}", path) for path in pack_files]
     try:  # the tables as they will run: the base's, with any pack's rows
+        shared.check_all_used()
         check_given(tables)
         check_answered(tables)
     except TableError as exc:
@@ -236,7 +239,8 @@ def _load_parameters(path: Path) -> dict[str, Parameter]:
     return params
 
 
-def _load_theme(path: Path, parameters: dict[str, Parameter], raw: Any = None) -> tuple[str, str, list[Rule]]:
+def _load_theme(path: Path, parameters: dict[str, Parameter], raw: Any = None,
+                shared: SharedActions | None = None) -> tuple[str, str, list[Rule]]:
     raw = _read_yaml(path) if raw is None else raw
     if not isinstance(raw, dict) or "theme" not in raw or "rules" not in raw:
         raise RulebookError(f"{path.name}: a rule file needs 'theme', 'title' and 'rules'")
@@ -246,6 +250,8 @@ def _load_theme(path: Path, parameters: dict[str, Parameter], raw: Any = None) -
         line = body.get("__line__", 0) if isinstance(body, dict) else 0
         rule_id = body.get("id", "?") if isinstance(body, dict) else "?"
         where = f"{path.name}:{line}: rule {rule_id}"
+        if shared is not None and isinstance(body, dict) and isinstance(body.get("then"), dict):
+            body = {**body, "then": {**body["then"], "actions": shared.expand(body["then"].get("actions", []), where)}}
         try:
             rule = Rule.model_validate(
                 {**_strip_lines(body), "theme": theme, "file": path.name, "line": line})

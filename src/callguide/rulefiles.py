@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from . import yamlsafe
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml", "releases.yaml", "contacts.yaml"}
+SPECIAL_FILES = {"parameters.yaml", "vocabulary.yaml", "releases.yaml", "contacts.yaml", "actions.yaml"}
 DEFAULT: Any = object()  # load_rulebook's pack argument when not given
 
 
