@@ -6,11 +6,11 @@ import itertools
 from pathlib import Path
 
 import pytest
-import yaml
 
 from callguide.facts import SAFETY_CRITICAL, allowed_values, parse_incident
+from casefiles import load_cases
 
-CASES = yaml.safe_load((Path(__file__).parent / "advice_cases.yaml").read_text(encoding="utf-8"))["cases"]
+CASES = load_cases("advice_cases.yaml")["cases"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -62,3 +62,13 @@ def _check_questions(decider, case, decision):
 def test_there_are_at_least_sixty_cases():
     assert len(CASES) >= 60
     assert len({c["id"] for c in CASES}) == len(CASES)
+
+
+def test_a_case_with_a_key_written_twice_is_refused():
+    import yaml
+
+    from casefiles import _NoRepeatedKeys
+
+    text = "- id: two-hasnt\n  hasnt: [weapon-talk]\n  hasnt: [weapon-safe-storage]\n"
+    with pytest.raises(yaml.YAMLError, match="hasnt written twice"):
+        yaml.load(text, Loader=_NoRepeatedKeys)

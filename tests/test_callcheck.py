@@ -8,7 +8,6 @@ import weakref
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import known_facts, nest
@@ -17,8 +16,9 @@ from callguide.callcheck import CallCheck, CallCheckRequest, check_call
 from callguide.callcheck_parts import SUSPECT_FACTS, THRIVE_KEYS, tables_for
 from callguide.facts import Level, allowed_values
 from callguide.rulebook import RulebookError, default_rules_dir, load_rulebook
+from casefiles import load_cases
 
-CASES = yaml.safe_load((Path(__file__).parent / "callcheck_cases.yaml").read_text(encoding="utf-8"))
+CASES = load_cases("callcheck_cases.yaml")
 NOT_THEIR_WORDS = ("registered manager", "behaviour management policy", "manager on call", "back to the home")
 SUSPECT_WORDS = re.compile(r"\b(custody|offender|perpetrator|still being violent|de-escalat\w*)\b", re.IGNORECASE)
 JUDGMENTAL = re.compile(r"\b(offender|perpetrator|culprit|thug|wasting|waste of|your fault|should have)\b",
@@ -243,8 +243,11 @@ def test_thrive_rows_name_their_facts(decider):
 
 # -- the carers' steps and the handler's questions -------------------------------------------------
 def test_steps_not_described_become_questions_for_a_call_about_behaviour(decider):
+    # The young person's own damage (review whodid17: with nobody saying who did it, the carers are
+    # not asked a suspect's steps; w17-window-broken-nobody-said-who).
     body = {"incident": {"kind": "criminal_damage", "damage_value_gbp": 40, "injury": "none", "weapon": "none",
-                         "in_progress": False, "risk_to_life": False}, "setting": {"location": "in_placement"}}
+                         "in_progress": False, "risk_to_life": False, "harmed_by": "young_person"},
+            "setting": {"location": "in_placement"}}
     facts = [q.fact for q in _check(decider, body).questions]
     for step in ("de_escalation_tried", "manager_consulted", "behaviour_policy_followed"):
         assert f"response_so_far.{step}" in facts
@@ -263,7 +266,7 @@ def test_a_caller_who_is_not_the_carer_is_not_asked_what_the_carers_tried(decide
     you tried to calm things down using their plan?". Only an answer that could make it 999 is kept.
     Review 15: a professional (a teacher, a social worker, a personal adviser) is not the carer either."""
     body = {"person": {"age": 25}, "setting": {"type": "childrens_home", "location": "in_placement"},
-            "incident": {"kind": "threats", "in_progress": True, "child_calm_now": True}}
+            "incident": {"kind": "threats", "in_progress": True, "child_calm_now": True, "harmed_by": "young_person"}}
     staff = _check(decider, {**body, "call": {"caller": "home_staff"}})
     assert "response_so_far.de_escalation_tried" in [q.fact for q in staff.questions]
     check = _check(decider, {**body, "call": {"caller": caller}})

@@ -118,7 +118,8 @@ def test_the_rulebook_decides_the_steps_labels_and_phrases(tmp_path):
     before, after = Decider(load_rulebook()), Decider(load_rulebook(rules))
 
     # Name-calling out in the community: a call about behaviour, but not where they live.
-    community = {"incident": {"kind": "verbal_abuse", "in_progress": False, "risk_to_life": False, "injury": "none"},
+    community = {"incident": {"kind": "verbal_abuse", "in_progress": False, "risk_to_life": False, "injury": "none",
+                              "harmed_by": "young_person"},
                  "setting": {"type": "foster_care", "location": "community"}}
     old, new = check_call(community, before), check_call(community, after)
     assert [s.step for s in old.home_steps if s.expected] == ["response_so_far.manager_consulted"]
@@ -129,7 +130,7 @@ def test_the_rulebook_decides_the_steps_labels_and_phrases(tmp_path):
     assert (old.police_response.label, new.police_response.label) == ("Advice and signposting", "Advice only")
 
     at_home = {"incident": {"kind": "criminal_damage", "damage_value_gbp": 40, "in_progress": False,
-                            "risk_to_life": False, "injury": "none", "weapon": "none"},
+                            "risk_to_life": False, "injury": "none", "weapon": "none", "harmed_by": "young_person"},
                "setting": {"type": "childrens_home", "location": "in_placement"}}
     why = {q.fact: q.why for q in check_call(at_home, after).questions}
     assert why["response_so_far.de_escalation_tried"] == "Expected before a call (Protocol §5.2 (trauma informed); " \

@@ -361,7 +361,8 @@ def test_northamptonshires_arrangements_are_in_its_pack_not_the_national_base():
     Northamptonshire's (Protocol §8.3); the national base says what the national guidance says."""
     facts = {"setting": {"type": "childrens_home", "location": "community"},
              "incident": {"kind": "weapon", "weapon": "bladed", "in_progress": False, "risk_to_life": False,
-                          "injury": "none", "child_calm_now": True}}
+                          "injury": "none", "child_calm_now": True,
+                          "harmed_by": "young_person"}}  # the Child Information Form is for a suspect (review whodid17)
     local = {a.id for a in Decider(load_rulebook()).decide(facts).actions}
     national = {a.id for a in Decider(load_rulebook(None, None)).decide(facts).actions}
     assert {"child-information-3-days", "yviu-engagement"} <= local

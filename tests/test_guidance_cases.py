@@ -10,12 +10,12 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from callguide.decision import Decision
 from callguide.facts import Level
+from casefiles import load_cases
 
-CASES = yaml.safe_load((Path(__file__).parent / "guidance_cases.yaml").read_text(encoding="utf-8"))
+CASES = load_cases("guidance_cases.yaml")
 
 
 def _text(decision: Decision) -> str:

@@ -41,7 +41,7 @@ steps:
     facts:
       person: {age: 11, status: looked_after}
       setting: {type: foster_care, location: in_placement}
-      incident: {kind: criminal_damage, damage_value_gbp: 15, in_progress: false}
+      incident: {kind: criminal_damage, harmed_by: young_person, damage_value_gbp: 15, in_progress: false}
     expect:
       recommendation: no_police
       rules: [recipe-young-child-damage-talk]

@@ -154,8 +154,10 @@ DUTIES = [
     ("every 999 answer says how to call", {"incident": {"kind": "weapon", "weapon": "firearm"}}, "call-999", "now"),
     ("inform the social worker", {"incident": {"kind": "theft"}}, "inform-social-worker", "next working day"),
     ("staff welfare", {"incident": {"kind": "assault", "victim": "staff"}}, "staff-welfare-check", "48h"),
+    # the young person's own damage: with nobody saying who did it, no suspect's step (review whodid17)
     ("restorative follow-up", {"setting": HOME, "incident": {"kind": "criminal_damage", "damage_value_gbp": 30,
-                                                              **CALM}}, "restorative-conversation", "next working day"),
+                                                              "harmed_by": "young_person", **CALM}},
+     "restorative-conversation", "next working day"),
     ("out of county", {"setting": {"out_of_county": True}, "incident": {"kind": "theft"}}, "placing-authority",
      "next working day"),
 ]

@@ -20,12 +20,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from callguide.corpus import nest
 from callguide.decision import Decider
 from callguide.facts import allowed_values, parse_incident, ruled_out
 from callguide.scenarios import cumulative_facts, load_scenarios
+from casefiles import load_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBERS = {"person.age": [12, 15, 16, 17, 18, 21, 25], "incident.damage_value_gbp": [0.0, 40.0, 100.0, 450.0, 1000.0, 5000.0],
@@ -33,7 +33,7 @@ NUMBERS = {"person.age": [12, 15, 16, 17, 18, 21, 25], "incident.damage_value_gb
 
 
 def examples() -> list[tuple[str, dict[str, Any]]]:
-    cases = yaml.safe_load((ROOT / "tests" / "advice_cases.yaml").read_text(encoding="utf-8"))["cases"]
+    cases = load_cases("advice_cases.yaml")["cases"]
     out = [(c["id"], c["facts"]) for c in cases]
     for scenario in load_scenarios(ROOT / "scenarios"):
         for index, facts in enumerate(cumulative_facts(scenario.steps)):

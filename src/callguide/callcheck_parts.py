@@ -232,7 +232,8 @@ def handler_questions(decider: Decider, tables: CallTables, known: dict[str, Any
     ranked: list[tuple[int, int, int, HandlerQuestion]] = []
     listed: set[str] = set()
 
-    victim = judged.role in ("victim", "patient")
+    # Nobody has said who did it: not asked what a suspect's carers are asked either (review whodid17).
+    victim = judged.role in ("victim", "patient", "not_known")
 
     kind = known.get("incident.kind")
     unfitting = book.vocabulary.asking_for(kind).not_asked  # "is it still happening?" of a missing child

@@ -34,8 +34,9 @@ DEADLINE_ORDER: list[str] = ["now", "24h", "48h", "3 days", "5 days", "next work
 Strength = Literal["safety", "firm", "soft", "ceiling"]
 # The young person's roles an action can be for (issue 11): a suspect's actions (a restorative
 # "put it right" talk, the Child Information Form, custody) never reach a victim or a patient.
-# ``evaluation.roles`` works the roles out from what the role rules derive (rules/roles.yaml).
-YoungPersonRole = Literal["suspect", "victim", "patient", "not_known"]
+# ``evaluation.roles`` works the roles out from what the role rules derive (rules/roles.yaml); a
+# bystander saw someone else do it (safety steps for them, never a suspect's or a victim's).
+YoungPersonRole = Literal["suspect", "victim", "patient", "bystander", "not_known"]
 # Actions that go before every other one (issue 11): the 999 call itself, the ambulance, other
 # medical help, then a check to do before calling (a missing child's first enquiries; left out
 # when another action says to call now).
