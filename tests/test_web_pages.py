@@ -1096,3 +1096,20 @@ def test_the_handler_page_asks_a_young_person_caller_as_you(client):
     carers = first_asks_on(client, "call.caller=foster_carer")
     assert any(ask.startswith("Are you, or is anyone, in danger") for ask in theirs), theirs
     assert not any(ask.startswith("Are you, or is anyone") for ask in carers), carers
+
+
+def test_blackmail_over_images_is_asked_when_it_changes_only_the_steps(decider):
+    """H28-journeys17-1 (NCA 2024; UKCIS 2024): a child sexually harmed by someone unknown is already
+    a call to the police, so blackmail over images cannot change the level; it changes what to do
+    (do not pay or send more, keep the messages), so the pages still ask it, and not when someone
+    else was harmed (it changes nothing there)."""
+    state = {"incident.risk_to_life": False, "person.status": "looked_after", "person.age": 15,
+             "setting.type": "foster_care", "incident.kind": "sexual", "incident.victim": "self",
+             "incident.harmed_by": flow.UNKNOWN, "incident.in_progress": False, "health.medical_emergency": False,
+             "incident.injury": "none", "incident.weapon": "none", "incident.suspect_present": False}
+    assert flow.next_step(state, decider) == "incident.coercion"
+    steps = {a.id for a in decider.decide(flow.incident({**state, "incident.coercion": True})).actions}
+    assert "sextortion-steps" in steps
+    assert flow.next_step({**state, "incident.coercion": flow.UNKNOWN}, decider) == "check"
+    other = {**state, "incident.victim": "resident", "incident.harmed_by": "young_person"}
+    assert flow.next_step(other, decider) != "incident.coercion"

@@ -20,7 +20,8 @@ Order (NHS 111 asks who the call is about first; so do we, once danger is out of
    but a question that matters only together with another after it (:func:`partner_first`).
    Questions that do not fit the kind (``asking.not_asked``: a weapon, for a missing young person)
    are not asked; the rules see them as unknown. Nor is one that could change the answer only
-   together with an answer given as "I don't know" (:func:`deciding`), unless it could make it 999.
+   together with an answer given as "I don't know" (:func:`deciding`), unless it could make it 999;
+6. then a question of ``STEPS_ASKED`` whose answer changes only what to do (blackmail over images).
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ MISSING_ROUTE = ("missing.whereabouts_known", "missing.immediate_concern", "miss
 AWAY_ROUTE = MISSING_ROUTE[:2]
 # Asked whatever the rules read: they decide the words and the route, not only the level.
 ALWAYS_KEPT = (DANGER, *WHO_AND_WHERE, KIND)
+
+# Asked for a kind once nothing left could change the level, while the answer would change what to
+# do now: blackmail over images has its own steps (do not pay or send more, keep the messages), and a
+# child already answered 101 for sexual harm was never asked about it (H28-journeys17-1).
+STEPS_ASKED: dict[str, tuple[str, ...]] = {"sexual": ("incident.coercion",)}
 
 # A question that names someone an earlier one says who is: asked after it when both are left.
 ASKED_AFTER = {"incident.suspect_present": WHO_CAUSED_IT, "incident.victim_wants_police": "incident.victim"}
@@ -329,7 +335,8 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     asking = vocabulary(decider).asking_for(state[KIND])
     listed = left_to_ask(decision, state, asking)
     if not listed:
-        return "check"
+        return next((fact for fact in STEPS_ASKED.get(state[KIND], ()) if fact not in state
+                     and changes_steps(fact, state, decision, decider)), "check")
     facts = {q.fact for q in listed}
     # medical help first for a patient, the child's safety for a missing child
     led = next((fact for fact in asking.first if fact in facts), None)
@@ -340,6 +347,13 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     # is "nearby" in their own home, which is no emergency, while an adult nearby is (journeys4, J3)
     after = ASKED_AFTER.get(led)
     return after if after in facts else led
+
+
+def changes_steps(fact: str, state: Mapping[str, Any], decision: Decision, decider: Decider) -> bool:
+    """Whether some answer to ``fact`` would change the steps of ``decision`` (the answers so far)."""
+    steps = {action.id for action in decision.actions}
+    return any({action.id for action in decider.decide(incident({**state, fact: value})).actions} != steps
+               for value in allowed_values(fact) or [])
 
 
 def deciding(state: Mapping[str, Any], decider: Decider) -> Decision:
