@@ -75,3 +75,15 @@ def test_quotes_of_other_documents_and_apostrophes_are_not_protocol_quotes():
 def test_the_brief_is_not_a_source(texts):
     assert check_source("DOMAIN: a weapon; Protocol §8.3", texts) == [
         "cites DOMAIN, which is not a public document"]
+
+
+def test_no_rule_file_names_the_brief_even_in_a_comment():
+    """A rule's reader looks up what its comments cite too: the public documents, never the brief."""
+    from callguide.rulebook import default_rules_dir
+
+    root = default_rules_dir().parent
+    files = [*default_rules_dir().glob("*.yaml"), *(root / "packs").glob("*/*.yaml")]
+    assert files
+    named = [f"{path.name}:{n}" for path in files
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "DOMAIN" in line]
+    assert named == []
