@@ -1,4 +1,4 @@
-"""Realistic incidents, one group per theme of the guidance, with the answer DOMAIN.md expects."""
+"""Realistic incidents, one group per theme of the guidance, with the answer the public guidance expects."""
 
 from __future__ import annotations
 

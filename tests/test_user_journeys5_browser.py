@@ -101,7 +101,7 @@ def test_c1_foster_carer_at_2am_a_13_year_old_not_home_last_seen_with_an_older_m
     is missing; last seen with an older man is an immediate concern (age, possible exploitation), so
     it is reported at once, by the missing-person process, graded with a high risk. She is a child
     at risk, never a suspect. A foster carer decides with their supervising social worker: never a
-    "registered manager" (DOMAIN: who "the manager" is). More concern never lowers it (invariant 2)."""
+    "registered manager" (Fostering Services (England) Regulations 2011: who "the manager" is). More concern never lowers it (invariant 2)."""
     open_check(page)
     hear(page, **{"call-caller": "foster_carer", "incident-kind": "missing"})
     asks = no_verdict_yet(page)
@@ -232,7 +232,7 @@ def test_c5_home_staff_report_a_fire_in_a_bin_that_is_out_now(page):
 
 
 def test_c6_a_personal_adviser_cannot_reach_a_care_leaver_of_20(page):
-    """College of Policing APP on missing persons and DOMAIN (the young person as a young adult): an
+    """College of Policing APP on missing persons and the Children and Social Work Act 2017 (the young person as a young adult): an
     adult out of contact is a police matter only when there is a risk; otherwise the personal adviser
     follows up. No Philomena form or return home interview (those are for children), no registered
     manager. A known risk (he needs insulin and has none) makes it the missing-person process."""
@@ -479,7 +479,7 @@ def test_s2_supported_accommodation_staff_who_do_not_know_if_anyone_is_in_danger
     level = get_the_answer(page)
     # Expectation corrected: I wrote "never no police while the victim's wish is unknown". The
     # guidance weighs a harmed child's wish, it does not make it decisive for low-level harm at home
-    # (DOMAIN: victims' wishes, weighed not absolute; Protocol §8.1): threats between two residents,
+    # (Tri.x local procedures: victims' wishes, weighed not absolute; Protocol §8.1): threats between two residents,
     # over, nobody hurt, no weapon, is what a parent would deal with at home. What must hold is that
     # the staff are told to ask the other young person what they want, and that it could change.
     assert level in ("no_police", "report_later", "call_101"), level

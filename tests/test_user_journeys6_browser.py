@@ -26,9 +26,9 @@ ORDER = ["no_police", "report_later", "call_101", "call_999"]
 FOSTER = {"status": "Looked after now", "setting": "Foster care"}
 HOME = {"status": "Looked after now", "setting": "A children's home"}
 CARE_LEAVER_19 = {"status": "A care leaver", "age": "19", "setting": "Somewhere else (for example a care leaver's own home)"}
-# What a suspect is told: never for a young person who was harmed (DOMAIN: the young person in every role)
+# What a suspect is told: never for a young person who was harmed (Code of Practice for Victims of Crime 2020; Protocol §5.1)
 SUSPECT_WORDS = ("child information form", "arrest", "appropriate adult", "put it right", "put right", "restorative")
-# Words that label a child rather than describe what happened (DOMAIN; Protocol §8.1 non-judgmental recording)
+# Words that label a child rather than describe what happened (Protocol §8.1 non-judgmental recording)
 LABELS = ("offender", "perpetrator", "culprit")
 # The carers' own steps: asked of staff or a carer, never of someone else ringing about them
 CARERS_STEPS = ("calm things down", "behaviour policy", "behaviour management policy", "de-escalat")
@@ -76,7 +76,7 @@ def test_j1_a_foster_carer_at_2am_pushed_by_her_foster_son_who_is_calm_now_on_a_
     """Protocol §8.1 (a reasonable parent), §8.2.3 (slow time), the Howard League's examples and
     Dorset's slow-time protocol: a 14-year-old pushed his foster carer, nobody is hurt, it is over and
     he is calm: not an emergency and not a call now. The carer decides with her supervising social
-    worker (the fostering service's out-of-hours line at 2am), never a "registered manager" (DOMAIN:
+    worker (the fostering service's out-of-hours line at 2am), never a "registered manager" (Fostering Services (England) Regulations 2011:
     who the manager is). On every question page the 999 line stays one tap away, and nothing scrolls
     sideways on a 320-pixel-wide phone (WCAG 1.4.10)."""
     page.set_viewport_size(SMALL_PHONE)

@@ -1,5 +1,5 @@
 """Held-out journeys (journeys17), written from the public guidance and CONTRACT.md's "Web pages"
-before anything was run. The young person in every role (DOMAIN): a victim of sextortion, a
+before anything was run. The young person in every role (Victims' Code 2020; Right Care, Right Person 2023): a victim of sextortion, a
 13-year-old and a much older boy, a patient after an overdose, the one who pulled a curtain down, a
 young adult who may not be able to decide, a young adult out of contact, a care leaver whose age
 nobody gave; and the people who use the pages: a foster carer at 2am, a residential worker, a
@@ -204,7 +204,7 @@ def test_j2_a_residential_worker_whose_girl_of_13_sent_images_to_a_much_older_bo
 
 # -- 3. A residential worker: a girl of 16 has taken an overdose ----------------------------------------------
 def test_j3_a_residential_worker_whose_girl_of_16_took_an_overdose_gets_an_ambulance_first(page):
-    """NHS "When to call 999", Right Care, Right Person (2023) and DOMAIN ("as a patient"): an overdose
+    """NHS "When to call 999", Right Care, Right Person (2023): an overdose
     is a medical emergency, 999 for an ambulance, medical help before anything else; self-harm is a
     health and care matter, never an offence: no suspect's steps. The worker answers "No" to the
     danger question (she is awake and talking), chooses "hurt themself", and the first thing asked is
@@ -310,7 +310,7 @@ def test_j5_a_personal_adviser_for_a_care_leaver_of_19_who_may_not_be_able_to_de
 
 # -- 6. A personal adviser: a care leaver of 19 out of contact for three days ----------------------------------
 def test_j6_a_personal_adviser_whose_care_leaver_of_19_is_out_of_contact(page):
-    """College of Policing APP (missing persons), Children and Social Work Act 2017, DOMAIN ("as a
+    """College of Policing APP (missing persons), Children and Social Work Act 2017 ("as a
     young adult"): an adult out of contact is a police matter only when there is a risk; with no
     specific worry, the personal adviser keeps trying (no missing-child forms: no Philomena form, no
     return home interview). When the adviser learns he spoke of ending his life, it is reported at
@@ -338,7 +338,7 @@ def test_j6_a_personal_adviser_whose_care_leaver_of_19_is_out_of_contact(page):
     worried = same_as_engine(page, {"missing.immediate_concern": True})
     assert at_least(worried, "call_101"), worried
     # Found here (H28-journeys17-2): the 999 page told the adviser to say they were calling about "a
-    # young person in care", of a man of 19 who left care (DOMAIN: the setting's own words).
+    # young person in care", of a man of 19 who left care (Children and Social Work Act 2017: a care leaver is not in care).
     text = plain_page(page, never=(*never, "young person in care", "who is in care")).lower()
     assert "care leaver" in text, text
 

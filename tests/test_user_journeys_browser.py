@@ -21,7 +21,7 @@ PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1366, "height": 768}
 PROJECTOR = {"width": 1280, "height": 720}
 FOSTER_12 = {"status": "Looked after now", "age": "12", "setting": "Foster care"}
-# What a suspect is told: never for a young person who was harmed (DOMAIN: the young person in every role)
+# What a suspect is told: never for a young person who was harmed (Code of Practice for Victims of Crime 2020; Protocol §5.1)
 SUSPECT_WORDS = ("Child Information Form", "arrested", "appropriate adult", "put it right", "put right", "restorative")
 
 

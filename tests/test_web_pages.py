@@ -723,7 +723,7 @@ def _main_text(html_text: str) -> str:
 @pytest.mark.parametrize("query, must", [
     # a fire still burning: the rule's own first step (fire-in-progress), not only "while you wait"
     ("incident.kind=fire_setting&incident.in_progress=yes&setting.type=childrens_home", "Get everyone out"),
-    # a gun: never handle it (DOMAIN: advice about securing a knife does not apply to a gun)
+    # a gun: never handle it (College of Policing APP, armed policing: advice about securing a knife does not apply to a gun)
     ("incident.kind=weapon&incident.weapon=firearm", "Do not touch, move or try to take the gun"),
     # an overdose or heavy bleeding: the ambulance step
     ("incident.kind=self_harm&health.medical_emergency=yes", "Ask the 999 operator for an ambulance"),
