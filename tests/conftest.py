@@ -24,6 +24,14 @@ def decider(book):
 
 
 @pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    """A copy of rules/ under tmp_path, to break or extend in a test."""
+    target = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", target)
+    return target
+
+
+@pytest.fixture
 def edited_rules(tmp_path):
     """``edit(theme, old, new)``: a copy of rules/ under tmp_path whose ``theme`` file has its first
     ``old`` replaced by ``new``; returns the copy. ``old`` must be in the file, so an edit cannot

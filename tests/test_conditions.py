@@ -3,15 +3,13 @@ with file, line and rule id, by ``callguide rules check DIR`` too, never with a 
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from callguide.cli import main
 from callguide.conditions import AnyOf, ConditionError, FactTest, parse_when
-from callguide.rulebook import RulebookError, default_rules_dir, load_rulebook
+from callguide.rulebook import RulebookError, load_rulebook
 
 
 class P:  # a parameter as the parser sees it
@@ -51,13 +49,6 @@ def test_malformed_conditions_are_refused(when, message):
     with pytest.raises(ConditionError) as caught:
         parse_when(when, PARAMS)
     assert message in str(caught.value)
-
-
-@pytest.fixture
-def rules_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(default_rules_dir(), target)
-    return target
 
 
 @pytest.mark.parametrize("condition, message", [

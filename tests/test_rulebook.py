@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,11 @@ from callguide.cli import main
 from callguide.decision import Decider
 from callguide.facts import Level, allowed_values
 from callguide.lint import check_rulebook
-from callguide.rulebook import RulebookError, default_rules_dir, load_rulebook
+from callguide.rulebook import RulebookError, load_rulebook
 
 THEMES = {"immediate-danger", "violence", "damage-and-theft", "weapons", "sexual-harm",
           "exploitation-and-drugs", "missing", "reasonable-parent", "child-first", "victims",
           "after-incident", "out-of-county"}
-
-
-@pytest.fixture
-def rules_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(default_rules_dir(), target)
-    return target
 
 
 def add_rule(directory: Path, text: str, name: str = "zz-extra.yaml") -> None:

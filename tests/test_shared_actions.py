@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from callguide.cli import main
-from callguide.rulebook import RulebookError, default_rules_dir, load_rulebook
+from callguide.rulebook import RulebookError, load_rulebook
 
 USER = """theme: extra
 title: Extra
@@ -25,13 +23,6 @@ rules:
     because: "Someone's life is at risk."
     source: "NHS guidance on when to call 999"
 """
-
-
-@pytest.fixture
-def rules_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(default_rules_dir(), target)
-    return target
 
 
 def test_every_rule_that_uses_the_ambulance_says_the_same_words(book):
