@@ -113,3 +113,31 @@ def test_after_the_answer_so_far_a_curtain_still_asks_questions_that_could_make_
         i = asked.index(fact)
         assert i >= offered, (fact, asked)
         assert Level.call_101 in changes(decider, before[i], fact, [f for f in asked[i + 1:] if f != fact]), fact
+
+
+OUTSIDE = [("criminal_damage", 16), ("fire_setting", 14), ("disorder", 13)]
+
+
+@pytest.mark.parametrize("kind,pages", OUTSIDE, ids=[kind for kind, _ in OUTSIDE])
+def test_an_adult_from_outside_still_nearby_is_reached_and_the_young_person_is_not_asked_more(decider, kind, pages):
+    """H29-outside18-1, police.uk "When to call 999": someone suspected of a crime nearby. Over now,
+    an adult from outside still nearby is a 999 call, reached by "who did it?" then "still nearby?";
+    when the young person did it, "still nearby?" is never asked (at home they are always nearby).
+    Damage asks who did it anyway (its page count is pinned above); a fire or disorder that is over
+    asks it once, after the rest, as nothing else would."""
+    for who in ("young_person", "adult"):
+        truth = {**COMMON, **HOME, "incident.kind": kind, "incident.harmed_by": who, "incident.damage_value_gbp": 30}
+        state = flow.prune({path: truth[path] for path in WHO_AND_WHAT}, decider)
+        asked: list[str] = []
+        for _ in range(40):
+            step = flow.next_step(state, decider)
+            if step in ("check", "call-999"):
+                break
+            asked.append(step)
+            state = flow.prune({**state, step: truth.get(step, flow.UNKNOWN)}, decider)
+        assert "incident.harmed_by" in asked, (who, asked)
+        if who == "adult":
+            assert step == "call-999" and asked[-2:] == ["incident.harmed_by", "incident.suspect_present"], asked
+        else:
+            assert step == "check" and "incident.suspect_present" not in asked, asked
+            assert 1 + 4 + len(asked) == pages, asked

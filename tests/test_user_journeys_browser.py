@@ -53,18 +53,21 @@ def no_sideways_scroll(page, width: int = 320) -> None:
 # -- 1. A foster carer: a 12-year-old pulled down a curtain, calm now -------------------------------------
 def test_a_foster_carer_who_does_not_know_most_answers_is_asked_only_what_could_change_it(page):
     """Protocol §8.1 and the Howard League's examples: pulling down a curtain is not a police matter.
-    A carer who answers "I don't know" to everything after what happened is not asked who did it,
-    whether "the person harmed" wants to report it, where it happened or whether the child is calm
-    (each could change the answer only with the cost, or who was harmed, which they do not know), but
-    is still asked about a weapon, an injury and whether it is still happening, first. The answer:
-    slow time, decided by the carer with their supervising social worker; never "registered manager"."""
+    A carer who answers "I don't know" to everything after what happened is not asked whether "the
+    person harmed" wants to report it, where it happened or whether the child is calm (each could
+    change the answer only with the cost, or who was harmed, which they do not know), but is still
+    asked about a weapon, an injury and whether it is still happening, first; and, as they do not
+    know whether it is still happening, who did it (another adult still nearby is a 999 call:
+    police.uk). The answer: slow time, decided by the carer with their supervising social worker;
+    never "registered manager"."""
     pages: list[str] = []
     seen = journey(page, "No", FOSTER_12, "Damage to property", {}, pages_seen=pages)
     # Question pages, the danger page included: 16, then 11; 12 since review 15 asks about an
-    # exploitation concern for damage too (tests/test_flow_dont_know.py says why).
-    assert 1 + len(seen) <= 12, seen
+    # exploitation concern for damage too; 13 since H29-outside18-1 asks who did it when nobody knows
+    # whether it is over (tests/test_flow_dont_know.py says why).
+    assert 1 + len(seen) <= 13, seen
     assert seen[4:7] == ["incident.weapon", "incident.injury", "incident.in_progress"], seen
-    for moot in ("incident.harmed_by", "incident.victim_wants_police", "setting.location", "incident.child_calm_now"):
+    for moot in ("incident.victim_wants_police", "setting.location", "incident.child_calm_now", "incident.suspect_present"):
         assert moot not in seen, seen
     assert get_the_answer(page) == "report_later"
     main = page.locator("main").inner_text()

@@ -77,6 +77,7 @@ class _Known:
     settled: frozenset[str] = frozenset()  # unknown, and staying so: asked, and "I don't know"
     open: int = -1  # the rules no known fact rules out (a mask): the others have no route
     routes: dict[int, Route | None] = field(default_factory=dict)
+    aside: list[Route] = field(default_factory=list)  # routes through a rule's reached_alone facts
 
 
 class QuestionFinder:
@@ -99,6 +100,7 @@ class QuestionFinder:
             else (rule.then.recommend.rank, 4) if rule.then.strength == "ceiling"
             else (-1, rule.then.recommend.rank) for rule in rules]
         self.derives = [tuple(rule.then.derive) for rule in rules]
+        self.alone = [frozenset(getattr(rule, "reached_alone", ())) for rule in rules]
         # A rule that needs no derived finding has a route that depends only on the facts it reads:
         # memoised by their values (most rules; the others depend on other rules' routes too).
         self.reads: list[tuple[str, ...] | None] = [
@@ -196,6 +198,17 @@ class QuestionFinder:
                         best[path] = (key,) + best[path][1:]
                 elif path not in best or key < best[path][0]:
                     best[path] = (key, would, sorted(p for p in assignment if p != path))
+        # A route through a rule's reached_alone facts is listed only when none of its facts is listed
+        # above: the list is never empty while an answer could still change the level, but a question
+        # asked anyway ("who did the damage?" for a curtain) is not made a 999 one by an answer that
+        # is still to be said after it ("still nearby?"); once it is answered, the rest is asked alone.
+        for route in ctx.aside:
+            assignment = {path: values[0] for path, values in route[0].items()}
+            if best.keys() & assignment.keys() or (would := together(assignment)) == level:
+                continue
+            for path in assignment:
+                best[path] = (self._key(path, len(assignment), would, level, first), would,
+                              sorted(p for p in assignment if p != path))
         ranked = sorted(best.items(), key=lambda item: item[1][0])
         return [QuestionOut(fact=path, ask=self._ask(path, known), would_become=would,
                             safety_critical=path in SAFETY_CRITICAL, together_with=others)
@@ -294,11 +307,24 @@ class QuestionFinder:
                 route = self._route(self.conditions[index], ctx)
                 if len(self._memo) < MEMO_SIZE:
                     self._memo[key] = route
-            ctx.routes[index] = route
+            ctx.routes[index] = route = self._alone(index, route, ctx)
             return route
         ctx.routes[index] = None  # a derivation cycle finds no route rather than looping
-        ctx.routes[index] = route = self._route(self.conditions[index], ctx)
+        ctx.routes[index] = route = self._alone(index, self._route(self.conditions[index], ctx), ctx)
         return route
+
+    def _alone(self, index: int, route: Route | None, ctx: _Known) -> Route | None:
+        """A route to rule ``index`` that needs one of its ``reached_alone`` facts together with another
+        unknown fact is not followed; the nearest route that needs none of them is, if there is one.
+        The route is kept aside (``ctx.aside``): ``find`` lists its facts only where nothing else does."""
+        alone = self.alone[index]
+        if route is None or not alone & route[0].keys() or len(route[0]) < 2:
+            return route
+        found = self._route(self.conditions[index], _Known(ctx.known, ctx.derived, ctx.settled | alone, ctx.open))
+        if found is None or alone & found[0].keys():
+            ctx.aside.append(route)
+            return None
+        return found
 
     def _route(self, conditions: Conditions, ctx: _Known) -> Route | None:
         needs: dict[str, tuple[Any, ...]] = {}

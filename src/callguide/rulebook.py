@@ -89,6 +89,10 @@ class Rule(_Data):
     theme: str = ""
     file: str = ""
     line: int = 0
+    # Facts the questions reach this rule through one at a time (questions.py): a route to it that
+    # needs one of them together with another unknown fact is not followed ("who did the damage?"
+    # is no 999 question for every curtain; once an adult is said, "still nearby?" is).
+    reached_alone: tuple[str, ...] = ()
     # ``when`` parsed and checked once at load (conditions.py); everything downstream reads this.
     conditions: Conditions | None = Field(None, exclude=True, repr=False)
 
@@ -281,6 +285,9 @@ def _check_rule(rule: Rule) -> None:
         raise ValueError("the rule concludes nothing: give it recommend, derive or actions")
     if reads_outcome(rule) and (then.recommend or then.derive):
         raise ValueError("rules that read outcome.* may only add actions")
+    unread = [path for path in rule.reached_alone if rule.conditions is None or path not in rule.conditions.reads()]
+    if unread:
+        raise ValueError(f"reached_alone names facts the rule does not read: {', '.join(unread)}")
     _check_headline(then)
 
 
