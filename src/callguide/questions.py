@@ -269,9 +269,11 @@ class QuestionFinder:
 
     def _failing(self, path: str, value: Any) -> int:
         """The rules with an atom on ``path`` that fails when it is ``value`` (the same for every incident)."""
+        return fact_mask(self._fails, path, value, self._work_out_failing)
+
+    def _work_out_failing(self, path: str, value: Any) -> int:
         probe = {path: value}
-        return fact_mask(self._fails, path, value,
-                         lambda: sum(1 << i for i, atom in self.atom_rules[path] if not atom.test(probe)))
+        return sum(1 << i for i, atom in self.atom_rules[path] if not atom.test(probe))
 
     def _key(self, path: str, distance: int, would: Level, level: Level, first: dict[str, int]) -> tuple:
         """Safety-critical facts that could raise the answer first (invariant 4), then nearest, and
