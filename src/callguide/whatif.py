@@ -362,9 +362,10 @@ class Base:
             could = readers & (self.terms | self.fails.get(path, 0) & self.single)
         found: list[Level | None] = []
         for value in values:
-            flips = candidates & (what_if.holds(path, value) ^ self.mask)
+            holds = what_if.holds(path, value)
+            flips = candidates & (holds ^ self.mask)
             if others:
-                then = could & what_if.holds(path, value)
+                then = could & holds
                 if then != now:
                     flips |= self._flips(others, self.terms & ~readers | then)
             found.append(self._level_after(flips) if flips else None)
@@ -390,8 +391,7 @@ class Base:
         return self._level_after(flips)
 
     def _flips(self, rules: Iterable[int], terms: int) -> int:
-        """The rules among ``rules`` (not simple) whose match changes when the terms in ``terms``
-        match, a bit mask."""
+        """The rules among ``rules`` whose match changes when the terms in ``terms`` match (a mask)."""
         mask, terms_of = self.mask, self.what_if.terms_of
         flips = 0
         for i in rules:
