@@ -104,6 +104,9 @@ class QuestionFinder:
         self.reads: list[tuple[str, ...] | None] = [
             None if _needs_derived(c) else tuple(sorted(_paths(c))) for c in self.conditions]
         self._memo: dict[tuple, Route | None] = {}
+        # What stops a fired rule depends only on the values of the facts it reads: memoised by them.
+        self.all_reads = [tuple(sorted(_paths(c))) for c in self.conditions]
+        self._stops_memo: dict[tuple, list[dict[str, Any]]] = {}
         # The rules' top-level atoms by fact, to rule out at once the rules a known fact fails (their
         # route is None before anything else is looked at), and per level of the answer the rules
         # whose firing could move it (``moves``), both as bit masks: most of the rules a large
@@ -202,6 +205,16 @@ class QuestionFinder:
                 for path, (_, would, others) in ranked]
 
     def _stops(self, index: int, known: dict[str, Any]) -> list[dict[str, Any]]:
+        """``_work_out_stops``, memoised by the values of the facts rule ``index`` reads."""
+        key = (index, *[known.get(path, _UNKNOWN) for path in self.all_reads[index]])
+        found = self._stops_memo.get(key)
+        if found is None:
+            found = self._work_out_stops(index, known)
+            if len(self._stops_memo) < MEMO_SIZE:
+                self._stops_memo[key] = found
+        return found
+
+    def _work_out_stops(self, index: int, known: dict[str, Any]) -> list[dict[str, Any]]:
         """For each ``any`` group of fired rule ``index``, the unknown facts (two or more) whose
         answers make every branch fail: in each branch that holds, one fact that holds while unknown,
         with a value that makes no other branch hold (an age given to stop "age not known" must not
