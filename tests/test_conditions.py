@@ -118,3 +118,34 @@ def test_above_and_below_are_strict_on_numbers_and_scales(book):
     assert "moderate-damage-in-home" not in fired(250) and "low-value-damage-in-home" in fired(250)
     assert "moderate-damage-in-home" in fired(250.01) and "low-value-damage-in-home" not in fired(250.01)
     assert "moderate-damage-in-home" not in fired(1000)
+
+
+def test_terms_hold_exactly_when_the_conditions_do(book):
+    """``Conditions.terms`` multiplies out the ``any`` groups (the what-ifs evaluate a rule by its
+    terms): on every rule of the rulebook, and on nested groups, some term holds exactly when the
+    whole condition does, for facts drawn from the values the rules test (hypothesis)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from callguide.predicates import predicate, tests_predicate
+
+    nested = parse_when({"incident.kind": {"in": ["theft", "assault"]}, "any": [
+        {"incident.injury": {"at_least": "minor"}, "any": [{"incident.weapon": {"not": "none"}}, {"incident.in_progress": True}]},
+        {"incident.victim": "staff"}]}, PARAMS)
+    assert len(nested.terms()) == 3 and all(t["incident.kind"] for t in nested.terms())
+    conditions = [nested] + [rule.conditions for rule in book.rules]
+    values: dict[str, set] = {}
+    for c in conditions:
+        for test in c.tests():
+            operand = test.value if isinstance(test.value, (list, tuple)) else [test.value]
+            values.setdefault(test.path, set()).update(v for v in operand if v is not None)
+    paths = sorted(values)
+    facts = st.fixed_dictionaries({}, optional={p: st.sampled_from(sorted(values[p], key=repr)) for p in paths})
+
+    @settings(max_examples=300, deadline=None)
+    @given(facts, st.sampled_from(conditions))
+    def check(known, c):
+        by_terms = any(all(tests_predicate(tests)(known) for tests in term.values()) for term in c.terms())
+        assert by_terms == predicate(c)(known)
+
+    check()

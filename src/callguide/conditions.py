@@ -84,6 +84,18 @@ class Conditions:
     def reads_outcome(self) -> bool:
         return any(path in OUTCOME_FACTS for path in self.reads())
 
+    def terms(self) -> list[dict[str, list[FactTest]]]:
+        """The conditions as alternatives, each all of its tests (each fact's together): they hold
+        exactly when one alternative's tests all hold. Tests are only ever joined by "and" and "or"
+        (``not`` is a test on one fact), so multiplying out the ``any`` groups loses nothing."""
+        found: list[dict[str, list[FactTest]]] = [{}]
+        for item in self.items:
+            options = [{item.path: [item]}] if isinstance(item, FactTest) else [
+                term for group in item.groups for term in group.terms()]
+            found = [{path: term.get(path, []) + option.get(path, []) for path in {**term, **option}}
+                     for term in found for option in options]
+        return found
+
     def kinds(self) -> frozenset[str] | None:
         """The kinds of incident these conditions can match, from top-level ``incident.kind``
         ``is``/``in`` tests (None: any kind)."""

@@ -132,8 +132,11 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
     # medical help: an injured young person goes to A&E before the 101 call (NHS; Protocol §5.2).
     order = FIRST_ORDER if evaluation.level == Level.call_999 else FIRST_ORDER_NOT_999
     position = _positions(book)
+    # Below 999, a step marked ``leads`` (stopping a harm still going on) comes before the general
+    # steps of its deadline; at 999 the safety steps keep their place.
+    leading = _leading(book) if evaluation.level != Level.call_999 else frozenset()
 
-    def key(a: ActionOut) -> tuple[float, int, bool, int]:
+    def key(a: ActionOut) -> tuple[float, int, bool, bool, int]:
         own = a.first == "call" and reads_outcome(book.rule(a.rule))
         place: float = order.index(a.first)
         if a.first == "call" and not own and evaluation.level == Level.call_999:
@@ -143,8 +146,17 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
         # Medical help in the rulebook's order, whichever stage's rule gave it ("get them to A&E"
         # is given below 999 only, by a rule reading the outcome, and still leads the crisis steps).
         medical = position[a.rule] if a.first in ("ambulance", "medical") else 0
-        return place, DEADLINE_ORDER.index(a.by), a.first == "call" and not own, medical
+        return place, DEADLINE_ORDER.index(a.by), a.first == "call" and not own, a.id not in leading, medical
     return sorted(found.values(), key=key)
+
+
+def _leading(book: Rulebook) -> frozenset[str]:
+    """The ids of the actions marked ``leads``, worked out once per book."""
+    found = book.derived.get("leading_actions")
+    if found is None:
+        found = book.derived["leading_actions"] = frozenset(
+            action.id for rule in book.rules for action in rule.then.actions if action.leads)
+    return found
 
 
 def _positions(book: Rulebook) -> dict[str, int]:

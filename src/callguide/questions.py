@@ -106,6 +106,9 @@ class QuestionFinder:
         self.reads: list[tuple[str, ...] | None] = [
             None if _needs_derived(c) else tuple(sorted(_paths(c))) for c in self.conditions]
         self._memo: dict[tuple, Route | None] = {}
+        # What stops a fired rule depends only on the values of the facts it reads: memoised by them.
+        self.all_reads = [tuple(sorted(_paths(c))) for c in self.conditions]
+        self._stops_memo: dict[tuple, list[dict[str, Any]]] = {}
         # The rules' top-level atoms by fact, to rule out at once the rules a known fact fails (their
         # route is None before anything else is looked at), and per level of the answer the rules
         # whose firing could move it (``moves``), both as bit masks: most of the rules a large
@@ -215,6 +218,16 @@ class QuestionFinder:
                 for path, (_, would, others) in ranked]
 
     def _stops(self, index: int, known: dict[str, Any]) -> list[dict[str, Any]]:
+        """``_work_out_stops``, memoised by the values of the facts rule ``index`` reads."""
+        key = (index, *[known.get(path, _UNKNOWN) for path in self.all_reads[index]])
+        found = self._stops_memo.get(key)
+        if found is None:
+            found = self._work_out_stops(index, known)
+            if len(self._stops_memo) < MEMO_SIZE:
+                self._stops_memo[key] = found
+        return found
+
+    def _work_out_stops(self, index: int, known: dict[str, Any]) -> list[dict[str, Any]]:
         """For each ``any`` group of fired rule ``index``, the unknown facts (two or more) whose
         answers make every branch fail: in each branch that holds, one fact that holds while unknown,
         with a value that makes no other branch hold (an age given to stop "age not known" must not
@@ -282,9 +295,11 @@ class QuestionFinder:
 
     def _failing(self, path: str, value: Any) -> int:
         """The rules with an atom on ``path`` that fails when it is ``value`` (the same for every incident)."""
+        return fact_mask(self._fails, path, value, self._work_out_failing)
+
+    def _work_out_failing(self, path: str, value: Any) -> int:
         probe = {path: value}
-        return fact_mask(self._fails, path, value,
-                         lambda: sum(1 << i for i, atom in self.atom_rules[path] if not atom.test(probe)))
+        return sum(1 << i for i, atom in self.atom_rules[path] if not atom.test(probe))
 
     def _key(self, path: str, distance: int, would: Level, level: Level, first: dict[str, int]) -> tuple:
         """Safety-critical facts that could raise the answer first (invariant 4), then nearest, and

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 from .conditions import AnyOf, Conditions, FactTest
 from .facts import LEVEL_ORDER, Level
 from .policy import combine_ranks
-from .predicates import Predicate, predicate, tests_predicate
+from .predicates import Predicate, tests_predicate
 from .rulebook import Rule, Rulebook, reads_outcome
 
 CACHE_SIZE = 50_000
@@ -30,13 +30,13 @@ class WhatIf:
     the atoms on one fact hold for a value is the same for every incident, so it is worked out
     once per (fact, value) as a bit mask over the rules; an incident's matches, and which rules
     one fact's value could flip, are then a few operations on big integers rather than a
-    predicate call per rule. Rules with an ``any`` group spanning several facts are evaluated
-    by their whole predicate, as before.
+    predicate call per rule. A rule with an ``any`` group spanning several facts is split into
+    its alternatives (``Conditions.terms``), each a conjunction of atoms with a bit of its own
+    after the rules' ("terms"), and matches when one of its terms does.
     """
 
     def __init__(self, book: Rulebook):
         self.rules: list[Rule] = []
-        self.preds: list[Any] = []
         self.needs: list[tuple[str, ...]] = []
         self.readers: dict[str, list[int]] = {}
         self.kinds: list[frozenset[str] | None] = []  # the kinds of incident a rule can match (None: any)
@@ -45,12 +45,8 @@ class WhatIf:
                 continue  # stage 2: adds actions, never changes the level
             index = len(self.rules)
             needs = rule.conditions.derived
-            pred = predicate(rule.conditions)
-            if len(set(needs)) != len(needs):  # the engine joins each finding to a different fact
-                pred = lambda f: False  # noqa: E731
             self.kinds.append(rule.conditions.kinds())
             self.rules.append(rule)
-            self.preds.append(pred)
             self.needs.append(tuple(needs))
             for path in rule.conditions.reads():
                 self.readers.setdefault(path, []).append(index)
@@ -91,6 +87,7 @@ class WhatIf:
             for path, items in by_path.items():
                 self.atoms.setdefault(path, []).append((i, tests_predicate(items)))
                 self.atom_readers[path] = self.atom_readers.get(path, 0) | 1 << i
+        self._terms()
         self._by_kind: dict[Any, list[int]] = {}
         self._kind_masks: dict[Any, int] = {}
         self._complex_by_kind: dict[Any, list[int]] = {}
@@ -98,6 +95,25 @@ class WhatIf:
         self._complex_readers: dict[tuple[str, Any], list[int]] = {}
         self._holds: dict[tuple[str, type, Any], int] = {}
         self._downstream: dict[int, int] = {}
+
+    def _terms(self) -> None:
+        """The terms of the rules that are not simple (see the class's doc): their atoms go in with
+        the simple rules', on bits from ``len(self.rules)`` up; per rule, its terms (a mask)."""
+        self.terms_of: dict[int, int] = {}
+        bit = len(self.rules)
+        for i, rule in enumerate(self.rules):
+            if self.simple >> i & 1:
+                continue
+            mask = 0
+            # A rule needing one finding twice never matches (the engine joins each to a different fact).
+            for term in rule.conditions.terms() if len(set(self.needs[i])) == len(self.needs[i]) else ():
+                mask |= 1 << bit
+                for path, tests in term.items():
+                    self.atoms.setdefault(path, []).append((bit, tests_predicate(tests)))
+                    self.atom_readers[path] = self.atom_readers.get(path, 0) | 1 << bit
+                bit += 1
+            self.terms_of[i] = mask
+        self.terms = (1 << bit) - (1 << len(self.rules))
 
     def mask_of(self, rule_ids: Iterable[str]) -> int:
         """The stage-1 rules with these ids, a mask (an id that is not one of them is left out)."""
@@ -107,31 +123,34 @@ class WhatIf:
         return mask
 
     def start(self, known: dict[str, Any]) -> "Base":
-        flat = dict(known)
         kind = known.get("incident.kind")
         admitted = self._kind_mask(kind)
-        # Per fact, the simple rules whose atoms on it fail; ``ones`` has a rule with at least one
+        # Per fact, the simple rules and terms whose atoms on it fail; ``ones`` has one with at least one
         # failing fact, ``twos`` with at least two (a one-fact what-if can only fix a rule in ``ones``
         # but not in ``twos``, and only by that fact).
         ones = twos = 0
         fails: dict[str, int] = {}
         for path, readers in self.atom_readers.items():
-            fail = readers & ~self.holds(path, flat.get(path))
+            fail = readers & ~self.holds(path, known.get(path))
             if fail:
                 fails[path] = fail
                 twos |= ones & fail
                 ones |= fail
         mask = admitted & self.simple & ~ones
+        terms = self.terms & ~ones
         for i in self._complex_admitting(kind):
-            if self.preds[i](flat):
+            if terms & self.terms_of[i]:
                 mask |= 1 << i
-        return Base(self, flat, mask, kind, fails, ones & ~twos, admitted)
+        return Base(self, mask, kind, fails, ones & ~twos, admitted, terms)
 
     def holds(self, path: str, value: Any) -> int:
-        """The simple rules whose atoms on ``path`` hold when it is ``value`` (None: not known), a mask."""
+        """The simple rules and terms whose atoms on ``path`` hold when it is ``value`` (None: not
+        known), a mask."""
+        return fact_mask(self._holds, path, value, self._work_out_holds)
+
+    def _work_out_holds(self, path: str, value: Any) -> int:
         probe = {} if value is None else {path: value}
-        return fact_mask(self._holds, path, value,
-                         lambda: sum(1 << i for i, pred in self.atoms.get(path, ()) if pred(probe)))
+        return sum(1 << i for i, pred in self.atoms.get(path, ()) if pred(probe))
 
     def _kind_mask(self, kind: Any) -> int:
         found = self._kind_masks.get(kind)
@@ -262,16 +281,16 @@ def _atoms(conditions: Conditions) -> dict[str, list[FactTest | AnyOf]] | None:
     return by_path
 
 
-def fact_mask(cache: dict[tuple, int], path: str, value: Any, work_out: Callable[[], int]) -> int:
+def fact_mask(cache: dict[tuple, int], path: str, value: Any, work_out: Callable[[str, Any], int]) -> int:
     """A mask over the rules that depends only on one fact's value, the same for every incident:
-    kept in ``cache`` (bounded) by fact and value, else worked out by ``work_out``."""
+    kept in ``cache`` (bounded) by fact and value, else worked out by ``work_out(path, value)``."""
     try:
         key: tuple | None = (path, value.__class__, value)
         found = cache.get(key)
     except TypeError:  # an unhashable value: work it out, do not keep it
         key, found = None, None
     if found is None:
-        found = work_out()
+        found = work_out(path, value)
         if key is not None and len(cache) < CACHE_SIZE:
             cache[key] = found
     return found
@@ -290,10 +309,11 @@ def bits(mask: int) -> list[int]:
 class Base:
     """One decision's known facts, ready for what-ifs."""
 
-    def __init__(self, what_if: WhatIf, flat: dict[str, Any], mask: int, kind: Any,
-                 fails: dict[str, int], single: int, admitting: int):
-        self.what_if, self.flat, self.mask, self.kind = what_if, flat, mask, kind
+    def __init__(self, what_if: WhatIf, mask: int, kind: Any,
+                 fails: dict[str, int], single: int, admitting: int, terms: int):
+        self.what_if, self.mask, self.kind = what_if, mask, kind
         self.fails, self.single = fails, single  # see ``WhatIf.start``
+        self.terms = terms  # the terms that match
         self.admitting = admitting  # the rules that can match this kind of incident, a mask
         self.fired = what_if.fired(mask)
         self._after: dict[int, Level] = {}  # many values of a fact flip the same rules
@@ -336,11 +356,18 @@ class Base:
         # The simple rules this fact alone can flip: those matching now, and those failing on it alone.
         candidates = (what_if.atom_readers.get(path, 0) & self.moving | self.fails.get(path, 0) & self.single_moving)
         others = what_if.complex_readers_for(path, self.kind)
+        if others:  # the same for the terms: those reading the fact that match now or fail on it alone
+            readers = what_if.atom_readers.get(path, 0) & what_if.terms
+            now = self.terms & readers
+            could = readers & (self.terms | self.fails.get(path, 0) & self.single)
         found: list[Level | None] = []
         for value in values:
-            flips = candidates & (what_if.holds(path, value) ^ self.mask)
+            holds = what_if.holds(path, value)
+            flips = candidates & (holds ^ self.mask)
             if others:
-                flips |= self._flips(others, {path: value})
+                then = could & holds
+                if then != now:
+                    flips |= self._flips(others, self.terms & ~readers | then)
             found.append(self._level_after(flips) if flips else None)
         return found
 
@@ -360,25 +387,14 @@ class Base:
         matching = self.admitting & what_if.simple & ~failing
         flips = (matching ^ self.mask) & touched & what_if.movers
         if others:
-            flips |= self._flips(others, changes)
+            flips |= self._flips(others, what_if.terms & ~failing)
         return self._level_after(flips)
 
-    def _flips(self, readers: Iterable[int], values: dict[str, Any]) -> int:
-        """The rules among ``readers`` whose match changes with ``values`` set in the known facts
-        (a bit mask); the facts are restored afterwards."""
-        flat, mask, preds = self.flat, self.mask, self.what_if.preds
-        missing = object()
-        saved = {target: flat.get(target, missing) for target in values}
-        flat.update(values)
+    def _flips(self, rules: Iterable[int], terms: int) -> int:
+        """The rules among ``rules`` whose match changes when the terms in ``terms`` match (a mask)."""
+        mask, terms_of = self.mask, self.what_if.terms_of
         flips = 0
-        try:
-            for i in readers:
-                if preds[i](flat) != bool(mask >> i & 1):
-                    flips |= 1 << i
-        finally:
-            for target, before in saved.items():
-                if before is missing:
-                    del flat[target]
-                else:
-                    flat[target] = before
+        for i in rules:
+            if bool(terms & terms_of[i]) != bool(mask >> i & 1):
+                flips |= 1 << i
         return flips
