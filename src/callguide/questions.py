@@ -26,6 +26,7 @@ from .conditions import Conditions as RuleConditions
 from .facts import LEVEL_ORDER, RULED_OUT_BY_EACH_OTHER, SAFETY_CRITICAL, Level, ruled_out
 from .predicates import tests_predicate
 from .rulebook import Rulebook
+from . import stops
 from .whatif import bits, fact_mask
 
 LevelWith = Callable[[dict[str, Any]], Level]
@@ -218,61 +219,14 @@ class QuestionFinder:
                 for path, (_, would, others) in ranked]
 
     def _stops(self, index: int, known: dict[str, Any]) -> list[dict[str, Any]]:
-        """``_work_out_stops``, memoised by the values of the facts rule ``index`` reads."""
+        """``stops.stopping_answers`` for fired rule ``index``, memoised by the values of the facts it reads."""
         key = (index, *[known.get(path, _UNKNOWN) for path in self.all_reads[index]])
         found = self._stops_memo.get(key)
         if found is None:
-            found = self._work_out_stops(index, known)
+            found = stops.stopping_answers(self.conditions[index].groups, self.values, known)
             if len(self._stops_memo) < MEMO_SIZE:
                 self._stops_memo[key] = found
         return found
-
-    def _work_out_stops(self, index: int, known: dict[str, Any]) -> list[dict[str, Any]]:
-        """For each ``any`` group of fired rule ``index``, the unknown facts (two or more) whose
-        answers make every branch fail: in each branch that holds, one fact that holds while unknown,
-        with a value that makes no other branch hold (an age given to stop "age not known" must not
-        be one that "under 18" then holds for)."""
-        found = []
-        for group in self.conditions[index].groups:
-            options: list[list[tuple[str, Any]]] = []
-            for branch in group:
-                if any(a.path in known and not a.test(known) or a.path not in known and not a.holds_unknown
-                       for a in branch.atoms):
-                    continue  # it fails already
-                failing = [] if branch.groups or branch.derived else [
-                    (a.path, v) for a in branch.atoms if a.path not in known and a.holds_unknown
-                    for v in self.values.get(a.path, []) if not a.test({a.path: v})]
-                if not failing:
-                    break  # this branch cannot be made to fail by answering one fact
-                options.append(failing)
-            else:
-                assignment = self._stopping(group, known, options)
-                if assignment is not None and len(assignment) >= 2:
-                    found.append(assignment)
-        return found
-
-    @staticmethod
-    def _stopping(group: Any, known: dict[str, Any], options: list[list[tuple[str, Any]]]) -> dict[str, Any] | None:
-        """The first choice of one failing answer per branch under which every branch of ``group``
-        fails (depth first, one value per fact); None if there is none."""
-        def fails(branch: Any, facts: dict[str, Any]) -> bool:
-            return any(a.path in facts and not a.test(facts) or a.path not in facts and not a.holds_unknown
-                       for a in branch.atoms)
-
-        def search(i: int, chosen: dict[str, Any]) -> dict[str, Any] | None:
-            if i == len(options):
-                facts = {**known, **chosen}
-                ok = all(fails(b, facts) for b in group if not (b.groups or b.derived))
-                return dict(chosen) if ok else None
-            for path, value in options[i]:
-                if path in chosen and chosen[path] != value:
-                    continue
-                result = search(i + 1, {**chosen, path: value})
-                if result is not None:
-                    return result
-            return None
-
-        return search(0, {})
 
     def _ask(self, path: str, known: dict[str, Any]) -> str:
         """The question in the setting's words ("Does their care plan ...")."""
