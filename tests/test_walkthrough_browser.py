@@ -233,8 +233,10 @@ def test_a_trainer_builds_runs_and_prints_a_session_of_three_scenarios_by_keyboa
         page.keyboard.press("Space")
     check_a11y(page)
     page.locator("#session-build").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("load")
+    # Wait for the new page: this page (the list, with the error) is already loaded, so waiting for
+    # "load" alone could read its heading before the browser has left it (a CI run under load did).
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert page.locator("h1").inner_text() == "Your session"
     listed = page.locator("#session-scenarios > li")
     assert [listed.nth(i).get_attribute("data-scenario") for i in range(listed.count())] == chosen
