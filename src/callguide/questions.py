@@ -101,14 +101,14 @@ class QuestionFinder:
             else (rule.then.recommend.rank, 4) if rule.then.strength == "ceiling"
             else (-1, rule.then.recommend.rank) for rule in rules]
         self.derives = [tuple(rule.then.derive) for rule in rules]
-        self.alone = [frozenset(getattr(rule, "reached_alone", ())) for rule in rules]
+        self.alone = [frozenset(rule.reached_alone) for rule in rules]
         # A rule that needs no derived finding has a route that depends only on the facts it reads:
         # memoised by their values (most rules; the others depend on other rules' routes too).
-        self.reads: list[tuple[str, ...] | None] = [
-            None if _needs_derived(c) else tuple(sorted(_paths(c))) for c in self.conditions]
-        self._memo: dict[tuple, Route | None] = {}
-        # What stops a fired rule depends only on the values of the facts it reads: memoised by them.
+        # What stops a fired rule depends only on the values of the facts it reads, derived or not.
         self.all_reads = [tuple(sorted(_paths(c))) for c in self.conditions]
+        self.reads: list[tuple[str, ...] | None] = [
+            None if _needs_derived(c) else reads for c, reads in zip(self.conditions, self.all_reads)]
+        self._memo: dict[tuple, Route | None] = {}
         self._stops_memo: dict[tuple, list[dict[str, Any]]] = {}
         # The rules' top-level atoms by fact, to rule out at once the rules a known fact fails (their
         # route is None before anything else is looked at), and per level of the answer the rules
