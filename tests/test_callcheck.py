@@ -357,7 +357,7 @@ def test_every_response_has_words_and_every_thrive_table_a_default(book):
     tables = book.tables
     scripts = tables["call-script"].rows
     for row in tables["call-police-response"].rows:
-        assert any(not s.when and (row.id in s.given.get("call-police-response", [])
+        assert any(not s.conditions.items and (row.id in s.given.get("call-police-response", [])
                                    or row.then["kind"] in s.given.get("call-police-response.kind", []))
                    for s in scripts), row.id
     for key in THRIVE_KEYS:
@@ -366,7 +366,7 @@ def test_every_response_has_words_and_every_thrive_table_a_default(book):
 
 
 @pytest.mark.parametrize("change, message", [
-    (("when: {incident.weapon: firearm}", "when: {incident.wepon: firearm}"), "'incident.wepon' is not a fact"),
+    (("when: {incident.kind: missing}", "when: {incident.knd: missing}"), "'incident.knd' is not a fact"),
     (("kind: crime_report\n", "kind: crime_reports\n"), "not one of"),
     (('given: {call-police-response: [not-a-taxi]}', 'given: {call-police-response: [not-a-lift]}'), "not-a-lift"),
     (('- "Officers are coming now. Stay on the line and tell me where it is."',

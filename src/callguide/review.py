@@ -18,7 +18,7 @@ from .explanation import plain
 from .facts import Level
 from .releases import SignOff
 from .rulebook import Rule, Rulebook
-from .tables import Row, Table
+from .tables import STAFF_RULES, Row, Table
 from .sources import quotes
 
 LEVEL_WORDS = {
@@ -205,6 +205,9 @@ def outcome_words(table: Table, row: Row, book: Rulebook) -> list[str]:
 
 
 def _given_words(key: str, wanted: list[object] | str, book: Rulebook) -> str:
+    if key == STAFF_RULES:
+        titles = " or ".join(f"“{book.rule(rule_id).title or plain(rule_id)}” (`{rule_id}`)" for rule_id in wanted)
+        return f"the staff rule {titles} holds (its conditions are among those below)"
     name, _, output = key.partition(".")
     other = book.tables[name]
     if wanted == "any":

@@ -26,7 +26,9 @@ from .rulefiles import strip_lines as _strip_lines
 from .facts import Level, fact_paths
 from .sharedactions import SharedActions, load_shared_actions
 from .releases import ReleaseError, RulebookRelease, release_for, signoffs_in
-from .tables import Table, TableContext, TableError, check_answered, check_given, load_tables, patch_tables
+from .tables import (
+    Table, TableContext, TableError, check_answered, check_given, fold_staff_rules, load_tables, patch_tables,
+)
 from .vocabulary import Vocabulary, VocabularyError, load_vocabulary, placeholder_ok
 
 Deadline = Literal["now", "24h", "48h", "3 days", "5 days", "next working day"]
@@ -197,6 +199,7 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT, ne
         versioned += [(f"pack/{path.name}", path) for path in pack_files]
     try:  # the tables as they will run: the base's, with any pack's rows
         shared.check_all_used()
+        tables = fold_staff_rules(tables, {rule.id: rule for rule in rules})
         check_given(tables)
         check_answered(tables)
     except TableError as exc:

@@ -14,7 +14,7 @@ from typing import Any
 from .facts import LEVEL_ORDER, allowed_values
 from .rulebook import Rulebook
 from .tablerun import Tables
-from .tables import Row
+from .tables import STAFF_RULES, Row
 from .witness import witness
 
 
@@ -33,7 +33,7 @@ def table_problems(book: Rulebook) -> list[str]:
 def _can_be_chosen(row: Row, tables: Tables, book: Rulebook) -> bool:
     # The facts this table reads, and those of the tables its rows are ``given`` (an earlier row of
     # this table may hold on their choice, such as "the handler still asks first").
-    earlier = {key.partition(".")[0] for other in book.tables[row.table].rows for key in other.given}
+    earlier = {key.partition(".")[0] for other in book.tables[row.table].rows for key in other.given} - {STAFF_RULES}
     reads = sorted(set(tables[row.table].reads).union(*(tables[name].reads for name in earlier))
                    - {"outcome.recommendation"})
     for base in _witnesses(row, book):
@@ -53,6 +53,8 @@ def _witnesses(row: Row, book: Rulebook, depth: int = 0) -> list[dict[str, Any]]
         return []
     found = [own]
     for key, wanted in row.given.items():
+        if key == STAFF_RULES:
+            continue  # the staff rules' conditions are the row's own now (tables.fold_staff_rules)
         name, _, output = key.partition(".")
         makers = [r for r in book.tables[name].rows
                   if wanted == "any" or (r.then.get(output) if output else r.id) in wanted]

@@ -13,7 +13,7 @@ from typing import Any
 
 from .predicates import predicate
 from .rulebook import Rulebook
-from .tables import Row, Table
+from .tables import STAFF_RULES, Row, Table
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class CompiledTable:
 
 def _given(row: Row, chosen: dict[str, Row]) -> bool:
     for key, wanted in row.given.items():
+        if key == STAFF_RULES:
+            continue  # folded into the row's conditions at load
         name, _, output = key.partition(".")
         picked = chosen.get(name)
         if picked is None:

@@ -30,22 +30,25 @@ Rows may read ``outcome.recommendation`` (the staff rules' answer) besides the c
 A row ``given`` an earlier table's choice holds only when that table chose one of the rows listed
 (``given: {call-police-response: [not-a-taxi]}``), one of the output values listed
 (``given: {call-police-response.kind: [emergency_attendance]}``), or any row at all
-(``given: {call-ask-first: any}``). Everything is validated at load; an error names the file, the
-line and the row.
+(``given: {call-ask-first: any}``). A row ``given: {rules: [RULE-ID, ...]}`` holds only where one of
+those staff rules holds: the row gives the handler's words for what a staff rule decides, without
+writing its conditions a second time (``fold_staff_rules``). Everything is validated at load; an
+error names the file, the line and the row.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Protocol
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
-from .conditions import Conditions
+from .conditions import AnyOf, Conditions, Item
 from .rulefiles import RULE_ID, _Data, placeholders, pydantic_message, strip_lines
 
 TEXT_KINDS = ("text", "lines")
+STAFF_RULES = "rules"  # ``given: {rules: [...]}``: the staff rules' conditions, not a table's choice
 
 
 class TableError(ValueError):
@@ -54,19 +57,28 @@ class TableError(ValueError):
 
 class Row(_Data):
     id: str = Field(pattern=RULE_ID.pattern)
-    when: dict[str, Any]
+    when: dict[str, Any] = {}  # required, unless the row is given staff rules (their conditions are its own)
     then: dict[str, Any]
     because: str = Field(min_length=10)
     source: str = Field(min_length=3)
     title: str = ""
     # Holds only when an earlier table chose one of these: {TABLE: [row ids]}, {TABLE.OUTPUT: [values]},
-    # or {TABLE: any} (it chose a row, whichever).
+    # or {TABLE: any} (it chose a row, whichever); or where one of these staff rules holds: {rules: [ids]}.
     given: dict[str, list[Any] | Literal["any"]] = {}
     table: str = ""
     file: str = ""
     line: int = 0
-    # ``when`` parsed at load (conditions.py), as for a rule; the compiler reads this.
+    # ``when`` parsed at load (conditions.py), as for a rule, with any ``given`` staff rules' conditions
+    # folded in (fold_staff_rules): everything that reads a row's conditions reads these.
     conditions: Conditions | None = Field(None, exclude=True, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _when_or_staff_rules(cls, data: Any) -> Any:
+        # A forgotten `when` must not make a row the table's default (one that always holds).
+        if isinstance(data, dict) and "when" not in data and STAFF_RULES not in (data.get("given") or {}):
+            raise ValueError("needs 'when' (an empty 'when: {}' for the table's default row), or 'given: {rules: [...]}'")
+        return data
 
 
 class Table(_Data):
@@ -227,7 +239,7 @@ def check_answered(tables: dict[str, Table]) -> None:
     table can choose (the call script for each police response): a pack's new response row without
     words to say would otherwise leave the call check with nothing to say at decision time."""
     for reader in tables.values():
-        for name in {key.partition(".")[0] for row in reader.rows for key in row.given}:
+        for name in {key.partition(".")[0] for row in reader.rows for key in row.given} - {STAFF_RULES}:
             for chosen in tables[name].rows:
                 if not any(not row.when and _holds_for(row.given, name, chosen) for row in reader.rows):
                     raise TableError(f"{chosen.file}:{chosen.line}: row {chosen.id}: table {reader.id} has no row "
@@ -252,9 +264,14 @@ def check_given(tables: dict[str, Table]) -> None:
     """Every ``given`` names a table loaded before it, and one of its row ids or output values (or
     ``any`` of its rows)."""
     order = list(tables)
+    if STAFF_RULES in tables:
+        raise TableError(f"{tables[STAFF_RULES].file}:{tables[STAFF_RULES].line}: table {STAFF_RULES}: "
+                         f"'{STAFF_RULES}' names the staff rules in a row's given; call the table something else")
     for table in tables.values():
         for row in table.rows:
             for key, wanted in row.given.items():
+                if key == STAFF_RULES:
+                    continue  # checked when folded (fold_staff_rules)
                 name, _, output = key.partition(".")
                 where = f"{row.file}:{row.line}: row {row.id}: given {key}"
                 other = tables.get(name)
@@ -274,3 +291,39 @@ def check_given(tables: dict[str, Table]) -> None:
                     bad = [v for v in wanted if v not in ids]
                 if bad:
                     raise TableError(f"{where}: {bad} not found in table {name}")
+
+
+class HasConditions(Protocol):
+    id: str
+    conditions: Conditions
+
+
+def fold_staff_rules(tables: dict[str, Table], rules: dict[str, HasConditions]) -> dict[str, Table]:
+    """Rows ``given: {rules: [...]}`` with those staff rules' conditions joined to their own: the
+    row holds where its own conditions hold and one of the rules' does. Only a rule that reads the
+    contract's facts can be folded (not derived findings, nor the answer, which the tables read as
+    ``outcome.recommendation``), so the row and the rule hold for exactly the same facts."""
+    folded = dict(tables)
+    for table_id, table in tables.items():
+        rows = tuple(_folded(row, rules) if STAFF_RULES in row.given else row for row in table.rows)
+        folded[table_id] = table.model_copy(update={"rows": rows})
+    return folded
+
+
+def _folded(row: Row, rules: dict[str, HasConditions]) -> Row:
+    where = f"{row.file}:{row.line}: row {row.id}: given {STAFF_RULES}"
+    wanted = row.given[STAFF_RULES]
+    if wanted == "any" or not wanted:
+        raise TableError(f"{where}: takes a list of the staff rules' ids")
+    unknown = [rule_id for rule_id in wanted if rule_id not in rules]
+    if unknown:
+        raise TableError(f"{where}: {unknown} are not rules of the rulebook")
+    for rule_id in wanted:
+        conditions = rules[rule_id].conditions
+        if conditions.derived or conditions.reads_outcome():
+            raise TableError(f"{where}: rule {rule_id} reads derived findings or the answer; a row can be "
+                             "given only a rule that reads the incident's facts")
+    parts = [rules[rule_id].conditions for rule_id in wanted]
+    extra: tuple[Item, ...] = parts[0].items if len(parts) == 1 else (AnyOf(tuple(parts)),)
+    own = row.conditions.items if row.conditions is not None else ()
+    return row.model_copy(update={"conditions": Conditions(own + extra)})
