@@ -135,6 +135,28 @@ def test_how_each_kind_is_asked_names_only_the_contracts_kinds_and_facts(rules_c
     refused_after_edit(rules_copy, edit["old"], edit["new"], edit["refusal"])
 
 
+@pytest.mark.parametrize("old, new, refusal", [
+    ("    steps_asked: [incident.coercion]", "    steps_asked: [incident.coerced]",
+     r"asking.sexual.steps_asked: \['incident.coerced'\] are not facts in the contract"),
+    ("    steps_asked: [incident.coercion]", "    steps_asked:\n      - incident.coercion\n      - incident.coerced",
+     r"asking.sexual.steps_asked: \['incident.coerced'\] are not facts in the contract"),
+    ("asking:\n", "asking:\n  sextortion:\n    steps_asked: [incident.coercion]\n",
+     r"asking.sextortion: not a kind of incident"),
+], ids=["unknown fact", "unknown fact on its own line", "unknown kind"])
+def test_a_fact_asked_for_its_steps_is_refused_with_its_file_and_line(rules_copy, old, new, refusal):
+    """``asking.<kind>.steps_asked`` (moved out of web/flow.py): a fact or kind the contract does not
+    have is refused at load, naming the file and the line of the wrong entry, as a rule's error does."""
+    path = rules_copy / "vocabulary.yaml"
+    text = path.read_text()
+    assert old in text
+    edited = text.replace(old, new, 1)
+    path.write_text(edited)
+    wrong = "incident.coerced" if "coerced" in new else "sextortion:"
+    line = next(number for number, text in enumerate(edited.splitlines(), 1) if wrong in text)
+    with pytest.raises(RulebookError, match=rf"^vocabulary.yaml:{line}: {refusal}"):
+        load_rulebook(rules_copy)
+
+
 def test_a_question_may_use_only_the_settings_words(rules_copy):
     refused_after_edit(rules_copy, '    ask: "Does their {words.plan} agree', '    ask: "Does their {words.planner} agree',
                        r"facts.person.police_in_plan.ask: \{words.planner\} is not a word")

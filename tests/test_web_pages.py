@@ -1098,18 +1098,45 @@ def test_the_handler_page_asks_a_young_person_caller_as_you(client):
     assert not any(ask.startswith("Are you, or is anyone") for ask in carers), carers
 
 
+# A foster child of 15 sexually harmed by someone unknown: 101 already, nothing left to change the level.
+SEXUAL_HARM_ANSWERED = {"incident.risk_to_life": False, "person.status": "looked_after", "person.age": 15,
+                        "setting.type": "foster_care", "incident.kind": "sexual", "incident.victim": "self",
+                        "incident.harmed_by": flow.UNKNOWN, "incident.in_progress": False,
+                        "health.medical_emergency": False, "incident.injury": "none", "incident.weapon": "none",
+                        "incident.suspect_present": False}
+
+
 def test_blackmail_over_images_is_asked_when_it_changes_only_the_steps(decider):
     """H28-journeys17-1 (NCA 2024; UKCIS 2024): a child sexually harmed by someone unknown is already
     a call to the police, so blackmail over images cannot change the level; it changes what to do
     (do not pay or send more, keep the messages), so the pages still ask it, and not when someone
     else was harmed (it changes nothing there)."""
-    state = {"incident.risk_to_life": False, "person.status": "looked_after", "person.age": 15,
-             "setting.type": "foster_care", "incident.kind": "sexual", "incident.victim": "self",
-             "incident.harmed_by": flow.UNKNOWN, "incident.in_progress": False, "health.medical_emergency": False,
-             "incident.injury": "none", "incident.weapon": "none", "incident.suspect_present": False}
+    state = dict(SEXUAL_HARM_ANSWERED)
     assert flow.next_step(state, decider) == "incident.coercion"
     steps = {a.id for a in decider.decide(flow.incident({**state, "incident.coercion": True})).actions}
     assert "sextortion-steps" in steps
     assert flow.next_step({**state, "incident.coercion": flow.UNKNOWN}, decider) == "check"
     other = {**state, "incident.victim": "resident", "incident.harmed_by": "young_person"}
     assert flow.next_step(other, decider) != "incident.coercion"
+
+
+@pytest.mark.parametrize("steps_asked, asked", [
+    ("[incident.coercion]", "incident.coercion"),   # the rulebook's own
+    ("[person.neurodivergent]", "person.neurodivergent"),  # another fact that changes the steps here
+    ("[]", None),                                   # none: straight to the answer
+])
+def test_the_page_asks_for_the_steps_what_the_vocabulary_says(edited_rules, steps_asked, asked):
+    """``asking.<kind>.steps_asked`` lives in rules/vocabulary.yaml, not in web/flow.py: edit it in a
+    copy of the rules and the question page, once nothing left could change the level, follows it."""
+    from callguide.decision import Decider
+    from callguide.rulebook import load_rulebook
+
+    copy = edited_rules("vocabulary.yaml", "    steps_asked: [incident.coercion]", f"    steps_asked: {steps_asked}")
+    decider = Decider(load_rulebook(copy))
+    page = TestClient(create_app(decider)).get(f"/should-i-call/question?{flow.query(SEXUAL_HARM_ANSWERED)}")
+    if asked is None:
+        assert "/should-i-call/check?" in str(page.url) and "fact=" not in str(page.url)
+    else:
+        assert f"fact={asked}" in str(page.url)
+        assert html.escape(decider.book.vocabulary.ask(asked, flow.known_facts(SEXUAL_HARM_ANSWERED)), quote=False) \
+            in page.text

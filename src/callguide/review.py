@@ -302,7 +302,8 @@ def vocabulary_section(book: Rulebook) -> list[str]:
 
 
 def _asking(book: Rulebook) -> list[str]:
-    """Per kind of incident, the questions the pages ask first and those they leave out."""
+    """Per kind of incident, the questions the pages ask first, those they leave out and those they
+    ask only for the steps."""
     words = book.vocabulary
     if words is None or not words.asking:
         return []
@@ -312,6 +313,8 @@ def _asking(book: Rulebook) -> list[str]:
         if asking.not_asked:
             parts.append(f"not asked on the pages: {'; '.join(sorted(words.label(p) for p in asking.not_asked))}")
         parts += [f"{words.label(path)} asked as \u201c{ask}\u201d" for path, ask in asking.asks.items()]
+        if asking.steps_asked:  # the pages ask it last, when it changes only what to do
+            parts.append(f"asked for the steps alone: {'; '.join(words.label(p) for p in asking.steps_asked)}")
         lines.append(f"- **{plain(kind)}** (`{kind}`): " + "; ".join(parts))
     return lines + [""]
 

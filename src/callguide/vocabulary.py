@@ -6,7 +6,8 @@ children's home, in foster care or for a care leaver in their own home), so that
 "registered manager" to a foster carer. Rule texts ask for those words as ``{words.manager}``
 (``{Words.manager}`` to start a sentence); :meth:`Vocabulary.fill` puts them in. For the call
 handler's check (``call_check``): each police response's label, its fixed phrases, and the words for
-the facts only the call check records.
+the facts only the call check records. Per kind of incident (``asking``, read by :mod:`asking`): which
+facts are asked first, not asked, in the kind's own words, or for their steps alone.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import yaml
 
 from . import yamlsafe
 
+from .asking import NO_ORDER, Asking, AskingError, load_asking
 from .callerwords import ToTheCaller, load_to_the_young_person
 from .facts import LEVEL_ORDER, Level, allowed_values, fact_paths
 from .wordsfor import LIVED_IN, adult, care_leaver_age_not_given, relevant_child, setting_key
@@ -56,20 +58,6 @@ class FactWords:
     hint: str = ""
     unit: str = ""
     values: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Asking:
-    """How a kind of incident is asked about: ``first`` leads among the decision's questions that are
-    equally near, and the staff pages ask it right after "what happened"; ``not_asked`` does not fit
-    the kind, so the pages leave it unknown (the decision still lists it, in its place)."""
-
-    first: tuple[str, ...] = ()
-    not_asked: frozenset[str] = frozenset()
-    asks: Mapping[str, str] = field(default_factory=dict)  # a fact's question in this kind's words
-
-
-NO_ORDER = Asking()  # a kind the vocabulary says nothing about: the decision's own order, every fact asked
 
 
 @dataclass(frozen=True)
@@ -204,7 +192,8 @@ def load_vocabulary(path: Path, newer_facts_ok: bool = False) -> Vocabulary:
     if not path.exists():
         raise VocabularyError(f"{path.name}: missing; every fact needs its question and words")
     try:
-        raw = yamlsafe.load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        raw = yamlsafe.load(text) or {}
     except yaml.YAMLError as exc:
         raise VocabularyError(f"{path.name}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
@@ -218,7 +207,7 @@ def load_vocabulary(path: Path, newer_facts_ok: bool = False) -> Vocabulary:
         settings=(settings := _settings(path.name, raw.get("settings") or {})),
         call_check=_call_check(path.name, raw.get("call_check")),
         staying=_staying(path.name, raw.get("care_leaver_staying") or {}, settings),
-        asking=_asking(path.name, raw.get("asking") or {}),
+        asking=_asking(path.name, raw.get("asking") or {}, text),
         under_18=_overlay(path.name, "care_leaver_under_18", raw, settings),
         age_not_given=_overlay(path.name, "care_leaver_age_not_given", raw, settings),
         filled_in=frozenset(path for path in facts if path not in (raw.get("facts") or {})),
@@ -342,33 +331,12 @@ def _overlay(name: str, section: str, raw: dict[str, Any], settings: dict[str, d
     return {w: str(t) for w, t in words.items()}
 
 
-def _asking(name: str, raw: Any) -> dict[str, Asking]:
-    """``asking``: per kind of incident, the facts asked ``first`` and those ``not_asked``."""
-    kinds = [str(k) for k in allowed_values("incident.kind") or []]
-    paths = fact_paths()
-    out: dict[str, Asking] = {}
-    for kind, body in raw.items():
-        where = f"{name}: asking.{kind}"
-        if kind not in kinds:
-            raise VocabularyError(f"{where}: not a kind of incident ({kinds})")
-        if not isinstance(body, dict) or not set(body) <= {"first", "not_asked", "asks"}:
-            raise VocabularyError(f"{where}: needs 'first' and/or 'not_asked' (each a list of facts), "
-                                  "and optionally 'asks' (a fact's question for this kind)")
-        asks = body.get("asks") or {}
-        if not isinstance(asks, dict) or any(f not in paths or not isinstance(q, str) or not q.strip()
-                                             for f, q in asks.items()):
-            raise VocabularyError(f"{where}.asks: each entry is a fact in the contract and its question")
-        lists = {key: body.get(key) or [] for key in ("first", "not_asked")}
-        for key, facts in lists.items():
-            wrong = [f for f in facts if f not in paths] if isinstance(facts, list) else facts
-            if wrong:
-                raise VocabularyError(f"{where}.{key}: {wrong} are not facts in the contract")
-        both = sorted(set(lists["first"]) & set(lists["not_asked"]))
-        if both:
-            raise VocabularyError(f"{where}: {both} cannot be both asked first and not asked")
-        out[kind] = Asking(first=tuple(lists["first"]), not_asked=frozenset(lists["not_asked"]),
-                           asks={str(f): str(q) for f, q in asks.items()})
-    return out
+def _asking(name: str, raw: Any, text: str) -> dict[str, Asking]:
+    """``asking`` (asking.py); a refusal names the file and the entry's line, as a rule's does."""
+    try:
+        return load_asking(raw, fact_paths(), [str(k) for k in allowed_values("incident.kind") or []])
+    except AskingError as exc:
+        raise VocabularyError(f"{name}:{yamlsafe.line_of(text, exc.keys)}: {exc}") from None
 
 
 def _call_check(name: str, raw: Any) -> CallCheckWords:

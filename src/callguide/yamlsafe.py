@@ -13,7 +13,7 @@ graph: a node reached twice is an alias and is refused, after a walk linear in t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 from yaml.composer import ComposerError
@@ -67,3 +67,27 @@ def _refuse_aliases_and_repeats(root: yaml.Node) -> None:
             todo += [part for pair in node.value for part in pair]
         elif isinstance(node, yaml.SequenceNode):
             todo += node.value
+
+
+def line_of(text: str, keys: Sequence[str | int]) -> int:
+    """The line (from 1) of the entry at ``keys`` (mapping keys and list positions from the top) in
+    ``text``, already read by :func:`load`; the deepest one found when the path stops early; 0 when
+    none is. For a message about a file read whole, so that it names the line as a rule's does."""
+    reader = Loader(text)
+    try:
+        node = reader.get_single_node()
+    finally:
+        reader.dispose()
+    line = 0
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(key)), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

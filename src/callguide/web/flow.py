@@ -21,7 +21,8 @@ Order (NHS 111 asks who the call is about first; so do we, once danger is out of
    Questions that do not fit the kind (``asking.not_asked``: a weapon, for a missing young person)
    are not asked; the rules see them as unknown. Nor is one that could change the answer only
    together with an answer given as "I don't know" (:func:`deciding`), unless it could make it 999;
-6. then a question of ``STEPS_ASKED`` whose answer changes only what to do (blackmail over images).
+6. then a question the vocabulary asks for its steps alone (``asking.<kind>.steps_asked``), whose
+   answer changes only what to do (blackmail over images, once sexual harm is already 101).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from ..conditions import AnyOf, Conditions
 from ..decision import Decider, Decision
 from ..facts import SAFETY_CRITICAL, Incident, Level, allowed_values, fact_paths, parse_incident
 from ..questions import QuestionOut
-from ..vocabulary import Asking, Vocabulary
+from ..asking import Asking
+from ..vocabulary import Vocabulary
 from . import happened
 from .fitting import NOT_KNOWN, WHO_CAUSED_IT, fits, offered
 
@@ -53,11 +55,6 @@ MISSING_ROUTE = ("missing.whereabouts_known", "missing.immediate_concern", "miss
 AWAY_ROUTE = MISSING_ROUTE[:2]
 # Asked whatever the rules read: they decide the words and the route, not only the level.
 ALWAYS_KEPT = (DANGER, *WHO_AND_WHERE, KIND)
-
-# Asked for a kind once nothing left could change the level, while the answer would change what to
-# do now: blackmail over images has its own steps (do not pay or send more, keep the messages), and a
-# child already answered 101 for sexual harm was never asked about it (H28-journeys17-1).
-STEPS_ASKED: dict[str, tuple[str, ...]] = {"sexual": ("incident.coercion",)}
 
 # A question that names someone an earlier one says who is: asked after it when both are left.
 ASKED_AFTER = {"incident.suspect_present": WHO_CAUSED_IT, "incident.victim_wants_police": "incident.victim"}
@@ -335,7 +332,7 @@ def next_step(state: Mapping[str, Any], decider: Decider) -> str:
     asking = vocabulary(decider).asking_for(state[KIND])
     listed = left_to_ask(decision, state, asking)
     if not listed:
-        return next((fact for fact in STEPS_ASKED.get(state[KIND], ()) if fact not in state
+        return next((fact for fact in asking.steps_asked if fact not in state
                      and changes_steps(fact, state, decision, decider)), "check")
     facts = {q.fact for q in listed}
     # medical help first for a patient, the child's safety for a missing child
