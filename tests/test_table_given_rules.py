@@ -36,6 +36,7 @@ def test_the_rulebook_gives_rows_staff_rules_instead_of_copies(book):
     assert given["attend-adult-damaging-now-or-nearby"] == ["adult-from-outside-damaging-now-or-nearby"]
     assert given["say-adult-damaging-now-or-nearby"] == ["adult-from-outside-damaging-now-or-nearby"]
     assert given["risk-blackmail-over-images"] == ["sextortion-steps"]
+    assert given["say-blackmail-over-images-teacher"] == ["sextortion-steps"]
 
 
 def test_a_row_given_staff_rules_holds_exactly_where_the_engine_fires_one(book, decider):
