@@ -321,6 +321,45 @@ def test_pack_rules_replace_by_id_or_are_added(tmp_path, book):
     assert "tell-local-team" in [a.id for a in decision.actions]
 
 
+def test_a_pack_gives_a_shared_action_in_its_own_words_for_every_rule_that_uses_it(tmp_path):
+    """A pack's actions.yaml was skipped without a word; now it lays the area's words over the base's
+    shared actions (naming its own team), with their own source, and counts in the rulebook's sha."""
+    pack = _pack(tmp_path, "")
+    local_words = "Tell the Northshire safeguarding hub now, on the number in your local procedures."
+    (pack / "actions.yaml").write_text(yaml.safe_dump({"actions": {"safeguarding-referral": {
+        "what": local_words, "by": "now", "source": "Northshire local safeguarding procedures"}}}))
+    base = load_rulebook(ROOT / "rules", pack=None)
+    local = load_rulebook(ROOT / "rules", pack=pack)
+    users = [rule.id for rule in base.rules if any(a.id == "safeguarding-referral" for a in rule.then.actions)]
+    assert len(users) >= 2
+    for rule_id in users:
+        action = next(a for a in local.rule(rule_id).then.actions if a.id == "safeguarding-referral")
+        assert action.what == local_words and action.source == "Northshire local safeguarding procedures"
+    (tmp_path / "other").mkdir()
+    assert local.version != load_rulebook(ROOT / "rules", pack=_pack(tmp_path / "other", "")).version
+
+
+@pytest.mark.parametrize("actions, refusal", [
+    # new words under the national source: the national guidance does not say the area's words
+    ({"safeguarding-referral": {"what": "Tell the local hub now.", "by": "now", "source": "SOURCE"}},
+     r"pack/actions.yaml:\d+: shared action safeguarding-referral: the area's words need their own source"),
+    ({"tell-local-hub": {"what": "Tell the local hub.", "by": "now", "source": "Local procedures"}},
+     r"pack/actions.yaml:\d+: shared action tell-local-hub is used by no rule"),
+    # validated where it is written: the error names the pack's file, not a national rule using it
+    ({"safeguarding-referral": {"what": "Tell the local hub.", "by": "today", "source": "Local procedures"}},
+     r"pack/actions.yaml:\d+: shared action safeguarding-referral: by: Input should be"),
+])
+def test_a_pack_action_is_refused_with_its_file_and_line(tmp_path, actions, refusal):
+    base = yaml.safe_load((ROOT / "rules" / "actions.yaml").read_text(encoding="utf-8"))["actions"]
+    for body in actions.values():
+        if body["source"] == "SOURCE":
+            body["source"] = base["safeguarding-referral"]["source"]
+    pack = _pack(tmp_path, "")
+    (pack / "actions.yaml").write_text(yaml.safe_dump({"actions": actions}))
+    with pytest.raises(RulebookError, match=refusal):
+        load_rulebook(ROOT / "rules", pack=pack)
+
+
 def test_the_default_pack_is_northamptonshire_with_its_contacts(book, monkeypatch):
     assert book.pack == "northamptonshire"
     assert {"out_of_hours_social_care", "missing_person_coordinator", "police_non_emergency"} <= set(book.contacts)

@@ -10,6 +10,9 @@ A pack is a directory holding any of:
 - table files (``tables:``): rows for the base's decision tables (the call check's), each citing
   its source: a row whose id is in the table replaces it where it stands; a new row says which row
   it goes ``before``;
+- ``actions.yaml``: the area's words for the base's shared actions (``sharedactions.py``): every
+  rule that uses one says the area's words (changed words cite their own source); new ones are
+  for the pack's rules;
 - ``contacts.yaml``: the local numbers and teams the actions name (out-of-hours children's social
   care, the missing person coordinator, the police non-emergency number, ...);
 - ``releases.yaml``: sign-offs of the base and pack together (``releases.py``).

@@ -161,7 +161,8 @@ def load_rulebook(directory: Path | None = None, pack: Path | None = DEFAULT, ne
     except VocabularyError as exc:
         raise RulebookError(str(exc)) from None
     questions = {path: Question(ask=words.ask) for path, words in vocabulary.facts.items()}
-    shared = load_shared_actions(directory)
+    shared = load_shared_actions(directory, Path(pack) if pack is not None else None,  # before any rule uses them
+                                 check=Action.model_validate)
     rules: list[Rule] = []
     themes: dict[str, str] = {}
     tables: dict[str, Table] = {}
