@@ -360,6 +360,21 @@ def test_a_pack_action_is_refused_with_its_file_and_line(tmp_path, actions, refu
         load_rulebook(ROOT / "rules", pack=pack)
 
 
+def test_a_step_carries_the_areas_contacts_for_it(book, tmp_path):
+    """contacts.yaml says which steps each contact is for; the decision's step carries it (without
+    a number the area has not confirmed), and a contact for a step no rule gives is refused."""
+    facts = {"incident": {"kind": "exploitation"}, "person": {"age": 15, "exploitation_concern": True}}
+    steps = {a.id: a for a in Decider(book).decide(facts).actions}
+    assert [c.name for c in steps["exploitation-hub"].contacts] == ["Northamptonshire Police Child Exploitation Hub"]
+    assert steps["exploitation-hub"].contacts[0].phone is None
+    assert all(a.contacts is None for a in Decider(load_rulebook(ROOT / "rules", pack=None)).decide(facts).actions)
+    pack = _pack(tmp_path, "")
+    (pack / "contacts.yaml").write_text(yaml.safe_dump({"area": "Test", "contacts": {"hub": {
+        "name": "The test hub", "source": "A local procedure", "actions": ["exploitation-hubb"]}}}))
+    with pytest.raises(RulebookError, match=r"pack/contacts.yaml: contact hub: actions: \['exploitation-hubb'\] are not steps"):
+        load_rulebook(ROOT / "rules", pack=pack)
+
+
 def test_the_default_pack_is_northamptonshire_with_its_contacts(book, monkeypatch):
     assert book.pack == "northamptonshire"
     assert {"out_of_hours_social_care", "missing_person_coordinator", "police_non_emergency"} <= set(book.contacts)

@@ -1140,3 +1140,13 @@ def test_the_page_asks_for_the_steps_what_the_vocabulary_says(edited_rules, step
         assert f"fact={asked}" in str(page.url)
         assert html.escape(decider.book.vocabulary.ask(asked, flow.known_facts(SEXUAL_HARM_ANSWERED)), quote=False) \
             in page.text
+
+
+def test_a_step_shows_the_areas_local_contact_for_it(client):
+    """The pack's contacts were listed only by GET /v1/contacts: a carer on the pages never saw which
+    local team a step means. A missing child's checks now name the Missing Persons Investigation
+    Unit's single point of contact, with no number until the area confirms one."""
+    page = client.get(f"/should-i-call/result?{MISSING}{CHILD_14}").text
+    assert "Local contact: Northamptonshire Police Missing Persons Investigation Unit" in page
+    contact = page[page.index("Local contact: Northamptonshire Police Missing"):]
+    assert 'href="tel:' not in contact[:contact.index("</span>")]  # its phone is not confirmed: no number is made up

@@ -32,6 +32,16 @@ class Reason(BaseModel):
     role: Role
 
 
+class LocalContact(BaseModel):
+    """One of the area's contacts for a step (its pack's contacts.yaml)."""
+
+    name: str
+    phone: str | None = Field(None, description="Absent until the area has confirmed the number: callguide never guesses one.")
+    hours: str | None = None
+    note: str | None = None
+    source: str = Field(description="Where the area publishes it.")
+
+
 class ActionOut(BaseModel):
     what: str
     by: str
@@ -42,12 +52,28 @@ class ActionOut(BaseModel):
         "What the rules put before the other actions (the action's 'first' in rules/): call (the call "
         "itself), ambulance, medical (other medical help: A&E, first aid, the crisis team) or check (a check "
         "to do before calling). Absent (null) for the rest. The actions come in this order, then by deadline."))
+    contacts: list[LocalContact] | None = Field(None, description=(
+        "The area's local contacts for this step (its pack's contacts.yaml), for whoever takes it; absent "
+        "when the area names none. A phone is absent until the area has confirmed it."))
 
 
 class Considered(BaseModel):
     rule: str
     title: str
     source: str
+
+
+def _contacts(book: Rulebook) -> dict[str, list[LocalContact]]:
+    """For each action id, the area's contacts for it (worked out once per rulebook)."""
+    found = book.derived.get("contacts-by-action")
+    if found is None:
+        by_action: dict[str, list[LocalContact]] = {}
+        for contact in book.contacts.values():
+            for action_id in contact.actions:
+                by_action.setdefault(action_id, []).append(
+                    LocalContact.model_validate(contact.model_dump(exclude={"actions"})))
+        found = book.derived.setdefault("contacts-by-action", by_action)
+    return found
 
 
 def headline(evaluation: Evaluation, actions: list[ActionOut], book: Rulebook) -> str:
@@ -121,7 +147,7 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
             if action.id not in found:
                 found[action.id] = ActionOut(
                     what=render(action.what, evaluation.known, book), by=action.by, source=action.source,
-                    id=action.id, rule=rule.id, first=action.first)
+                    id=action.id, rule=rule.id, first=action.first, contacts=_contacts(book).get(action.id))
     if any(a.first == "call" for a in found.values()):
         # A check to do before calling has no place once a rule says to call now (a missing young
         # child, a known risk, immediate concern): "do these checks, then call" would contradict it.

@@ -47,6 +47,8 @@ class Contact(BaseModel):
     hours: str | None = None
     note: str | None = None
     source: str = Field(min_length=3, description="Where the area publishes it.")
+    actions: tuple[str, ...] = Field((), description=(
+        "The steps (action ids) this contact is for: an answer shows the contact beside each of them."))
 
 
 def default_pack_dir() -> Path | None:

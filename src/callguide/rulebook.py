@@ -339,6 +339,10 @@ def _check_references(book: Rulebook) -> None:
             for name in action.unless:
                 if name not in derivable:
                     raise RulebookError(f"{where}: action {action.id}: no rule derives '{name}' (unless)")
+    for key, contact in book.contacts.items():
+        unknown = [action_id for action_id in contact.actions if action_id not in action_ids]
+        if unknown:
+            raise RulebookError(f"{book.pack}/contacts.yaml: contact {key}: actions: {unknown} are not steps any rule gives")
     for table in book.tables.values():
         for row in table.rows:
             if row.id in seen:
