@@ -24,6 +24,14 @@ def test_advice_case(decider, case):
         assert ids[0] == case["first"], ids
     if "second" in case:
         assert ids[1] == case["second"], ids
+    # `in_first: {n, ids}`: each id is among the first n actions (a phone's first screen: at 999 the
+    # call and the three steps the "Call 999 now" page lists under "Do now").
+    if "in_first" in case:
+        top = ids[:case["in_first"]["n"]]
+        assert set(case["in_first"]["ids"]) <= set(top), top
+    # `order`: these ids are listed, in this order (others may come between them).
+    if "order" in case:
+        assert [i for i in ids if i in case["order"]] == case["order"], ids
     # The deadline each named action carries (`by`: {action id: deadline}).
     deadlines = {a.id: a.by for a in decision.actions}
     for action, by in case.get("by", {}).items():

@@ -1115,7 +1115,11 @@ def test_blackmail_over_images_is_asked_when_it_changes_only_the_steps(decider):
     assert flow.next_step(state, decider) == "incident.coercion"
     steps = {a.id for a in decider.decide(flow.incident({**state, "incident.coercion": True})).actions}
     assert "sextortion-steps" in steps
-    assert flow.next_step({**state, "incident.coercion": flow.UNKNOWN}, decider) == "check"
+    # H30-advice19-4: blackmail not ruled out, a plan to end her life with the means would make it 999
+    # (NHS: help for suicidal thoughts; NCA 2024), so that is asked next; ruled out, nothing more.
+    assert flow.next_step({**state, "incident.coercion": flow.UNKNOWN}, decider) == "health.suicide_plan"
+    assert flow.next_step({**state, "incident.coercion": flow.UNKNOWN, "health.suicide_plan": False}, decider) == "check"
+    assert flow.next_step({**state, "incident.coercion": False}, decider) == "check"
     other = {**state, "incident.victim": "resident", "incident.harmed_by": "young_person"}
     assert flow.next_step(other, decider) != "incident.coercion"
 
@@ -1150,3 +1154,26 @@ def test_a_step_shows_the_areas_local_contact_for_it(client):
     assert "Local contact: Northamptonshire Police Missing Persons Investigation Unit" in page
     contact = page[page.index("Local contact: Northamptonshire Police Missing"):]
     assert 'href="tel:' not in contact[:contact.index("</span>")]  # its phone is not confirmed: no number is made up
+
+
+def test_the_999_page_for_a_blackmailed_child_at_risk_lists_staying_with_her_then_the_blackmail_steps(client):
+    """H30-advice19-1: a child blackmailed over images who says she will end her life. The "Call 999
+    now" page lists three steps under "Do now": staying with her first (NHS: help for suicidal
+    thoughts), then the blackmail steps (NCA 2024: do not pay, stop contact, keep the evidence); they
+    were fourth or lower, so not shown."""
+    text = client.get("/should-i-call/call-999?incident.risk_to_life=yes&person.age=14&setting.type=childrens_home"
+                      "&incident.kind=sexual&incident.victim=self&incident.harmed_by=unknown&incident.coercion=yes").text
+    start = text.index('id="do-now"')
+    items = re.findall(r"<li>(.*?)</li>", text[start:text.index("</ol>", start)], re.S)
+    assert len(items) == 3, items
+    assert "do not leave them alone" in items[0]
+    assert "not to pay" in items[1] and "not to delete" in items[1]
+
+
+def test_who_did_it_says_when_someone_from_outside_is_a_999_call(client):
+    """H30-advice19-3: "who did the damage?" comes before "still nearby?"; its hint says that someone
+    from outside still doing it or nearby is 999 (police.uk 'When to call 999')."""
+    text = _main_text(client.get("/should-i-call/question?fact=incident.harmed_by&incident.risk_to_life=no"
+                                 "&person.status=looked_after&person.age=12&setting.type=foster_care"
+                                 "&incident.kind=criminal_damage").text)
+    assert "someone from outside" in text and "call 999 now" in text

@@ -158,11 +158,20 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
     # medical help: an injured young person goes to A&E before the 101 call (NHS; Protocol §5.2).
     order = FIRST_ORDER if evaluation.level == Level.call_999 else FIRST_ORDER_NOT_999
     position = _positions(book)
-    # Below 999, a step marked ``leads`` (stopping a harm still going on) comes before the general
-    # steps of its deadline; at 999 the safety steps keep their place.
-    leading = _leading(book) if evaluation.level != Level.call_999 else frozenset()
+    # A step marked ``leads`` (stopping a harm still going on) comes before the general steps of its
+    # deadline. At 999 the emergency's own "now" steps (of a rule that finds the immediate danger or
+    # needs it: get away, keep away, stay with them) come before it: safety first (first aid starts
+    # by checking for danger), then stopping the harm (H30-advice19-1: the blackmail steps were below
+    # the 999 page's three). Steps the rules put first (the call, medical help) keep their own order;
+    # below 999 no such rule fires.
+    leading, safety = _leading(book), _safety_rules(book)
 
-    def key(a: ActionOut) -> tuple[float, int, bool, bool, int]:
+    def tier(a: ActionOut) -> int:
+        if a.first is None and a.by == "now" and a.rule in safety:
+            return 0
+        return 1 if a.id in leading else 2
+
+    def key(a: ActionOut) -> tuple[float, int, bool, int, int]:
         own = a.first == "call" and reads_outcome(book.rule(a.rule))
         place: float = order.index(a.first)
         if a.first == "call" and not own and evaluation.level == Level.call_999:
@@ -172,7 +181,7 @@ def actions(evaluation: Evaluation, book: Rulebook) -> list[ActionOut]:
         # Medical help in the rulebook's order, whichever stage's rule gave it ("get them to A&E"
         # is given below 999 only, by a rule reading the outcome, and still leads the crisis steps).
         medical = position[a.rule] if a.first in ("ambulance", "medical") else 0
-        return place, DEADLINE_ORDER.index(a.by), a.first == "call" and not own, a.id not in leading, medical
+        return place, DEADLINE_ORDER.index(a.by), a.first == "call" and not own, tier(a), medical
     return sorted(found.values(), key=key)
 
 
@@ -182,6 +191,16 @@ def _leading(book: Rulebook) -> frozenset[str]:
     if found is None:
         found = book.derived["leading_actions"] = frozenset(
             action.id for rule in book.rules for action in rule.then.actions if action.leads)
+    return found
+
+
+def _safety_rules(book: Rulebook) -> frozenset[str]:
+    """The ids of the rules that find an immediate danger (a safety rule: call 999) or need one."""
+    found = book.derived.get("safety_rules")
+    if found is None:
+        found = book.derived["safety_rules"] = frozenset(
+            rule.id for rule in book.rules if rule.then.strength == "safety"
+            or (rule.conditions is not None and "immediate_danger" in rule.conditions.derived))
     return found
 
 

@@ -67,8 +67,9 @@ class Action(_Data):
     # a finding", since a rule that derives it may fire after this one (review 17).
     unless: tuple[str, ...] = ()
     first: FirstKind | None = None
-    # Before the other steps of its deadline that no 'first' puts ahead, below 999: the step that stops
-    # a harm still going on (blackmail over images: NCA 2024), not a general one (H29-advice18-1).
+    # Before the other steps of its deadline that no 'first' puts ahead: the step that stops a harm
+    # still going on (blackmail over images: NCA 2024), not a general one (H29-advice18-1); at 999
+    # after the emergency's own "now" steps (H30-advice19-1).
     leads: bool = False
 
 
