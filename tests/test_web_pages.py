@@ -1135,14 +1135,17 @@ def test_the_page_asks_for_the_steps_what_the_vocabulary_says(edited_rules, step
     from callguide.decision import Decider
     from callguide.rulebook import load_rulebook
 
+    # No plan to end her life: with blackmail not ruled out, that question could make it 999 and comes
+    # first (H30-advice19-4); this test is about what is asked once nothing can change the level.
+    answered = {**SEXUAL_HARM_ANSWERED, "health.suicide_plan": False}
     copy = edited_rules("vocabulary.yaml", "    steps_asked: [incident.coercion]", f"    steps_asked: {steps_asked}")
     decider = Decider(load_rulebook(copy))
-    page = TestClient(create_app(decider)).get(f"/should-i-call/question?{flow.query(SEXUAL_HARM_ANSWERED)}")
+    page = TestClient(create_app(decider)).get(f"/should-i-call/question?{flow.query(answered)}")
     if asked is None:
         assert "/should-i-call/check?" in str(page.url) and "fact=" not in str(page.url)
     else:
         assert f"fact={asked}" in str(page.url)
-        assert html.escape(decider.book.vocabulary.ask(asked, flow.known_facts(SEXUAL_HARM_ANSWERED)), quote=False) \
+        assert html.escape(decider.book.vocabulary.ask(asked, flow.known_facts(answered)), quote=False) \
             in page.text
 
 
